@@ -1,0 +1,198 @@
+"""A run is a folder: ``runs/<config-name>/<YYYYmmdd-HHMMSS>/`` (or ``--run-dir``).
+
+Before training it receives everything needed to trust and repeat the run (resolved config, command
+line, package versions and git commit, data fingerprint and the exact split records); at the end
+the metrics, test predictions and checkpoint. ``status.json`` says how the run ended, and only
+``"complete"`` counts as finished: a crash writes ``"failed"``, Ctrl-C ``"interrupted"``, and a
+killed process leaves ``"running"``, so a half-written folder is never taken for a result.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from .data import Split, file_sha256, read_jsonl, write_jsonl
+
+STATUS_FILE = "status.json"
+STATUSES = ("running", "complete", "failed", "interrupted")
+SPLIT_NAMES = ("train", "dev", "test")
+# Packages whose versions change results; recorded in env.json.
+TRACKED_PACKAGES = (
+    "vistance", "torch", "transformers", "tokenizers", "datasets", "accelerate", "scikit-learn", "skops",
+    "numpy", "pyvi", "underthesea",
+)
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def write_json(path: str | Path, obj) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Write then rename, so a reader (or a kill) never sees half a file.
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def read_json(path: str | Path):
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+# --------------------------------------------------------------------------- folders
+
+
+def new_run_dir(name: str, root: str | Path = "runs") -> Path:
+    """Create ``<root>/<name>/<YYYYmmdd-HHMMSS>`` (suffix ``-2``, ``-3`` ... if that second is taken)."""
+    base = Path(root) / name / time.strftime("%Y%m%d-%H%M%S")
+    path, n = base, 1
+    while True:
+        try:
+            path.mkdir(parents=True, exist_ok=False)
+            return path
+        except FileExistsError:
+            n += 1
+            path = base.with_name(f"{base.name}-{n}")
+
+
+def read_status(run_dir: str | Path) -> dict:
+    try:
+        return read_json(Path(run_dir) / STATUS_FILE)
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def set_status(run_dir: str | Path, status: str, **fields) -> dict:
+    if status not in STATUSES:
+        raise ValueError(f"unknown run status {status!r}")
+    current = read_status(run_dir)
+    current.update(fields, status=status)
+    write_json(Path(run_dir) / STATUS_FILE, current)
+    return current
+
+
+def is_complete(run_dir: str | Path) -> bool:
+    """True only for a run whose training and saving all finished."""
+    return read_status(run_dir).get("status") == "complete"
+
+
+def find_runs(root: str | Path = "runs", name: str | None = None, complete_only: bool = True) -> list[Path]:
+    """Run folders under ``root`` (optionally of one config name), oldest first."""
+    root = Path(root)
+    pattern = f"{name}/*/{STATUS_FILE}" if name else f"*/*/{STATUS_FILE}"
+    runs = sorted(p.parent for p in root.glob(pattern))
+    return [r for r in runs if is_complete(r)] if complete_only else runs
+
+
+@contextlib.contextmanager
+def track(run_dir: str | Path, resumed: bool = False) -> Iterator[dict]:
+    """Mark the run running; on exit complete / interrupted / failed. The caller may add fields to the dict."""
+    run_dir = Path(run_dir)
+    fields: dict = {}
+    if resumed:
+        set_status(run_dir, "running", resumed_at=now_iso(), error=None)
+    else:
+        set_status(run_dir, "running", started_at=now_iso())
+    try:
+        yield fields
+    except KeyboardInterrupt:
+        set_status(run_dir, "interrupted", interrupted_at=now_iso(), **fields)
+        raise
+    except BaseException as e:
+        set_status(run_dir, "failed", failed_at=now_iso(), error=f"{type(e).__name__}: {e}"[:2000], **fields)
+        raise
+    set_status(run_dir, "complete", finished_at=now_iso(), **fields)
+
+
+# --------------------------------------------------------------------------- what a run records up front
+
+
+def git_commit(cwd: str | Path | None = None) -> dict:
+    """The commit and whether the work tree had uncommitted changes (None outside a git checkout)."""
+    try:
+        run = lambda *a: subprocess.run(  # noqa: E731
+            ["git", *a], cwd=cwd, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        return {"commit": run("rev-parse", "HEAD"), "dirty": bool(run("status", "--porcelain", "--untracked-files=no"))}
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+
+
+def environment() -> dict:
+    packages = {}
+    for name in TRACKED_PACKAGES:
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            packages[name] = None
+    device = {"cpu_count": os.cpu_count(), "cuda": None}
+    try:
+        import torch
+
+        device["torch_threads"] = torch.get_num_threads()
+        if torch.cuda.is_available():
+            device["cuda"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    except ImportError:  # pragma: no cover
+        pass
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": packages,
+        "git": git_commit(Path(__file__).parent),
+        "device": device,
+    }
+
+
+def data_info(files: Sequence[str | Path], task: str, labels: Sequence[str], splits: Split) -> dict:
+    """``data.json``: file hashes, split sizes and label counts."""
+    return {
+        "files": {str(f): file_sha256(f) for f in files},
+        "task": task,
+        "labels": list(labels),
+        "splits": splits.sizes(),
+        "label_counts": {
+            name: {lab: n for lab, n in sorted(collections.Counter(e["label"] for e in part).items())}
+            for name, part in splits.items()
+        },
+    }
+
+
+def write_splits(folder: str | Path, splits: Split) -> None:
+    """``splits/{train,dev,test}.jsonl``: the exact records of each split (id, text, label, ...)."""
+    for name, part in splits.items():
+        write_jsonl(Path(folder) / "splits" / f"{name}.jsonl", part)
+
+
+def read_splits(folder: str | Path) -> Split:
+    parts = {name: read_jsonl(Path(folder) / "splits" / f"{name}.jsonl") for name in SPLIT_NAMES}
+    return Split(**parts)
+
+
+def command_line(argv: Sequence[str] | None = None) -> str:
+    argv = list(sys.argv if argv is None else argv)
+    return " ".join(shlex.quote(a) for a in ["python", *argv])
+
+
+def prepare_run(run_dir: str | Path, config_yaml: str, command: str, info: dict) -> Path:
+    """Write config.yaml, command.txt, env.json and data.json (splits are written by the caller)."""
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.yaml").write_text(config_yaml, encoding="utf-8")
+    (run_dir / "command.txt").write_text(command + "\n", encoding="utf-8")
+    write_json(run_dir / "env.json", environment())
+    write_json(run_dir / "data.json", info)
+    return run_dir
