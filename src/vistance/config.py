@@ -59,6 +59,8 @@ class BaselineConfig:
     """Inverse regularisation of the logistic regression."""
     class_weight: Optional[str] = "balanced"
     sublinear_tf: bool = True
+    C_grid: List[float] = field(default_factory=list)
+    """C values tried on the dev set when one is given (best dev macro-F1 wins); empty: always use C."""
 
 
 @dataclass

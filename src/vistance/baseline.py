@@ -1,0 +1,285 @@
+"""The CPU baseline: TF-IDF word and character n-grams + class-weighted logistic regression.
+
+It takes text that is already preprocessed (NFC, word-segmented: ``Tổng_thống Nga ...``), the same
+input PhoBERT sees, so the two are compared on equal footing. Word n-grams see the segmented
+words (``giáo_trình`` is one token); character n-grams catch spelling variants, missing diacritics
+and words the segmenter split differently.
+
+Saved models are ``model.skops`` (skops' zip of JSON + numpy arrays, no pickle) plus
+``baseline.json``. Loading lists the types inside the file and refuses any that is not on
+:data:`ALLOWED_TYPES`, so a tampered file fails with a clear error instead of running code.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import skops.io as sio
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from .config import BaselineConfig
+
+logger = logging.getLogger(__name__)
+
+MODEL_FILE = "model.skops"
+META_FILE = "baseline.json"
+
+# Every type a fitted pipeline of this module contains. skops trusts most of them already;
+# listing them here means a skops upgrade that stops trusting one still loads our own files,
+# while anything else (a function, an unknown class) is refused.
+ALLOWED_TYPES = frozenset(
+    {
+        "builtins.dict",
+        "builtins.list",
+        "builtins.str",
+        "builtins.tuple",
+        "builtins.type",
+        "numpy.dtype",
+        "numpy.float64",
+        "numpy.int64",
+        "numpy.ndarray",
+        "sklearn.feature_extraction.text.TfidfTransformer",
+        "sklearn.feature_extraction.text.TfidfVectorizer",
+        "sklearn.linear_model._logistic.LogisticRegression",
+        "sklearn.pipeline.FeatureUnion",
+        "sklearn.pipeline.Pipeline",
+    }
+)
+
+# Keep every token, punctuation included: sklearn's default pattern drops one-character tokens
+# and "!"/"?", which carry sentiment and stance. Segmented words keep their underscores.
+WORD_TOKEN_PATTERN = r"\S+"
+# lbfgs needs more than sklearn's 100 iterations to converge on TF-IDF features with C around 10.
+MAX_ITER = 2000
+
+
+class UntrustedModelError(ValueError):
+    """A saved baseline contains types outside :data:`ALLOWED_TYPES` (or is not one at all)."""
+
+
+def _check_config(config: BaselineConfig) -> None:
+    for name in ("word_ngrams", "char_ngrams"):
+        lo_hi = list(getattr(config, name))
+        if len(lo_hi) != 2 or not 1 <= lo_hi[0] <= lo_hi[1]:
+            raise ValueError(f"baseline.{name} must be [min, max] with 1 <= min <= max, not {lo_hi}")
+    if config.min_df < 1:
+        raise ValueError("baseline.min_df must be at least 1")
+    if config.max_features is not None and config.max_features < 1:
+        raise ValueError("baseline.max_features must be positive or null")
+    if config.C <= 0 or any(c <= 0 for c in getattr(config, "C_grid", [])):
+        raise ValueError("baseline.C and every value in baseline.C_grid must be positive")
+    if config.class_weight not in (None, "balanced"):
+        raise ValueError(f"baseline.class_weight must be 'balanced' or null, not {config.class_weight!r}")
+
+
+def _check_texts(texts, what: str = "texts") -> list[str]:
+    if isinstance(texts, str):
+        raise ValueError(f"{what} must be a list of strings, not one string")
+    texts = list(texts)
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise ValueError(f"{what}[{i}] is {type(t).__name__}, expected str")
+    return texts
+
+
+class BaselineClassifier:
+    """TF-IDF (word + char n-grams) + logistic regression over word-segmented text.
+
+    ``labels`` is the column order of :meth:`predict_proba` (the sorted label strings).
+    ``chosen_C`` is the regularisation actually used: ``config.C``, or the best value of
+    ``config.C_grid`` on the dev set when :meth:`fit` was given one.
+    """
+
+    def __init__(self, config: BaselineConfig | None = None):
+        self.config = config if config is not None else BaselineConfig()
+        _check_config(self.config)
+        self.labels: list[str] = []
+        self.chosen_C: float | None = None
+        self.dev_scores: dict[str, float] = {}
+        """Dev macro-F1 of each C tried (empty when no grid search ran)."""
+        self.fit_seconds: float | None = None
+        self.pipeline: Pipeline | None = None
+
+    # ------------------------------------------------------------------ building
+    def _features(self) -> FeatureUnion:
+        c = self.config
+        common = dict(min_df=c.min_df, max_features=c.max_features, sublinear_tf=c.sublinear_tf, lowercase=True)
+        # lowercase=True: PhoBERT input stays cased, but for counts "Nga" and "nga" are the same word.
+        word = TfidfVectorizer(token_pattern=WORD_TOKEN_PATTERN, ngram_range=tuple(c.word_ngrams), **common)
+        # char_wb pads each word with spaces, so n-grams do not straddle two words.
+        char = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(c.char_ngrams), **common)
+        return FeatureUnion([("word", word), ("char", char)])
+
+    def _classifier(self, C: float) -> LogisticRegression:
+        return LogisticRegression(C=C, class_weight=self.config.class_weight, max_iter=MAX_ITER)
+
+    # ------------------------------------------------------------------ training
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        dev_texts: Sequence[str] | None = None,
+        dev_labels: Sequence[str] | None = None,
+    ) -> "BaselineClassifier":
+        """Fit on preprocessed ``texts``; with dev data and a ``C_grid``, pick C by dev macro-F1."""
+        texts = _check_texts(texts)
+        labels = [str(y) for y in labels]
+        if len(texts) != len(labels):
+            raise ValueError(f"got {len(texts)} texts but {len(labels)} labels")
+        if len(set(labels)) < 2:
+            raise ValueError(f"need at least two classes to train, got {sorted(set(labels))}")
+        start = time.perf_counter()
+        features = self._features()
+        try:
+            X = features.fit_transform(texts)
+        except ValueError as e:  # e.g. "empty vocabulary" when every text is blank
+            raise ValueError(f"cannot build TF-IDF features: {e}") from None
+
+        grid = list(getattr(self.config, "C_grid", []) or [])
+        self.dev_scores = {}
+        if dev_texts is not None and dev_labels is not None and grid:
+            dev_texts = _check_texts(dev_texts, "dev_texts")
+            dev_labels = [str(y) for y in dev_labels]
+            if len(dev_texts) != len(dev_labels):
+                raise ValueError(f"got {len(dev_texts)} dev texts but {len(dev_labels)} dev labels")
+            X_dev = features.transform(dev_texts)
+            best = None
+            # The vectorisers are fitted once on train; only the cheap LR is refitted per C.
+            for C in grid:
+                clf = self._classifier(C).fit(X, labels)
+                score = float(f1_score(dev_labels, clf.predict(X_dev), average="macro", zero_division=0))
+                self.dev_scores[str(C)] = score
+                logger.info("baseline C=%g dev macro-F1 %.4f", C, score)
+                # Strictly greater: on a tie the earlier (grid order, usually smaller) C wins.
+                if best is None or score > best[0]:
+                    best = (score, C, clf)
+            _, self.chosen_C, clf = best
+        else:
+            self.chosen_C = float(self.config.C)
+            clf = self._classifier(self.chosen_C).fit(X, labels)
+        self.pipeline = Pipeline([("features", features), ("clf", clf)])
+        self.labels = [str(c) for c in clf.classes_]
+        self.fit_seconds = time.perf_counter() - start
+        return self
+
+    # ------------------------------------------------------------------ prediction
+    def _fitted(self) -> Pipeline:
+        if self.pipeline is None:
+            raise RuntimeError("BaselineClassifier is not fitted: call fit() or load() first")
+        return self.pipeline
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Probabilities of shape (n, len(labels)), columns in ``labels`` order; rows sum to 1."""
+        pipeline = self._fitted()
+        texts = _check_texts(texts)
+        if not texts:
+            return np.zeros((0, len(self.labels)), dtype=np.float64)
+        return pipeline.predict_proba(texts)
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        proba = self.predict_proba(texts)
+        return [self.labels[i] for i in proba.argmax(axis=1)]
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, directory: str | Path) -> None:
+        """Write ``model.skops`` and ``baseline.json`` into ``directory`` (created if needed)."""
+        pipeline = self._fitted()
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        sio.dump(pipeline, directory / MODEL_FILE)
+        meta = {
+            "labels": self.labels,
+            "config": asdict(self.config),
+            "chosen_C": self.chosen_C,
+            "dev_scores": self.dev_scores,
+            "fit_seconds": self.fit_seconds,
+            "num_parameters": self.num_parameters(),
+            "versions": _versions(),
+        }
+        (directory / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: str | Path) -> "BaselineClassifier":
+        """Load a saved baseline, refusing any type in ``model.skops`` outside :data:`ALLOWED_TYPES`."""
+        directory = Path(directory)
+        model_path, meta_path = directory / MODEL_FILE, directory / META_FILE
+        for p in (model_path, meta_path):
+            if not p.is_file():
+                raise FileNotFoundError(f"{p}: missing; {directory} is not a saved baseline")
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ValueError(f"{meta_path}: not valid JSON ({e})") from None
+        pipeline = _load_pipeline(model_path)
+
+        config = BaselineConfig(**{k: v for k, v in meta.get("config", {}).items() if k in _config_fields()})
+        self = cls(config)
+        self.pipeline = pipeline
+        self.labels = [str(c) for c in pipeline.named_steps["clf"].classes_]
+        if meta.get("labels") is not None and list(meta["labels"]) != self.labels:
+            raise UntrustedModelError(
+                f"{directory}: labels in {META_FILE} {meta['labels']} do not match the model's {self.labels}"
+            )
+        self.chosen_C = meta.get("chosen_C")
+        self.dev_scores = meta.get("dev_scores", {})
+        self.fit_seconds = meta.get("fit_seconds")
+        return self
+
+    # ------------------------------------------------------------------ reporting
+    def num_parameters(self) -> int:
+        """Learnt weights of the logistic regression (coefficients + intercepts)."""
+        clf = self._fitted().named_steps["clf"]
+        return int(clf.coef_.size + clf.intercept_.size)
+
+    def num_features(self) -> int:
+        return int(self._fitted().named_steps["clf"].coef_.shape[1])
+
+    def size_bytes(self) -> int:
+        """Size of the serialised model (what ``model.skops`` takes on disk)."""
+        return len(sio.dumps(self._fitted()))
+
+
+def _config_fields() -> set[str]:
+    return {f.name for f in fields(BaselineConfig)}
+
+
+def _load_pipeline(model_path: Path) -> Pipeline:
+    try:
+        untrusted = sio.get_untrusted_types(file=model_path)
+    except Exception as e:  # a truncated or non-zip file; skops raises various types
+        raise UntrustedModelError(f"{model_path}: not a readable skops file ({type(e).__name__}: {e})") from None
+    refused = sorted(set(untrusted) - ALLOWED_TYPES)
+    if refused:
+        raise UntrustedModelError(f"{model_path}: refusing to load untrusted types {', '.join(refused)}")
+    try:
+        # Trust exactly the types just checked against the allow-list, never trusted=True.
+        obj = sio.load(model_path, trusted=list(untrusted))
+    except Exception as e:
+        raise UntrustedModelError(f"{model_path}: cannot load ({type(e).__name__}: {e})") from None
+    if not (
+        isinstance(obj, Pipeline)
+        and list(obj.named_steps) == ["features", "clf"]
+        and isinstance(obj.named_steps["features"], FeatureUnion)
+        and isinstance(obj.named_steps["clf"], LogisticRegression)
+    ):
+        raise UntrustedModelError(f"{model_path}: not a vistance baseline pipeline (got {type(obj).__name__})")
+    return obj
+
+
+def _versions() -> dict[str, str]:
+    import sklearn
+    import skops
+
+    return {"scikit-learn": sklearn.__version__, "skops": skops.__version__, "numpy": np.__version__}
+
+
+__all__ = ["ALLOWED_TYPES", "BaselineClassifier", "UntrustedModelError", "MODEL_FILE", "META_FILE"]
