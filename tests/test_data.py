@@ -149,3 +149,15 @@ def test_grouped_kfold_covers_everything_once_without_leakage():
         train = {_norm(e["text"]) for e in f.train}
         assert not any(_norm(e["text"]) in train for e in f.test)
         assert not set(e["id"] for e in f.train) & set(e["id"] for e in f.dev)
+
+
+def test_globs_expand_sorted_and_missing_pattern_fails(tmp_path, monkeypatch):
+    from vistance.data import expand_files
+
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, [GOOD], "b.jsonl")
+    write(tmp_path, [{**GOOD, "id": "z"}], "a.jsonl")
+    assert [p.name for p in expand_files(["*.jsonl", "a.jsonl"])] == ["a.jsonl", "b.jsonl"]
+    assert len(load_corpus("*.jsonl")) == 2
+    with pytest.raises(CorpusError, match="nothing.jsonl: no file matches|no file matches"):
+        load_corpus("nothing*.jsonl")

@@ -22,8 +22,8 @@ MODEL_KINDS = ("transformer", "tiny", "baseline")
 
 @dataclass
 class DataConfig:
-    files: List[str] = field(default_factory=lambda: ["data/annotated/seed.jsonl"])
-    """Labelled files in the corpus format (data/GUIDELINES.md). Several files are concatenated."""
+    files: List[str] = field(default_factory=lambda: ["data/annotated/*.jsonl"])
+    """Labelled files or globs in the corpus format (data/GUIDELINES.md); all are concatenated."""
     task: str = "joint"
     """joint (not_claim/favor/against/neutral), claim (binary) or stance (3-way, claims only)."""
     train_file: Optional[str] = None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import glob
 import hashlib
 import json
 import sys
@@ -112,10 +113,33 @@ def validate_files(paths: Sequence[str | Path]) -> tuple[list[dict], list[str]]:
     return records, errors
 
 
+def expand_files(patterns: str | Path | Sequence[str | Path]) -> list[Path]:
+    """Paths and glob patterns (``data/annotated/*.jsonl``) -> sorted, de-duplicated files.
+
+    A pattern that matches nothing is an error, so a typo cannot silently train on less data.
+    """
+    if isinstance(patterns, (str, Path)):
+        patterns = [patterns]
+    out: list[Path] = []
+    for pat in patterns:
+        pat = str(pat)
+        if any(ch in pat for ch in "*?["):
+            matches = sorted(Path(m) for m in glob.glob(pat))
+            if not matches:
+                raise FileNotFoundError(f"{pat}: no file matches")
+            out.extend(matches)
+        else:
+            out.append(Path(pat))
+    seen: set[Path] = set()
+    return [p for p in out if not (p in seen or seen.add(p))]
+
+
 def load_corpus(paths: str | Path | Sequence[str | Path]) -> list[dict]:
-    """Load one or more labelled files, raising :class:`CorpusError` listing every problem."""
-    if isinstance(paths, (str, Path)):
-        paths = [paths]
+    """Load one or more labelled files (paths or globs), raising :class:`CorpusError` listing every problem."""
+    try:
+        paths = expand_files(paths)
+    except FileNotFoundError as e:
+        raise CorpusError(str(e)) from None
     records, errors = validate_files(paths)
     if errors:
         raise CorpusError("\n".join(errors))
@@ -330,7 +354,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.cmd == "validate":
-        records, errors = validate_files(args.files)
+        records, errors = validate_files(expand_files(args.files))
         if errors:
             for e in errors:
                 print(e, file=sys.stderr)
