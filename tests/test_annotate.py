@@ -433,3 +433,88 @@ def test_learning_curve_on_a_synthetic_set(tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     d = points[0].to_dict()
     assert d["dev_macro_f1"]["mean"] == pytest.approx(np.mean(points[0].dev_macro_f1))
+
+
+# --------------------------------------------------------------------------- with a real (tiny baseline) checkpoint
+
+
+@pytest.fixture(scope="module")
+def baseline_checkpoint(tmp_path_factory):
+    """A joint-task baseline trained on the seed sentences, saved as a self-describing checkpoint."""
+    from vistance.baseline import BaselineClassifier
+    from vistance.checkpoint import CheckpointMeta, save_baseline
+    from vistance.config import BaselineConfig
+    from vistance.data import load_corpus, task_examples
+    from vistance.text import PreprocessConfig
+
+    examples = task_examples(load_corpus(SEED), "joint")
+    clf = BaselineClassifier(BaselineConfig(C=1.0)).fit([e["text"] for e in examples], [e["label"] for e in examples])
+    meta = CheckpointMeta(kind="baseline", task="joint", labels=clf.labels,
+                          preprocess=PreprocessConfig(segmenter="none").to_dict())
+    return save_baseline(tmp_path_factory.mktemp("ckpt") / "checkpoint", clf, meta)
+
+
+def test_export_with_a_model_checkpoint(baseline_checkpoint, corpus, tmp_path):
+    from vistance.predict import StanceClassifier
+
+    path, records = corpus
+    out = tmp_path / "tasks.json"
+    export_file(path, "labelstudio", out, model=baseline_checkpoint)
+    tasks = json.loads(out.read_text(encoding="utf-8"))
+    expected = StanceClassifier.from_pretrained(baseline_checkpoint).predict([r["text"] for r in records])
+    for task, guess in zip(tasks, expected):
+        (pred,) = task["predictions"]
+        assert pred["model_version"] == "vistance-baseline-joint:checkpoint"
+        choices = {r["from_name"]: r["value"]["choices"][0] for r in pred["result"]}
+        assert choices.get("claim") == guess["claim"] and choices.get("stance") == guess["stance"]
+        assert 0.0 < pred["score"] <= 1.0
+    # a model's guess never comes back as a label: an unannotated task with predictions is skipped
+    exported = tmp_path / "ls.json"
+    exported.write_text(json.dumps(tasks[:3]), encoding="utf-8")
+    result = import_file(exported, tmp_path / "n.jsonl")
+    assert result.records == [] and result.skipped == 3
+
+
+def test_rank_cli_with_a_checkpoint(baseline_checkpoint, corpus, tmp_path, capsys):
+    path, records = corpus
+    pool = tmp_path / "pool.jsonl"
+    write_jsonl(pool, _pool() + [{"id": r["id"], "text": r["text"]} for r in records[:5]])
+    out = tmp_path / "batch.jsonl"
+    args = ["rank", "--model", str(baseline_checkpoint), "--pool", str(pool), "--k", "10", "--random-share", "0.3",
+            "--exclude", str(path), "--seed", "7", "--out", str(out)]
+    assert main(args) == 0
+    rows = read_jsonl(out)
+    assert len(rows) == 10 and [r["why"] for r in rows].count("random") == 3
+    assert not {r["id"] for r in rows} & {r["id"] for r in records}
+    assert "-5 labelled (id)" in capsys.readouterr().out
+    first = out.read_text(encoding="utf-8")
+    assert main(args) == 0 and out.read_text(encoding="utf-8") == first  # same seed, same batch
+    # the ranked batch exports straight to a tool, without the model's numbers in the task data
+    export_file(out, "doccano", tmp_path / "b.jsonl")
+    line = read_jsonl(tmp_path / "b.jsonl")[0]
+    assert line["why"] in ("uncertainty", "random") and not {"probs", "score", "pred"} & set(line)
+
+
+def test_curve_and_stats_cli(tmp_path, capsys):
+    records = [{"id": e["id"], "article": e["id"].split("-")[0], "date": None, "text": e["text"],
+                "claim": "not_claim" if e["label"] == "not_claim" else "claim",
+                "stance": None if e["label"] == "not_claim" else e["label"],
+                "speaker": None if e["label"] == "not_claim" else "Ai đó"} for e in _synthetic_examples(12)]
+    data = tmp_path / "labelled.jsonl"
+    write_jsonl(data, records)
+    cfg = tmp_path / "curve.yaml"
+    cfg.write_text(f"name: curve\ndata:\n  files: ['{data}']\n  preprocess:\n    segmenter: none\n"
+                   "model:\n  kind: baseline\n", encoding="utf-8")
+    out = tmp_path / "docs" / "curve.png"
+    assert main(["curve", "--config", str(cfg), "--cv", "3", "--out", str(out)]) == 0
+    result = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+    assert [p["fraction"] for p in result["points"]] == [0.25, 0.5, 0.75, 1.0]
+    assert result["sentences"] == 48 and result["cv"] == 3 and list(result["files"]) == [str(data)]
+    assert out.read_bytes()[:4] == b"\x89PNG"
+    assert "100%" in capsys.readouterr().out
+
+    table = tmp_path / "dist.md"
+    assert main(["stats", "--set", f"before={SEED}", "--set", f"after={SEED},{data}", "--out", str(table)]) == 0
+    text = table.read_text(encoding="utf-8")
+    assert "| sentences | 112 | 160 |" in text
+    assert json.loads(table.with_suffix(".json").read_text())["after"]["sentences"] == 160

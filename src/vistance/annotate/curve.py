@@ -138,7 +138,7 @@ def run_curve(config_path: str | Path, fractions: Sequence[float], k: int, out: 
     """The ``curve`` command: config → labelled data → curve → ``out`` (PNG) and ``<out>.json``."""
     from ..baseline import BaselineClassifier
     from ..config import load_config
-    from ..data import load_corpus, task_examples
+    from ..data import expand_files, file_sha256, load_corpus, task_examples
     from ..text import Preprocessor
 
     cfg = load_config(config_path, overrides)
@@ -161,7 +161,7 @@ def run_curve(config_path: str | Path, fractions: Sequence[float], k: int, out: 
     plot_curve(points, out, title)
     result = {
         "config": str(config_path),
-        "files": list(cfg.data.files),
+        "files": {str(p): file_sha256(p) for p in expand_files(cfg.data.files)},
         "task": cfg.data.task,
         "sentences": len(examples),
         "cv": k,

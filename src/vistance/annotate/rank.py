@@ -17,7 +17,7 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from ..data import STANCE_LABELS, TASK_LABELS, near_duplicate_groups, read_jsonl
+from ..data import STANCE_LABELS, TASK_LABELS, expand_files, near_duplicate_groups, read_jsonl
 from ..text import normalize
 
 STRATEGIES = ("entropy", "margin")
@@ -99,9 +99,9 @@ def text_key(text: str) -> str:
 
 
 def read_labelled(paths: Sequence[str | Path]) -> list[dict]:
-    """``id`` and ``text`` of already-labelled rows (any JSONL with those keys; not validated)."""
+    """``id`` and ``text`` of already-labelled rows (files or globs of any JSONL with those keys; not validated)."""
     out = []
-    for p in paths:
+    for p in expand_files(list(paths)) if paths else []:
         out.extend({"id": str(r.get("id")), "text": str(r.get("text") or "")} for r in read_jsonl(p))
     return out
 
