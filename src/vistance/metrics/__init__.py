@@ -6,6 +6,10 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
+import sys
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -40,3 +44,202 @@ def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str], labels:
         yp = ["not_claim" if y == "not_claim" else "claim" for y in y_pred]
         out["claim_f1"] = float(f1_score(yt, yp, pos_label="claim", average="binary", zero_division=0))
     return out
+
+
+# --------------------------------------------------------------------------- confusion, bootstrap, calibration
+# Added for evaluation reports (E). Everything below is vectorised numpy so that 1000 resamples of a
+# few thousand sentences take well under a second.
+
+
+def confusion(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]) -> list[list[int]]:
+    """Confusion matrix as nested lists: rows are gold labels, columns predictions, both in ``labels`` order."""
+    t, p = encode(y_true, labels), encode(y_pred, labels)
+    k = len(labels)
+    return np.bincount(t * k + p, minlength=k * k).reshape(k, k).tolist()
+
+
+def encode(values: Sequence[str], labels: Sequence[str]) -> np.ndarray:
+    """Label names -> indices into ``labels``; a name outside ``labels`` is an error, not a silent miss."""
+    index = {lab: i for i, lab in enumerate(labels)}
+    try:
+        return np.array([index[v] for v in values], dtype=np.int64)
+    except KeyError as e:
+        raise ValueError(f"label {e.args[0]!r} is not one of {', '.join(labels)}") from None
+
+
+def _f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
+    # 2tp / (2tp + fp + fn) equals sklearn's F1 with zero_division=0, including labels never seen.
+    denom = 2 * tp + fp + fn
+    return np.divide(2 * tp, denom, out=np.zeros(denom.shape, dtype=float), where=denom > 0)
+
+
+def resampled_scores(t: np.ndarray, p: np.ndarray, labels: Sequence[str], idx: np.ndarray) -> dict[str, np.ndarray]:
+    """accuracy, macro_f1 (and f_avg, claim_f1 when defined) of each row of resample indices ``idx``.
+
+    ``t``/``p`` are encoded gold/predicted labels; ``idx`` has shape (B, n). ``idx = arange(n)[None]``
+    gives the point estimate, identical to :func:`classification_metrics`.
+    """
+    labels = list(labels)
+    k, b = len(labels), idx.shape[0]
+    ts, ps = t[idx], p[idx]
+    rows = np.arange(b)[:, None] * k
+    hit = (ts == ps).astype(float)
+    tp = np.bincount((rows + ts).ravel(), weights=hit.ravel(), minlength=b * k).reshape(b, k)
+    n_true = np.bincount((rows + ts).ravel(), minlength=b * k).reshape(b, k)
+    n_pred = np.bincount((rows + ps).ravel(), minlength=b * k).reshape(b, k)
+    f1 = _f1(tp, n_pred - tp, n_true - tp)
+    out = {
+        "accuracy": hit.mean(axis=1) if idx.shape[1] else np.zeros(b),
+        "macro_f1": f1.mean(axis=1),
+    }
+    if all(pole in labels for pole in STANCE_POLES):
+        out["f_avg"] = f1[:, [labels.index(pole) for pole in STANCE_POLES]].mean(axis=1)
+    if "not_claim" in labels:
+        nc = labels.index("not_claim")
+        tc, pc = ts != nc, ps != nc
+        ctp = (tc & pc).sum(axis=1)
+        out["claim_f1"] = _f1(ctp, pc.sum(axis=1) - ctp, tc.sum(axis=1) - ctp)
+    return out
+
+
+def _resample_indices(n: int, n_resamples: int, seed: int):
+    """Yield blocks of bootstrap index rows, a few million cells at a time to bound memory."""
+    rng = np.random.default_rng(seed)
+    block = max(1, min(n_resamples, 4_000_000 // max(n, 1)))
+    done = 0
+    while done < n_resamples:
+        m = min(block, n_resamples - done)
+        yield rng.integers(0, n, size=(m, n))
+        done += m
+
+
+def bootstrap_ci(
+    y_true: Sequence[str],
+    y_pred: Sequence[str],
+    labels: Sequence[str],
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> dict[str, dict]:
+    """Percentile bootstrap interval over sentences: ``{metric: {estimate, low, high}}``.
+
+    Sentences are resampled with replacement ``n_resamples`` times with a fixed seed, so a report
+    is reproducible. With test sets of a few dozen sentences the interval is wide; that is the
+    point of showing it.
+    """
+    t, p = encode(y_true, labels), encode(y_pred, labels)
+    n = len(t)
+    point = {m: float(v[0]) for m, v in resampled_scores(t, p, labels, np.arange(n)[None]).items()}
+    if n == 0:
+        return {m: {"estimate": v, "low": None, "high": None} for m, v in point.items()}
+    chunks = [resampled_scores(t, p, labels, idx) for idx in _resample_indices(n, n_resamples, seed)]
+    tail = 100 * (1 - confidence) / 2
+    out = {}
+    for m, est in point.items():
+        lo, hi = np.percentile(np.concatenate([c[m] for c in chunks]), [tail, 100 - tail])
+        out[m] = {"estimate": est, "low": float(lo), "high": float(hi)}
+    return out
+
+
+def paired_bootstrap(
+    y_true: Sequence[str],
+    pred_a: Sequence[str],
+    pred_b: Sequence[str],
+    labels: Sequence[str],
+    metric: str = "macro_f1",
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> dict:
+    """Is model A really better than model B on these sentences?
+
+    Both prediction lists are scored on the *same* resampled sentences, so sentence difficulty
+    cancels out. Returns the observed difference ``delta`` = metric(A) - metric(B), its percentile
+    interval, and ``p``: the share of resamples where A is not better (difference <= 0), a
+    one-sided p-value-like number (small = A's lead is unlikely to be luck).
+    """
+    t = encode(y_true, labels)
+    a, b = encode(pred_a, labels), encode(pred_b, labels)
+    if not (len(t) == len(a) == len(b)):
+        raise ValueError("paired bootstrap needs gold and both predictions on the same sentences")
+    n = len(t)
+    whole = np.arange(n)[None]
+    delta = float(resampled_scores(t, a, labels, whole)[metric][0] - resampled_scores(t, b, labels, whole)[metric][0])
+    if n == 0:
+        return {"metric": metric, "delta": delta, "low": None, "high": None, "p": None, "n_resamples": 0}
+    diffs = np.concatenate(
+        [
+            resampled_scores(t, a, labels, idx)[metric] - resampled_scores(t, b, labels, idx)[metric]
+            for idx in _resample_indices(n, n_resamples, seed)
+        ]
+    )
+    tail = 100 * (1 - confidence) / 2
+    lo, hi = np.percentile(diffs, [tail, 100 - tail])
+    return {
+        "metric": metric,
+        "delta": delta,
+        "low": float(lo),
+        "high": float(hi),
+        "p": float(np.mean(diffs <= 0)),
+        "n_resamples": int(len(diffs)),
+    }
+
+
+def calibration(probs: np.ndarray, y_true_idx: Sequence[int], n_bins: int = 10) -> dict:
+    """Expected calibration error of the top-label confidence, with the bins of a reliability diagram.
+
+    Confidence = the highest probability of a row; bins are equal-width and right-closed
+    ((0, 0.1], (0.1, 0.2], ...). ECE = sum over bins of (bin size / n) * |accuracy - mean confidence|.
+    """
+    probs = np.asarray(probs, dtype=float)
+    t = np.asarray(y_true_idx, dtype=np.int64)
+    n = len(t)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    bins = []
+    if n == 0:
+        return {"ece": None, "n_bins": n_bins, "bins": bins}
+    conf = probs.max(axis=1)
+    correct = (probs.argmax(axis=1) == t).astype(float)
+    which = np.clip(np.searchsorted(edges, conf, side="left") - 1, 0, n_bins - 1)
+    ece = 0.0
+    for b in range(n_bins):
+        mask = which == b
+        count = int(mask.sum())
+        acc = float(correct[mask].mean()) if count else None
+        mean_conf = float(conf[mask].mean()) if count else None
+        if count:
+            ece += count / n * abs(acc - mean_conf)
+        bins.append({"low": float(edges[b]), "high": float(edges[b + 1]), "count": count,
+                     "accuracy": acc, "confidence": mean_conf})
+    return {"ece": float(ece), "n_bins": n_bins, "bins": bins}
+
+
+# --------------------------------------------------------------------------- the evaluate module
+
+STANCE_METRIC_DIR = Path(__file__).resolve().parent / "stance_metric"
+"""Folder of the local ``evaluate`` module (``evaluate.load(str(STANCE_METRIC_DIR))`` works offline)."""
+
+
+def import_evaluate_library():
+    """The Hugging Face ``evaluate`` library, even where the repository's ``evaluate.py`` script shadows it.
+
+    ``python -m pytest`` or ``python -c`` from the repository root put the root on ``sys.path``,
+    and a plain ``import evaluate`` would then import our command-line script instead.
+    """
+    mod = sys.modules.get("evaluate")
+    if mod is not None and hasattr(mod, "load"):
+        return mod
+    sys.modules.pop("evaluate", None)
+    saved = sys.path[:]
+    sys.path[:] = [p for p in saved if not (Path(p or ".") / "evaluate.py").is_file()]
+    try:
+        return importlib.import_module("evaluate")
+    finally:
+        sys.path[:] = saved
+
+
+@functools.lru_cache(maxsize=1)
+def load_stance_metric():
+    """``evaluate.load`` of the packaged stance metric, in memory (no cache files), once per process."""
+    evaluate = import_evaluate_library()
+    return evaluate.load(str(STANCE_METRIC_DIR), keep_in_memory=True)
