@@ -99,10 +99,16 @@ def find_runs(root: str | Path = "runs", name: str | None = None, complete_only:
 
 
 @contextlib.contextmanager
-def track(run_dir: str | Path, resumed: bool = False) -> Iterator[dict]:
-    """Mark the run running; on exit complete / interrupted / failed. The caller may add fields to the dict."""
+def track(run_dir: str | Path, resumed: bool = False, enabled: bool = True) -> Iterator[dict]:
+    """Mark the run running; on exit complete / interrupted / failed. The caller may add fields to the dict.
+
+    ``enabled=False`` (processes other than the main one in multi-GPU training) writes nothing.
+    """
     run_dir = Path(run_dir)
     fields: dict = {}
+    if not enabled:
+        yield fields
+        return
     if resumed:
         set_status(run_dir, "running", resumed_at=now_iso(), error=None)
     else:
@@ -116,6 +122,40 @@ def track(run_dir: str | Path, resumed: bool = False) -> Iterator[dict]:
         set_status(run_dir, "failed", failed_at=now_iso(), error=f"{type(e).__name__}: {e}"[:2000], **fields)
         raise
     set_status(run_dir, "complete", finished_at=now_iso(), **fields)
+
+
+def fold_dirs(run_dir: str | Path, cv: int) -> list[Path]:
+    """Where each model of a run goes: the run folder itself, or ``fold-1`` ... ``fold-K``."""
+    run_dir = Path(run_dir)
+    return [run_dir / f"fold-{i}" for i in range(1, cv + 1)] if cv else [run_dir]
+
+
+# --------------------------------------------------------------------------- several processes (accelerate launch)
+
+
+def is_main_process() -> bool:
+    """Only the main process writes the run folder; the launcher sets RANK for the others."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def shared_run_dir(run_dir: str | Path | None, name: str, root: str | Path = "runs") -> Path:
+    """``run_dir`` or a new timestamped folder, the same one in every process of a multi-GPU launch."""
+    if run_dir is not None:
+        path = Path(run_dir)
+        if is_main_process():
+            if (path / STATUS_FILE).is_file():
+                raise FileExistsError(f"{path} already holds a run; choose another --run-dir or --resume it")
+            path.mkdir(parents=True, exist_ok=True)
+        return path
+    if int(os.environ.get("WORLD_SIZE", "1")) == 1:
+        return new_run_dir(name, root)
+    from accelerate import PartialState
+    from accelerate.utils import broadcast_object_list
+
+    PartialState()  # joins the process group the launcher set up
+    holder = [str(new_run_dir(name, root)) if is_main_process() else None]
+    broadcast_object_list(holder)
+    return Path(holder[0])
 
 
 # --------------------------------------------------------------------------- what a run records up front
@@ -157,18 +197,23 @@ def environment() -> dict:
     }
 
 
-def data_info(files: Sequence[str | Path], task: str, labels: Sequence[str], splits: Split) -> dict:
-    """``data.json``: file hashes, split sizes and label counts."""
-    return {
-        "files": {str(f): file_sha256(f) for f in files},
-        "task": task,
-        "labels": list(labels),
-        "splits": splits.sizes(),
-        "label_counts": {
-            name: {lab: n for lab, n in sorted(collections.Counter(e["label"] for e in part).items())}
-            for name, part in splits.items()
-        },
-    }
+def _label_counts(examples: Sequence[dict]) -> dict:
+    return {lab: n for lab, n in sorted(collections.Counter(e["label"] for e in examples).items())}
+
+
+def data_info(files: Sequence[str | Path], task: str, labels: Sequence[str], splits: Sequence[Split]) -> dict:
+    """``data.json``: file hashes, split sizes and label counts (K folds: per-fold sizes, overall counts)."""
+    info = {"files": {str(f): file_sha256(f) for f in files}, "task": task, "labels": list(labels)}
+    if len(splits) == 1:
+        info["splits"] = splits[0].sizes()
+        info["label_counts"] = {name: _label_counts(part) for name, part in splits[0].items()}
+    else:
+        # The test parts of K folds partition the data.
+        everything = [e for s in splits for e in s.test]
+        info["cv"] = len(splits)
+        info["splits"] = {f"fold-{i}": s.sizes() for i, s in enumerate(splits, 1)}
+        info["label_counts"] = {"all": _label_counts(everything)}
+    return info
 
 
 def write_splits(folder: str | Path, splits: Split) -> None:
@@ -180,6 +225,17 @@ def write_splits(folder: str | Path, splits: Split) -> None:
 def read_splits(folder: str | Path) -> Split:
     parts = {name: read_jsonl(Path(folder) / "splits" / f"{name}.jsonl") for name in SPLIT_NAMES}
     return Split(**parts)
+
+
+def append_command(run_dir: str | Path, command: str) -> None:
+    with (Path(run_dir) / "command.txt").open("a", encoding="utf-8") as f:
+        f.write(command + "\n")
+
+
+def read_yaml(path: str | Path) -> dict:
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(OmegaConf.load(path), resolve=True)
 
 
 def command_line(argv: Sequence[str] | None = None) -> str:

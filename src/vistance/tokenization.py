@@ -1,0 +1,146 @@
+"""A tiny tokenizer in PhoBERT's own format (``vocab.txt`` + ``bpe.codes``) learnt from our sentences.
+
+The tiny model exists to run PhoBERT's exact code path offline: ``PhobertTokenizer`` on
+word-segmented NFC text, ``@@`` subwords, ids 0-3 for ``<s> <pad> </s> <unk>`` and the 256-token
+limit. So instead of a generic tokenizer it gets files that ``PhobertTokenizer`` reads as it reads
+VinAI's, in fastBPE's layout:
+
+* ``bpe.codes``: one merge per line, ``left right count``, in the order they are applied;
+  ``</w>`` marks the end of a word. ``PhobertTokenizer`` drops the last field and reads every line
+  up to the final newline, which is why the file must end with one.
+* ``vocab.txt``: ``token count`` per line; a subword that does not end its word carries ``@@``.
+
+The merges are learnt by Hugging Face ``tokenizers`` (``BpeTrainer`` with ``end_of_word_suffix="</w>"``
+is fastBPE's algorithm); the counts are recomputed here by replaying the merges over the corpus.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+from pathlib import Path
+from typing import Iterable, Sequence
+
+EOW = "</w>"
+CONTINUATION = "@@"
+VOCAB_FILE = "vocab.txt"
+CODES_FILE = "bpe.codes"
+MIN_PAIR_FREQUENCY = 2
+"""A pair seen once only glues one rare word into a token no other sentence will use."""
+
+
+def word_counts(sentences: Iterable[str]) -> collections.Counter:
+    """Words as PhobertTokenizer sees them: white-space separated (segmented words keep their ``_``)."""
+    counts: collections.Counter = collections.Counter()
+    for s in sentences:
+        counts.update(s.split())
+    return counts
+
+
+def learn_merges(counts: collections.Counter, num_merges: int) -> list[tuple[str, str]]:
+    """The first ``num_merges`` BPE merges of the corpus, in rank order (HF ``tokenizers``)."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    alphabet = {c for w in counts for c in w}
+    tok = Tokenizer(models.BPE(end_of_word_suffix=EOW))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    trainer = trainers.BpeTrainer(
+        # Room for both forms of every character (plain and ``c</w>``) plus the merges we keep.
+        vocab_size=2 * len(alphabet) + num_merges + 8,
+        min_frequency=MIN_PAIR_FREQUENCY,
+        end_of_word_suffix=EOW,
+        show_progress=False,
+    )
+    words = list(counts.elements())
+    tok.train_from_iterator(_chunks(words, 1000), trainer=trainer, length=len(words))
+    raw = json.loads(tok.to_str())["model"]["merges"]
+    pairs = [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in raw]
+    return pairs[:num_merges]
+
+
+def _chunks(items: Sequence[str], size: int):
+    for i in range(0, len(items), size):
+        yield " ".join(items[i : i + size])
+
+
+def apply_merges(word: str, ranks: dict[tuple[str, str], int]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Split ``word`` as PhobertTokenizer.bpe does; returns (symbols ending in ``</w>``, merges applied)."""
+    symbols = list(word[:-1]) + [word[-1] + EOW]
+    applied = []
+    while len(symbols) > 1:
+        pairs = {(a, b) for a, b in zip(symbols, symbols[1:])}
+        best = min(pairs, key=lambda p: ranks.get(p, float("inf")))
+        if best not in ranks:
+            break
+        out, i = [], 0
+        while i < len(symbols):
+            if i < len(symbols) - 1 and (symbols[i], symbols[i + 1]) == best:
+                out.append(symbols[i] + symbols[i + 1])
+                applied.append(best)
+                i += 2
+            else:
+                out.append(symbols[i])
+                i += 1
+        symbols = out
+    return symbols, applied
+
+
+def phobert_form(symbol: str) -> str:
+    """``abc</w>`` -> ``abc`` (ends its word), ``abc`` -> ``abc@@`` (continues)."""
+    return symbol[: -len(EOW)] if symbol.endswith(EOW) else symbol + CONTINUATION
+
+
+def build_phobert_tokenizer_files(sentences: Iterable[str], out_dir: str | Path, num_merges: int = 2000) -> Path:
+    """Learn BPE on (word-segmented) ``sentences`` and write ``vocab.txt`` and ``bpe.codes`` into ``out_dir``.
+
+    The vocabulary holds both forms of every character and the result of every merge, so any word
+    made of characters seen in training tokenises without ``<unk>``.
+    """
+    counts = word_counts(sentences)
+    if not counts:
+        raise ValueError("cannot build a tokenizer from no text")
+    merges = learn_merges(counts, num_merges)
+    ranks = {m: i for i, m in enumerate(merges)}
+
+    merge_counts: collections.Counter = collections.Counter()
+    token_counts: collections.Counter = collections.Counter()
+    for word, n in counts.items():
+        symbols, applied = apply_merges(word, ranks)
+        for m in applied:
+            merge_counts[m] += n
+        for s in symbols:
+            token_counts[phobert_form(s)] += n
+
+    # Candidate tokens in a stable order: characters, then merge results in rank order.
+    chars = sorted({c for w in counts for c in w})
+    candidates = [f for c in chars for f in (c, c + CONTINUATION)]
+    candidates += [phobert_form(a + b) for a, b in merges]
+    seen: dict[str, int] = {}
+    for tok in candidates:
+        seen.setdefault(tok, len(seen))
+    # fastBPE lists the vocabulary most frequent first.
+    vocab = sorted(seen, key=lambda t: (-token_counts.get(t, 0), seen[t]))
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / VOCAB_FILE).write_text("".join(f"{t} {token_counts.get(t, 0)}\n" for t in vocab), encoding="utf-8")
+    (out_dir / CODES_FILE).write_text("".join(f"{a} {b} {merge_counts.get((a, b), 0)}\n" for a, b in merges), encoding="utf-8")
+    return out_dir
+
+
+def load_phobert_tokenizer(directory: str | Path, max_length: int = 256):
+    """``PhobertTokenizer`` over the files in ``directory`` (ours or VinAI's)."""
+    from transformers import PhobertTokenizer
+
+    directory = Path(directory)
+    return PhobertTokenizer(
+        vocab_file=str(directory / VOCAB_FILE), merges_file=str(directory / CODES_FILE), model_max_length=max_length
+    )
+
+
+def build_tiny_tokenizer(sentences: Iterable[str], out_dir: str | Path, num_merges: int = 2000, max_length: int = 256):
+    """Write the files, then ``save_pretrained`` into the same folder so ``AutoTokenizer`` can load it."""
+    out_dir = build_phobert_tokenizer_files(sentences, out_dir, num_merges)
+    tokenizer = load_phobert_tokenizer(out_dir, max_length)
+    tokenizer.save_pretrained(out_dir)
+    return tokenizer

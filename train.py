@@ -1,0 +1,111 @@
+"""Train a model from a config file into its own run folder.
+
+    python train.py --config configs/tiny.yaml [--set training.seed=1 ...] [--run-dir DIR] [--cv K]
+    python train.py --resume runs/tiny/20261123-153000          # continue an interrupted run
+    accelerate launch train.py --config configs/phobert-base-v2.yaml --run-dir runs/pb   # several GPUs
+
+Config -> seed -> data -> run folder -> model -> train -> evaluate -> save; the steps live in
+``vistance.training`` and the run-folder format in ``vistance.runs``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from vistance import runs, training
+from vistance.checkpoint import CheckpointError
+from vistance.config import ConfigError, config_from_dict, load_config
+from vistance.data import CorpusError
+from vistance.modeling import WeightsUnavailableError
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--config", help="YAML file in configs/ (only what differs from the defaults)")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override a config value")
+    p.add_argument("--run-dir", help="run folder (default runs/<config name>/<YYYYmmdd-HHMMSS>)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last checkpoint")
+    p.add_argument("--cv", type=int, help="K grouped folds instead of one split (same as --set training.cv=K)")
+    args = p.parse_args(argv)
+    if bool(args.config) == bool(args.resume):
+        p.error("give --config (a new run) or --resume RUN_DIR (an interrupted one)")
+    if args.resume and (args.set or args.run_dir or args.cv):
+        p.error("--resume replays the run's own config.yaml; --set, --run-dir and --cv do not apply")
+    return args
+
+
+def main(argv=None, callbacks=()) -> Path:
+    args = parse_args(argv)
+    main_process = runs.is_main_process()
+
+    # Config: defaults <- YAML <- --set. A resumed run replays the config it saved.
+    if args.resume:
+        run_dir = Path(args.resume)
+        cfg = config_from_dict(runs.read_yaml(run_dir / "config.yaml"))
+        if runs.is_complete(run_dir):
+            raise CheckpointError(f"{run_dir}: already complete; nothing to resume")
+    else:
+        cfg = load_config(args.config, args.set + ([f"training.cv={args.cv}"] if args.cv else []))
+
+    # Data: the run folder keeps the exact split records, so a resumed run trains on the same sentences.
+    if args.resume:
+        info = runs.read_json(run_dir / "data.json")
+        task, labels = info["task"], info["labels"]
+        folds = runs.fold_dirs(run_dir, cfg.training.cv)
+        splits = [runs.read_splits(d) for d in folds]
+    else:
+        data = training.load_task_data(cfg.data)
+        task, labels = data.task, data.labels
+        splits = training.make_splits(data, cfg.data, cfg.training.cv)
+        run_dir = runs.shared_run_dir(args.run_dir, cfg.name)
+        folds = runs.fold_dirs(run_dir, cfg.training.cv)
+        if main_process:
+            runs.prepare_run(run_dir, cfg.to_yaml(), runs.command_line(), runs.data_info(data.files, task, labels, splits))
+            for fold_dir, split in zip(folds, splits):
+                runs.write_splits(fold_dir, split)
+                if fold_dir != run_dir:
+                    runs.write_json(fold_dir / "data.json", runs.data_info(data.files, task, labels, [split]))
+    if args.resume and main_process:
+        runs.append_command(run_dir, runs.command_line())
+    print(f"run folder: {run_dir}", flush=True)
+
+    with runs.track(run_dir, resumed=bool(args.resume), enabled=main_process) as status:
+        fold_metrics = []
+        for fold_dir, split in zip(folds, splits):
+            if args.resume and (fold_dir / "metrics.json").is_file():  # a fold that finished before the interrupt
+                fold_metrics.append(runs.read_json(fold_dir / "metrics.json"))
+                continue
+            # Seed, then model: the tiny vocabulary is learnt from this split's training sentences.
+            learner = training.make_learner(cfg, labels, fold_dir, split.train)
+            # Train: early stopping on dev macro-F1 restores the best epoch.
+            learner.fit(split.train, split.dev, resume=bool(args.resume), callbacks=callbacks)
+            # Evaluate on dev and test with the metrics every other tool uses.
+            evaluation = training.evaluate(learner, split, labels)
+            # Save: CV folds of transformers keep no checkpoint (K copies of PhoBERT fill a disk).
+            save_checkpoint = not cfg.training.cv or cfg.model.kind == "baseline"
+            if main_process:
+                info = runs.read_json(fold_dir / "data.json")
+                fold_metrics.append(
+                    training.save_outputs(fold_dir, learner, evaluation, cfg, task, labels, info, save_checkpoint)
+                )
+            if cfg.training.cv:
+                print(f"{fold_dir.name}: {training.format_metrics(fold_metrics[-1])}", flush=True)
+        if main_process:
+            metrics = training.summarize_folds(fold_metrics, task, labels) if cfg.training.cv else fold_metrics[0]
+            if cfg.training.cv:
+                runs.write_json(run_dir / "metrics.json", metrics)
+            status["train_seconds"] = metrics["train_seconds"]
+            print(training.format_metrics(metrics), flush=True)
+    print(f"run folder: {run_dir} (complete)", flush=True)
+    return run_dir
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except (ConfigError, CorpusError, training.DataError, WeightsUnavailableError, CheckpointError) as e:
+        sys.exit(f"error: {e}")
+    except KeyboardInterrupt:
+        sys.exit("interrupted: continue with `python train.py --resume RUN_DIR`")
