@@ -1,0 +1,365 @@
+"""Compare finished runs: which one to ship, and is its lead real?
+
+``compare_runs(run_dirs)`` scores each complete run's saved test predictions (pooled folds for a
+``--cv`` run) and ``write_comparison(cmp, out_dir)`` writes ``comparison.json``,
+``comparison.md`` and a self-contained ``comparison.html``:
+
+* one table of runs with only the config values that differ between them, the metrics with
+  their bootstrap intervals, training time and model size;
+* a paired bootstrap of every run against the best run on the *same* test sentences: both are
+  scored on the same resamples, and ``p`` is the share of resamples in which the best run is not
+  ahead (small p: the lead is unlikely to be luck of the draw);
+* runs evaluated on different test sets (other ids, texts or gold labels) form separate groups,
+  are flagged, and are never ranked against each other;
+* incomplete runs (``status.json`` not "complete") are skipped with a warning naming them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import yaml
+from matplotlib.figure import Figure
+
+from .config import flatten
+from .evaluation import BootstrapConfig, Evaluation, read_json, run_status, run_test_evaluation
+from .metrics import paired_bootstrap
+from .report import (
+    Html, figure_png, fmt, fmt_bytes, fmt_ci, fmt_seconds, html_page, html_table, img_tag, md_table,
+)
+
+GROUP_NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@dataclass
+class RunResult:
+    """One complete run in a comparison."""
+
+    path: Path
+    name: str
+    """``<config name>/<timestamp>``: the last two parts of the run folder."""
+    evaluation: Evaluation
+    config: dict
+    """Flattened config.yaml (``{"training.learning_rate": 2e-5, ...}``)."""
+    train_seconds: float | None
+    model_size_bytes: int | None
+    num_parameters: int | None
+    test_set: str = ""
+    """Fingerprint of the test sentences (ids, texts, gold labels)."""
+    group: str = ""
+    """Letter of the test-set group; runs are ranked only within a group."""
+    rank: int = 0
+    vs_best: dict | None = None
+    """Paired bootstrap against the group's best run: {metric: {delta, low, high, p}}; None for the best."""
+
+    @property
+    def macro_f1(self) -> float:
+        return self.evaluation.metrics["macro_f1"]
+
+
+@dataclass
+class Comparison:
+    runs: list[RunResult]
+    """Sorted by group, then rank."""
+    skipped: list[dict] = field(default_factory=list)
+    """[{run, reason}] for runs left out (incomplete, missing, unreadable)."""
+    differing_keys: list[str] = field(default_factory=list)
+    bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
+
+    @property
+    def groups(self) -> dict[str, list[RunResult]]:
+        out: dict[str, list[RunResult]] = {}
+        for r in self.runs:
+            out.setdefault(r.group, []).append(r)
+        return out
+
+    def to_dict(self) -> dict:
+        return {
+            "runs": [
+                {
+                    "run": str(r.path), "name": r.name, "group": r.group, "rank": r.rank, "test_set": r.test_set,
+                    "n": r.evaluation.n, "task": r.evaluation.task,
+                    "config": {k: r.config.get(k) for k in self.differing_keys},
+                    "metrics": {k: r.evaluation.metrics.get(k) for k in ("accuracy", "macro_f1", "f_avg", "claim_f1")
+                                if k in r.evaluation.metrics},
+                    "per_class_f1": {lab: v["f1"] for lab, v in r.evaluation.metrics["per_class"].items()},
+                    "ci": r.evaluation.ci, "ece": r.evaluation.calibration.get("ece"),
+                    "cv": r.evaluation.fold_summary,
+                    "vs_best": r.vs_best, "train_seconds": r.train_seconds,
+                    "model_size_bytes": r.model_size_bytes, "num_parameters": r.num_parameters,
+                }
+                for r in self.runs
+            ],
+            "skipped": self.skipped,
+            "differing_config_keys": self.differing_keys,
+            "bootstrap": vars(self.bootstrap),
+        }
+
+
+# --------------------------------------------------------------------------- building
+
+
+def fingerprint_test_set(ev: Evaluation) -> str:
+    """Same sentences (id, text) with the same gold labels <=> same fingerprint, whatever the order."""
+    h = hashlib.sha256()
+    for item in sorted(zip(ev.ids, ev.texts, ev.gold)):
+        h.update(json.dumps(item, ensure_ascii=False).encode("utf-8"))
+    return h.hexdigest()[:12]
+
+
+def _run_name(path: Path) -> str:
+    return "/".join(path.resolve().parts[-2:])
+
+
+def _load_run(path: Path, bootstrap: BootstrapConfig) -> RunResult:
+    ev = run_test_evaluation(path, bootstrap)
+    cfg_path = path / "config.yaml"
+    config = flatten(yaml.safe_load(cfg_path.read_text(encoding="utf-8")) or {}) if cfg_path.is_file() else {}
+    metrics = read_json(path / "metrics.json") if (path / "metrics.json").is_file() else {}
+    status = read_json(path / "status.json")
+    return RunResult(
+        path=path,
+        name=_run_name(path),
+        evaluation=ev,
+        config=config,
+        train_seconds=status.get("train_seconds", metrics.get("train_seconds")),
+        model_size_bytes=metrics.get("model_size_bytes"),
+        num_parameters=metrics.get("num_parameters"),
+        test_set=fingerprint_test_set(ev),
+    )
+
+
+def differing_config_keys(configs: Sequence[dict]) -> list[str]:
+    """Flattened keys whose value is not the same in every config (a key missing somewhere counts)."""
+    keys: list[str] = []
+    for c in configs:
+        keys += [k for k in c if k not in keys]
+    return [k for k in keys if len({json.dumps(c[k], default=str) if k in c else "<missing>" for c in configs}) > 1]
+
+
+def _paired(best: RunResult, other: RunResult, bootstrap: BootstrapConfig) -> dict:
+    """Paired bootstrap of best vs other, with other's predictions aligned to best's sentence order."""
+    b, o = best.evaluation, other.evaluation
+    where = {(i, t): k for k, (i, t) in enumerate(zip(o.ids, o.texts))}
+    order = [where[(i, t)] for i, t in zip(b.ids, b.texts)]
+    other_pred = [o.pred[k] for k in order]
+    labels = list(b.labels) + [lab for lab in o.labels if lab not in b.labels]
+    out = {}
+    for metric in ("macro_f1", "f_avg"):
+        if metric in b.metrics and metric in o.metrics:
+            out[metric] = paired_bootstrap(b.gold, b.pred, other_pred, labels, metric,
+                                           bootstrap.n_resamples, bootstrap.confidence, bootstrap.seed)
+    return out
+
+
+def compare_runs(run_dirs: Sequence[str | Path], bootstrap: BootstrapConfig | None = None) -> Comparison:
+    """Score, group by test set, rank within groups and test each run against its group's best."""
+    bootstrap = bootstrap or BootstrapConfig()
+    runs, skipped = [], []
+    for raw in run_dirs:
+        path = Path(raw)
+        status = run_status(path) if path.is_dir() else "missing folder"
+        if status != "complete":
+            reason = f"status is {status!r}, not 'complete'" if path.is_dir() else "no such folder"
+            warnings.warn(f"skipping {path}: {reason}", UserWarning, stacklevel=2)
+            skipped.append({"run": str(path), "reason": reason})
+            continue
+        try:
+            runs.append(_load_run(path, bootstrap))
+        except ValueError as e:  # EvaluationError, malformed files: report, keep comparing the rest
+            warnings.warn(f"skipping {path}: {e}", UserWarning, stacklevel=2)
+            skipped.append({"run": str(path), "reason": str(e)})
+    names = [r.name for r in runs]
+    for r in runs:
+        if names.count(r.name) > 1:
+            r.name = str(r.path)
+
+    # Groups: the largest set of runs sharing a test set is A, and so on.
+    by_set: dict[str, list[RunResult]] = {}
+    for r in runs:
+        by_set.setdefault(r.test_set, []).append(r)
+    ordered = sorted(by_set.values(), key=lambda g: -len(g))  # stable: ties keep command-line order
+    result: list[RunResult] = []
+    for letter, group in zip(GROUP_NAMES, ordered):
+        group = sorted(group, key=lambda r: -r.macro_f1)  # stable: ties keep command-line order
+        best = group[0]
+        for rank, r in enumerate(group, 1):
+            r.group, r.rank = letter, rank
+            r.vs_best = None if r is best else _paired(best, r, bootstrap)
+        result += group
+    return Comparison(runs=result, skipped=skipped, differing_keys=differing_config_keys([r.config for r in result]),
+                      bootstrap=bootstrap)
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def plot_macro_f1(cmp: Comparison) -> bytes:
+    """macro-F1 with its 95 % interval per run; one colour per test-set group."""
+    runs = cmp.runs
+    colours = ["#0b5cad", "#bc4c00", "#1a7f37", "#8250df", "#cf222e"]
+    fig = Figure(figsize=(7.5, 0.9 + 0.45 * len(runs)))
+    ax = fig.subplots()
+    y = np.arange(len(runs))[::-1]
+    for yi, r in zip(y, runs):
+        ci = r.evaluation.ci.get("macro_f1", {})
+        lo, hi = ci.get("low"), ci.get("high")
+        err = None if lo is None else [[r.macro_f1 - lo], [hi - r.macro_f1]]
+        ax.errorbar(r.macro_f1, yi, xerr=err, fmt="o", capsize=4, color=colours[GROUP_NAMES.index(r.group) % 5])
+        ax.annotate(f"{r.macro_f1:.3f}", (r.macro_f1, yi), textcoords="offset points", xytext=(0, 7),
+                    ha="center", fontsize=8)
+    ax.set_yticks(y, [f"{r.name}  [{r.group}]" for r in runs], fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.7, len(runs) - 0.3)
+    ax.set_xlabel("macro-F1 (95 % bootstrap interval)")
+    ax.grid(axis="x", color="#e5e7eb")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title("macro-F1 per run   [test-set group]", fontsize=11)
+    return figure_png(fig)
+
+
+def plot_per_class_f1(cmp: Comparison) -> bytes:
+    """Grouped bars: per label, one bar per run."""
+    labels: list[str] = []
+    for r in cmp.runs:
+        labels += [lab for lab in r.evaluation.labels if lab not in labels]
+    runs = cmp.runs
+    width = 0.8 / max(len(runs), 1)
+    x = np.arange(len(labels))
+    fig = Figure(figsize=(max(6.0, 1.0 + len(labels) * (0.5 + 0.35 * len(runs))), 3.8))
+    ax = fig.subplots()
+    palette = ["#08519c", "#4292c6", "#9ecae1", "#bc4c00", "#f0a35e", "#1a7f37", "#8250df", "#cf222e"]
+    for k, r in enumerate(runs):
+        pc = r.evaluation.metrics["per_class"]
+        vals = [pc[lab]["f1"] if lab in pc else 0.0 for lab in labels]
+        ax.bar(x - 0.4 + width * (k + 0.5), vals, width=width * 0.95, label=f"{r.name} [{r.group}]",
+               color=palette[k % len(palette)])
+    ax.set_xticks(x, labels)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("F1")
+    ax.set_title("Per-class F1", fontsize=11)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12),
+              ncols=min(3, max(len(runs), 1)))
+    return figure_png(fig)
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _table(cmp: Comparison) -> tuple[list[str], list[list]]:
+    has_f_avg = any("f_avg" in r.evaluation.metrics for r in cmp.runs)
+    has_claim = any("claim_f1" in r.evaluation.metrics for r in cmp.runs)
+    headers = ["group", "rank", "run", *cmp.differing_keys, "n", "macro-F1", "95 % CI"]
+    headers += ["F_avg", "95 % CI"] if has_f_avg else []
+    headers += ["claim F1"] if has_claim else []
+    headers += ["accuracy", "ECE", "Δ macro-F1 vs best [95 % CI]", "p (best ≤ run)", "train time", "model size"]
+    rows = []
+    for r in cmp.runs:
+        m, ev = r.evaluation.metrics, r.evaluation
+        name = r.name + (f" (CV {len(ev.folds)})" if ev.folds else "")
+        row = [r.group, r.rank, name, *[_cfg(r.config.get(k)) for k in cmp.differing_keys], ev.n,
+               m["macro_f1"], fmt_ci(ev.ci.get("macro_f1"))]
+        if has_f_avg:
+            row += [m.get("f_avg"), fmt_ci(ev.ci.get("f_avg"))]
+        if has_claim:
+            row += [m.get("claim_f1")]
+        vs = (r.vs_best or {}).get("macro_f1")
+        # shown as run − best, so a run behind the best reads negative
+        delta = "best" if vs is None else f"{-vs['delta']:+.3f} [{-vs['high']:+.3f}, {-vs['low']:+.3f}]"
+        size = fmt_bytes(r.model_size_bytes)
+        if r.num_parameters:
+            size += f" ({r.num_parameters / 1e6:.1f} M params)"
+        row += [m["accuracy"], ev.calibration.get("ece"), delta, "—" if vs is None else vs["p"],
+                fmt_seconds(r.train_seconds), size]
+        rows.append(row)
+    return headers, rows
+
+
+def _cfg(v) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def _warnings(cmp: Comparison) -> list[str]:
+    out = [f"Skipped {s['run']}: {s['reason']}." for s in cmp.skipped]
+    groups = cmp.groups
+    if len(groups) > 1:
+        desc = "; ".join(f"{g}: {', '.join(r.name for r in rs)} (n={rs[0].evaluation.n})" for g, rs in groups.items())
+        out.append(f"These runs were evaluated on {len(groups)} different test sets and are ranked only within "
+                   f"their group, never against each other — {desc}.")
+    return out
+
+
+NOTE = (
+    "Δ macro-F1 vs best: this run's macro-F1 minus its group's best, with the 95 % interval of a paired "
+    "bootstrap ({n} resamples of the same test sentences, seed {seed}). p: share of resamples in which the best "
+    "run is not ahead (difference ≤ 0); a p above 0.05 means this run's gap to the best may be chance."
+)
+
+
+def render_markdown(cmp: Comparison, plots: dict[str, str] | None = None) -> str:
+    headers, rows = _table(cmp)
+    out = [f"# Comparison of {len(cmp.runs)} runs", ""]
+    out += [f"> **Warning:** {w}" for w in _warnings(cmp)] + ([""] if _warnings(cmp) else [])
+    out += [md_table(headers, rows), "", NOTE.format(n=cmp.bootstrap.n_resamples, seed=cmp.bootstrap.seed), ""]
+    if not cmp.differing_keys:
+        out += ["All runs share the same configuration.", ""]
+    out += ["## Runs", ""] + [f"- {r.name}: `{r.path}` (test set {r.group} = {r.test_set})" for r in cmp.runs] + [""]
+    if plots:
+        out += ["## Plots", ""] + [f"![{k}]({v})" for k, v in plots.items()] + [""]
+    return "\n".join(out)
+
+
+def render_html(cmp: Comparison, pngs: dict[str, bytes]) -> str:
+    headers, rows = _table(cmp)
+    title = f"Comparison of {len(cmp.runs)} runs"
+    parts = [f"<h1>{html.escape(title)}</h1>",
+             f'<p class="meta">{datetime.now().strftime("%Y-%m-%d %H:%M")} · bootstrap '
+             f"{cmp.bootstrap.n_resamples} resamples, seed {cmp.bootstrap.seed}</p>"]
+    parts += [f'<div class="warn">{html.escape(w)}</div>' for w in _warnings(cmp)]
+    parts += ['<div class="scroll" style="max-height:none">', html_table(headers, rows, cls="runs"), "</div>",
+              f'<p class="note">{html.escape(NOTE.format(n=cmp.bootstrap.n_resamples, seed=cmp.bootstrap.seed))}</p>']
+    if not cmp.differing_keys:
+        parts.append('<p class="note">All runs share the same configuration.</p>')
+    parts += ["<h2>Plots</h2>", '<div class="figs">', img_tag(pngs["macro_f1"], "macro-F1 per run"),
+              img_tag(pngs["per_class_f1"], "per-class F1 per run"), "</div>"]
+    run_rows = [[r.group, r.name, Html(f"<code>{html.escape(str(r.path))}</code>"), r.test_set, r.evaluation.n]
+                for r in cmp.runs]
+    parts += ["<h2>Runs</h2>", html_table(["group", "run", "folder", "test set", "n"], run_rows)]
+    return html_page(title, "\n".join(parts))
+
+
+def write_comparison(cmp: Comparison, out_dir: str | Path) -> dict[str, Path]:
+    """comparison.json, comparison.md (+ PNGs) and comparison.html in ``out_dir``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if not cmp.runs:
+        raise ValueError("no complete run to compare")
+    pngs = {"macro_f1": plot_macro_f1(cmp), "per_class_f1": plot_per_class_f1(cmp)}
+    paths = {k: out_dir / f"{k}.png" for k in pngs}
+    for k, png in pngs.items():
+        paths[k].write_bytes(png)
+    paths["json"] = out_dir / "comparison.json"
+    paths["json"].write_text(json.dumps(cmp.to_dict(), ensure_ascii=False, indent=2, default=str) + "\n",
+                             encoding="utf-8")
+    paths["markdown"] = out_dir / "comparison.md"
+    paths["markdown"].write_text(render_markdown(cmp, {k: f"{k}.png" for k in pngs}), encoding="utf-8")
+    paths["html"] = out_dir / "comparison.html"
+    paths["html"].write_text(render_html(cmp, pngs), encoding="utf-8")
+    return paths
+
+
+def default_out_dir(root: str | Path = "runs") -> Path:
+    return Path(root) / f"compare-{datetime.now().strftime('%Y%m%d-%H%M%S')}"

@@ -1,0 +1,386 @@
+"""Evaluate a trained model: predictions on a labelled set, the metrics, their uncertainty, its errors.
+
+With test sets of a few dozen sentences one macro-F1 number misleads, so every evaluation carries
+a 95 % percentile bootstrap interval (sentences resampled with replacement, fixed seed) for
+macro-F1 and F_avg, the calibration of its probabilities (ECE and the bins of a reliability
+diagram), and the table of misclassified sentences, most confident first.
+
+Three sources of predictions, one result type (:class:`Evaluation`):
+
+* ``evaluate_run(RUN, split="test"|"dev")``: the run's checkpoint on ``<run>/splits/<split>.jsonl``;
+* ``evaluate_run(RUN_OR_CHECKPOINT, data=FILE)``: on any labelled corpus file (e.g. a new batch);
+* a ``--cv`` run: the saved test predictions of every fold, pooled (each sentence is tested once),
+  plus mean ± std of the fold scores.
+
+:mod:`vistance.report` turns an :class:`Evaluation` into files; :mod:`vistance.compare` ranks runs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .data import TASKS, file_sha256, load_corpus, read_jsonl, task_examples
+from .metrics import bootstrap_ci, calibration, encode, load_stance_metric
+
+FOLD_METRICS = ("accuracy", "macro_f1", "f_avg", "claim_f1")
+CI_METRICS = ("macro_f1", "f_avg")
+"""Metrics reported with a bootstrap interval (the issue's two headline scores)."""
+
+
+class EvaluationError(ValueError):
+    """Something to evaluate is missing or inconsistent; the message names the path."""
+
+
+@dataclass
+class BootstrapConfig:
+    n_resamples: int = 1000
+    """Resamples of the test sentences; 1000 gives intervals stable to about ±0.005."""
+    confidence: float = 0.95
+    seed: int = 0
+    """Fixed so that re-running a report gives the same interval."""
+
+
+@dataclass
+class Evaluation:
+    """One model's predictions on one labelled set and everything measured on them."""
+
+    task: str
+    labels: list[str]
+    """Label names in the model's output order (columns of ``probs``)."""
+    ids: list[str]
+    texts: list[str]
+    gold: list[str]
+    pred: list[str]
+    probs: np.ndarray
+    """(n, len(labels)) probabilities, rows sum to 1."""
+    source: dict
+    """What was evaluated: run / checkpoint / split or data file (with sha256), time."""
+    metrics: dict = field(default_factory=dict)
+    """The stance metric's output: accuracy, macro_f1, per_class, f_avg, claim_f1, confusion_matrix."""
+    ci: dict = field(default_factory=dict)
+    """{metric: {estimate, low, high}} percentile bootstrap intervals."""
+    calibration: dict = field(default_factory=dict)
+    """{ece, n_bins, bins: [{low, high, count, accuracy, confidence}]}."""
+    bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
+    folds: list[dict] | None = None
+    """CV runs only: per-fold metrics of the fold's test predictions."""
+    fold_summary: dict | None = None
+    """CV runs only: {"mean": {metric: v}, "std": {metric: v}} over folds (population std, as train.py)."""
+
+    @property
+    def n(self) -> int:
+        return len(self.gold)
+
+    @property
+    def errors(self) -> list[dict]:
+        """Every misclassified sentence, the most confident mistakes first."""
+        rows = []
+        for i, (g, p) in enumerate(zip(self.gold, self.pred)):
+            if g == p:
+                continue
+            probs = {lab: float(self.probs[i, j]) for j, lab in enumerate(self.labels)}
+            rows.append({"id": self.ids[i], "text": self.texts[i], "gold": g, "pred": p,
+                         "confidence": probs[p], "p_gold": probs[g], "probs": probs})
+        rows.sort(key=lambda r: (-r["confidence"], r["id"]))
+        return rows
+
+    def to_dict(self) -> dict:
+        """The content of the report's ``metrics.json`` (no per-sentence data: see errors.csv)."""
+        out = {
+            "source": self.source,
+            "task": self.task,
+            "labels": self.labels,
+            "n": self.n,
+            "metrics": self.metrics,
+            "ci": self.ci,
+            "bootstrap": vars(self.bootstrap),
+            "calibration": self.calibration,
+            "n_errors": sum(g != p for g, p in zip(self.gold, self.pred)),
+        }
+        if self.folds is not None:
+            out["cv"] = {"k": len(self.folds), "folds": self.folds, **(self.fold_summary or {})}
+        return out
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def score_metrics(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> dict:
+    """The packaged ``evaluate`` stance metric on label names."""
+    return load_stance_metric().compute(predictions=list(pred), references=list(gold), labels=list(labels))
+
+
+def score(
+    ids: Sequence[str],
+    texts: Sequence[str],
+    gold: Sequence[str],
+    probs: np.ndarray,
+    labels: Sequence[str],
+    task: str,
+    source: dict,
+    pred: Sequence[str] | None = None,
+    bootstrap: BootstrapConfig | None = None,
+) -> Evaluation:
+    """Measure predictions: metrics, bootstrap intervals, calibration. ``pred`` defaults to argmax(probs)."""
+    labels = list(labels)
+    probs = np.asarray(probs, dtype=float).reshape(len(gold), len(labels))
+    if len(gold) == 0:
+        raise EvaluationError(f"{source.get('split_file') or source.get('data') or source}: no sentences to evaluate")
+    unknown = sorted(set(gold) - set(labels))
+    if unknown:
+        raise EvaluationError(f"gold labels {unknown} are not among the model's labels {labels}")
+    if pred is None:
+        pred = [labels[j] for j in probs.argmax(axis=1)]
+    bootstrap = bootstrap or BootstrapConfig()
+    ci = bootstrap_ci(gold, pred, labels, bootstrap.n_resamples, bootstrap.confidence, bootstrap.seed)
+    return Evaluation(
+        task=task,
+        labels=labels,
+        ids=[str(i) for i in ids],
+        texts=list(texts),
+        gold=list(gold),
+        pred=list(pred),
+        probs=probs,
+        source=source,
+        metrics=score_metrics(gold, pred, labels),
+        ci={m: ci[m] for m in CI_METRICS if m in ci},
+        calibration=calibration(probs, encode(gold, labels)),
+        bootstrap=bootstrap,
+    )
+
+
+# --------------------------------------------------------------------------- run folders
+
+
+def read_json(path: Path) -> dict:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise EvaluationError(f"{path}: missing") from None
+    except json.JSONDecodeError as e:
+        raise EvaluationError(f"{path}: malformed JSON ({e.msg})") from None
+
+
+def run_status(run_dir: str | Path) -> str:
+    """status.json's status ("complete", "running", "failed", "interrupted"), or "missing"."""
+    path = Path(run_dir) / "status.json"
+    if not path.is_file():
+        return "missing"
+    return str(read_json(path).get("status", "missing"))
+
+
+def fold_dirs(run_dir: str | Path) -> list[Path]:
+    """``fold-1 ... fold-K`` of a ``--cv`` run, in numeric order (empty for a single-split run)."""
+    found = [(int(m.group(1)), p) for p in Path(run_dir).glob("fold-*") if (m := re.fullmatch(r"fold-(\d+)", p.name))]
+    return [p for _, p in sorted(found)]
+
+
+def is_cv_run(run_dir: str | Path) -> bool:
+    return bool(fold_dirs(run_dir))
+
+
+def run_labels(run_dir: Path) -> tuple[str, list[str] | None]:
+    """(task, labels) recorded by a run (metrics.json, else data.json)."""
+    for name in ("metrics.json", "data.json"):
+        path = run_dir / name
+        if path.is_file():
+            d = read_json(path)
+            if d.get("labels"):
+                return d.get("task", "custom"), list(d["labels"])
+    return "custom", None
+
+
+def _rows_to_arrays(rows: list[dict], labels: list[str], where: Path):
+    """predictions.jsonl rows -> (ids, texts, gold, pred, probs) with probs in ``labels`` order."""
+    probs = np.zeros((len(rows), len(labels)))
+    for i, r in enumerate(rows):
+        if "probs" not in r or "gold" not in r:
+            raise EvaluationError(f"{where}: row {i + 1} lacks 'gold' or 'probs'")
+        # a label the model never outputs (absent from its probs) has probability 0
+        probs[i] = [float(r["probs"].get(lab, 0.0)) for lab in labels]
+    pred = [r.get("pred") or labels[j] for r, j in zip(rows, probs.argmax(axis=1))]
+    return [r["id"] for r in rows], [r["text"] for r in rows], [r["gold"] for r in rows], pred, probs
+
+
+def evaluate_predictions_file(path: str | Path, labels: list[str], task: str, source: dict,
+                              bootstrap: BootstrapConfig | None = None) -> Evaluation:
+    """Score a saved ``predictions.jsonl`` (rows ``{id, text, gold, pred, probs}``) without re-running a model."""
+    path = Path(path)
+    if not path.is_file():
+        raise EvaluationError(f"{path}: missing (the run saved no test predictions)")
+    ids, texts, gold, pred, probs = _rows_to_arrays(read_jsonl(path), labels, path)
+    return score(ids, texts, gold, probs, labels, task, source, pred=pred, bootstrap=bootstrap)
+
+
+def evaluate_cv(run_dir: str | Path, bootstrap: BootstrapConfig | None = None) -> Evaluation:
+    """Pool the fold test predictions of a ``--cv`` run; fold scores give mean ± std."""
+    run_dir = Path(run_dir)
+    folds = fold_dirs(run_dir)
+    if not folds:
+        raise EvaluationError(f"{run_dir}: no fold-* folders; not a --cv run")
+    task, labels = run_labels(run_dir)
+    if labels is None:
+        task, labels = run_labels(folds[0])
+    if labels is None:
+        raise EvaluationError(f"{run_dir}: neither metrics.json nor data.json records the labels")
+    ids, texts, gold, pred, probs, fold_scores = [], [], [], [], [], []
+    for fold in folds:
+        path = fold / "predictions.jsonl"
+        if not path.is_file():
+            raise EvaluationError(f"{path}: missing (fold did not finish)")
+        i, t, g, p, pr = _rows_to_arrays(read_jsonl(path), labels, path)
+        m = score_metrics(g, p, labels)
+        fold_scores.append({"fold": fold.name, "n": len(g), **{k: m[k] for k in FOLD_METRICS if k in m}})
+        ids += i
+        texts += t
+        gold += g
+        pred += p
+        probs.append(pr)
+    source = {"run": str(run_dir), "split": "test (pooled over folds)", "cv": len(folds),
+              "evaluated_at": _now()}
+    ev = score(ids, texts, gold, np.concatenate(probs), labels, task, source, pred=pred, bootstrap=bootstrap)
+    ev.folds = fold_scores
+    ev.fold_summary = fold_mean_std(fold_scores)
+    return ev
+
+
+def fold_mean_std(fold_scores: list[dict]) -> dict:
+    """Mean and standard deviation of each fold metric (population std, ddof=0, like the run's metrics.json)."""
+    out = {"mean": {}, "std": {}}
+    for m in FOLD_METRICS:
+        vals = [f[m] for f in fold_scores if m in f]
+        if vals:
+            out["mean"][m] = float(np.mean(vals))
+            out["std"][m] = float(np.std(vals))
+    return out
+
+
+def run_test_evaluation(run_dir: str | Path, bootstrap: BootstrapConfig | None = None) -> Evaluation:
+    """A finished run's saved test predictions (pooled folds for ``--cv``); no model is loaded."""
+    run_dir = Path(run_dir)
+    if is_cv_run(run_dir):
+        return evaluate_cv(run_dir, bootstrap)
+    task, labels = run_labels(run_dir)
+    if labels is None:
+        raise EvaluationError(f"{run_dir}: neither metrics.json nor data.json records the labels")
+    source = {"run": str(run_dir), "split": "test", "evaluated_at": _now()}
+    return evaluate_predictions_file(run_dir / "predictions.jsonl", labels, task, source, bootstrap)
+
+
+# --------------------------------------------------------------------------- running a model
+
+
+def _load_predictor(path: Path):
+    from .checkpoint import load_predictor
+
+    return load_predictor(path)
+
+
+def _labelled_file(path: Path, task: str, run_dir: Path | None) -> list[dict]:
+    """Examples ``{id, text, label}`` of a labelled file for ``task``.
+
+    The three corpus tasks read the corpus format; a ``custom`` model (trained on a generic
+    CSV/JSONL) reads the same kind of file, with the run's text and label column names.
+    """
+    if not path.is_file():
+        raise EvaluationError(f"{path}: no such file")
+    if task in TASKS:
+        return task_examples(load_corpus(path), task)
+    text_col, label_col = "text", "label"
+    if run_dir is not None and (run_dir / "config.yaml").is_file():
+        import yaml
+
+        data_cfg = (yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8")) or {}).get("data", {})
+        text_col, label_col = data_cfg.get("text_column", "text"), data_cfg.get("label_column", "label")
+    if path.suffix.lower() == ".csv":
+        import csv
+
+        with path.open(encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+    else:
+        rows = read_jsonl(path)
+    out = []
+    for n, r in enumerate(rows, 1):
+        if text_col not in r or label_col not in r:
+            raise EvaluationError(f"{path}:{n}: needs columns {text_col!r} and {label_col!r}")
+        out.append({"id": str(r.get("id", n)), "text": r[text_col], "label": str(r[label_col])})
+    return out
+
+
+def evaluate_run(
+    path: str | Path,
+    split: str = "test",
+    data: str | Path | None = None,
+    predictor=None,
+    batch_size: int = 32,
+    bootstrap: BootstrapConfig | None = None,
+) -> Evaluation:
+    """Evaluate a run (or, with ``data``, a checkpoint folder) on its split or on a labelled file.
+
+    ``predictor`` replaces ``load_predictor(path)`` (tests pass a fake one). A ``--cv`` run has no
+    single checkpoint: its evaluation pools the saved fold test predictions instead.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise EvaluationError(f"{path}: no such run or checkpoint folder")
+    is_run = (path / "status.json").is_file()
+    if is_run:
+        status = run_status(path)
+        if status != "complete":
+            raise EvaluationError(f"{path}: run is {status!r}, not complete; nothing to evaluate")
+        if is_cv_run(path):
+            if data is not None or split != "test":
+                raise EvaluationError(
+                    f"{path}: a --cv run keeps only its folds' test predictions (no single checkpoint); "
+                    "evaluate it without --split/--data"
+                )
+            return evaluate_cv(path, bootstrap)
+    elif data is None:
+        raise EvaluationError(f"{path}: not a run folder (no status.json); give --data FILE to evaluate a checkpoint")
+    if split not in ("test", "dev"):
+        raise EvaluationError(f"--split must be test or dev, not {split!r}")
+
+    if data is None:  # check the split exists before spending seconds on loading a model
+        split_file = path / "splits" / f"{split}.jsonl"
+        if not split_file.is_file():
+            raise EvaluationError(f"{split_file}: missing")
+    predictor = predictor if predictor is not None else _load_predictor(path)
+    labels, task = list(predictor.labels), predictor.task
+    if data is None:
+        examples = read_jsonl(split_file)
+        source = {"run": str(path), "split": split, "split_file": str(split_file)}
+    else:
+        data = Path(data)
+        examples = _labelled_file(data, task, path if is_run else None)
+        source = {"run": str(path) if is_run else None, "data": str(data), "data_sha256": file_sha256(data)}
+    source.update({"checkpoint": str(getattr(predictor, "path", path)), "kind": getattr(predictor, "kind", None),
+                   "evaluated_at": _now()})
+    for n, e in enumerate(examples, 1):
+        if "text" not in e or "label" not in e:
+            raise EvaluationError(f"{source.get('split_file') or data}:{n}: needs 'text' and 'label'")
+    texts = [e["text"] for e in examples]
+    probs = np.asarray(predictor.predict_proba(texts, batch_size=batch_size, progress=True), dtype=float)
+    ids = [e.get("id", str(n)) for n, e in enumerate(examples, 1)]
+    return score(ids, texts, [e["label"] for e in examples], probs, labels, task, source, bootstrap=bootstrap)
+
+
+def default_out_dir(path: str | Path, split: str = "test", data: str | Path | None = None) -> Path:
+    """``<run>/eval-<split>/`` or ``<run>/eval-<data file stem>/``."""
+    return Path(path) / (f"eval-{Path(data).stem}" if data is not None else f"eval-{split}")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+__all__ = [
+    "BootstrapConfig", "Evaluation", "EvaluationError", "evaluate_run", "evaluate_cv", "run_test_evaluation",
+    "evaluate_predictions_file", "score", "score_metrics", "default_out_dir", "run_status", "is_cv_run",
+]
