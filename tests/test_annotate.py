@@ -518,3 +518,33 @@ def test_curve_and_stats_cli(tmp_path, capsys):
     text = table.read_text(encoding="utf-8")
     assert "| sentences | 112 | 160 |" in text
     assert json.loads(table.with_suffix(".json").read_text())["after"]["sentences"] == 160
+
+
+def test_import_never_wipes_an_earlier_round(tmp_path, capsys):
+    def export(rows):
+        path = tmp_path / f"e{len(list(tmp_path.glob('e*.jsonl')))}.jsonl"
+        write_jsonl(path, rows)
+        return path
+
+    target = tmp_path / "pool.jsonl"
+    assert main(["import", str(export([{"id": "a-01", "text": "Một.", "label": ["not_claim"]}])),
+                 "--out", str(target), "--batch", "r1"]) == 0
+    round1 = target.read_text(encoding="utf-8")
+    second = export([{"id": "a-02", "text": "Hai.", "label": ["neutral"]}, {"id": "a-03", "text": "Ba.", "label": []}])
+    assert main(["import", str(second), "--out", str(target)]) == 1
+    assert "exists: append to it (--append)" in capsys.readouterr().err
+    assert main(["import", str(second), "--out", str(target), "--append", "--batch", "r2"]) == 0
+    assert "1 record(s) appended" in capsys.readouterr().out
+    assert [(r["id"], r["batch"]) for r in read_jsonl(target)] == [("a-01", "r1"), ("a-02", "r2")]
+    assert target.read_text(encoding="utf-8").startswith(round1)
+    # re-importing a labelled id into the same file is caught against the file itself
+    again = export([{"id": "a-01", "text": "Một.", "label": ["favor"]}])
+    assert main(["import", str(again), "--out", str(target), "--append"]) == 1
+    assert f"{again}:1: duplicate id 'a-01' (first at {target}:1)" in capsys.readouterr().err
+    assert len(read_jsonl(target)) == 2
+    # nothing annotated: nothing written, even with --overwrite
+    empty = export([{"id": "a-09", "text": "Chín.", "label": []}])
+    assert main(["import", str(empty), "--out", str(target), "--overwrite"]) == 0
+    assert "nothing to import" in capsys.readouterr().out and len(read_jsonl(target)) == 2
+    assert main(["import", str(again), "--out", str(target), "--overwrite"]) == 0
+    assert [(r["id"], r["stance"]) for r in read_jsonl(target)] == [("a-01", "favor")]

@@ -25,13 +25,18 @@ def _export(args) -> int:
 def _import(args) -> int:
     from .roundtrip import import_file
 
-    result = import_file(args.file, args.out, fmt=args.format, batch=args.batch, against=args.against)
+    mode = "append" if args.append else "overwrite" if args.overwrite else "new"
+    result = import_file(args.file, args.out, fmt=args.format, batch=args.batch, against=args.against, mode=mode)
     if result.errors:
         for e in result.errors:
             print(e, file=sys.stderr)
         print(f"{len(result.errors)} problem(s); nothing written to {args.out}", file=sys.stderr)
         return 1
-    print(f"{len(result.records)} record(s) -> {args.out}; {result.skipped} task(s) without annotation skipped")
+    if not result.records:
+        print(f"nothing to import: {result.skipped} task(s) without annotation; {args.out} not written")
+        return 0
+    verb = "appended to" if mode == "append" else "->"
+    print(f"{len(result.records)} record(s) {verb} {args.out}; {result.skipped} task(s) without annotation skipped")
     return 0
 
 
@@ -113,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="e.g. data/annotated/NAME.jsonl (written only if valid)")
     p.add_argument("--format", choices=FORMATS, help="default: detected from the content")
     p.add_argument("--batch", help="store this batch name on every record")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--append", action="store_true", help="add to an existing --out (validated together)")
+    mode.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     p.add_argument("--against", nargs="*", default=[], metavar="FILE",
                    help="labelled files whose ids the new records must not reuse (e.g. data/annotated/*.jsonl)")
     p.set_defaults(run=_import)
@@ -153,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (CorpusError, ValueError, FileNotFoundError) as e:
+    except (CorpusError, ValueError, OSError) as e:
         # Bad input gets its one-line (or file:line list) message, not a traceback.
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -119,14 +119,13 @@ def plot_curve(points: Sequence[CurvePoint], path: str | Path, title: str = "") 
     for key, name, fmt in (("dev_macro_f1", "dev", "o-"), ("test_macro_f1", "test fold", "s--")):
         ys = [getattr(p, key) for p in points]
         ax.errorbar(x, [np.mean(y) for y in ys], yerr=[np.std(y) for y in ys], fmt=fmt, capsize=4, label=name)
-    for xi, p in zip(x, points):
-        ax.annotate(f"{p.fraction:.0%}", (xi, 0), textcoords="offset points", xytext=(0, 4), ha="center", fontsize=8)
-    ax.set_xlabel("training sentences per fold (mean)")
-    ax.set_ylabel("macro-F1 (mean ± std over folds)")
+    ax.set_xticks(x, [f"{xi:.0f}\n({p.fraction:.0%})" for xi, p in zip(x, points)])
+    ax.set_xlabel("training sentences per fold, mean (share of the training part)")
+    ax.set_ylabel("macro-F1, mean ± std over folds")
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right")
-    ax.set_title(title or "Baseline learning curve (grouped CV)")
+    ax.legend(loc="upper left")
+    ax.set_title(title or "Baseline learning curve (grouped CV)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -157,7 +156,7 @@ def run_curve(config_path: str | Path, fractions: Sequence[float], k: int, out: 
         seed=seed,
     )
     out = Path(out)
-    title = f"Baseline learning curve, {cfg.data.task} task, {len(examples)} sentences, {k}-fold grouped CV"
+    title = f"Baseline learning curve: {cfg.data.task} task, {len(examples)} sentences\n{k}-fold grouped CV"
     plot_curve(points, out, title)
     result = {
         "config": str(config_path),

@@ -80,22 +80,35 @@ def to_record(item: Annotated, batch: str | None = None) -> dict:
     return rec
 
 
+WRITE_MODES = ("new", "append", "overwrite")
+
+
 def write_corpus(
     items: Sequence[Annotated],
     out: str | Path,
     skipped: int = 0,
     batch: str | None = None,
     against: Sequence[str | Path] = (),
+    mode: str = "new",
 ) -> ImportResult:
     """Validate the records of ``items`` and write them to ``out`` only if every one is valid.
 
-    ``against``: labelled files the new ones must not collide with (duplicate ids). Errors name
-    the place in the export (``where``); on failure ``out`` is left untouched.
+    ``mode``: ``new`` refuses an existing ``out`` (a second round must not wipe the first),
+    ``append`` adds to it (validated together, so an id cannot be labelled twice), ``overwrite``
+    replaces it. ``against``: other labelled files the new records must not reuse ids of. Errors
+    name the place in the tool's export (``where``); on failure ``out`` is left untouched, and
+    nothing is written when there is nothing to import.
     """
+    if mode not in WRITE_MODES:
+        raise ValueError(f"mode must be one of {', '.join(WRITE_MODES)}, not {mode!r}")
     out = Path(out)
+    if out.exists() and mode == "new":
+        raise FileExistsError(f"{out} exists: append to it (--append) or replace it (--overwrite)")
     records = [to_record(it, batch) for it in items]
     errors = [p for it in items for p in it.problems]
-    others = [Path(p) for p in against if Path(p).resolve() != out.resolve()]
+    others = [Path(p) for p in against if not (out.exists() and Path(p).resolve() == out.resolve())]
+    if mode == "append" and out.exists():
+        others.append(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     # Written beside ``out`` so the final rename is atomic and a failed import leaves no half file.
     fd, tmp = tempfile.mkstemp(suffix=".jsonl", prefix=f".{out.stem}.", dir=out.parent)
@@ -109,8 +122,12 @@ def write_corpus(
                 item = items[int(line) - 1] if line.isdigit() else None
                 p = f"{item.where}:{msg}" if item else p.replace(tmp, str(out))
             errors.append(p)
-        if errors:
+        if errors or not records:
             return ImportResult(records=[], errors=errors, skipped=skipped)
+        if mode == "append" and out.exists():
+            old = out.read_text(encoding="utf-8")
+            new = Path(tmp).read_text(encoding="utf-8")
+            Path(tmp).write_text(old + ("\n" if old and not old.endswith("\n") else "") + new, encoding="utf-8")
         os.replace(tmp, out)
     finally:
         if os.path.exists(tmp):

@@ -94,11 +94,15 @@ def import_file(
     fmt: str | None = None,
     batch: str | None = None,
     against: Sequence[str | Path] = (),
+    mode: str = "new",
 ) -> ImportResult:
-    """Read a tool export, convert, validate, and write ``out`` only if everything is valid."""
+    """Read a tool export, convert, validate, and write ``out`` only if everything is valid.
+
+    ``mode``: new (refuse an existing ``out``), append or overwrite (see :func:`write_corpus`).
+    """
     fmt = fmt or detect_format(path)
     reader = {"labelstudio": labelstudio.read_export, "doccano": doccano.read_export}.get(fmt)
     if reader is None:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     items, skipped = reader(path)
-    return write_corpus(items, out, skipped=skipped, batch=batch, against=against)
+    return write_corpus(items, out, skipped=skipped, batch=batch, against=against, mode=mode)

@@ -83,13 +83,11 @@ def _rows_to_sentences(rows: list[dict], path: Path, text_field: str) -> list[di
         text = normalize(str(row[text_field] or ""))
         if not text:
             continue
-        # CSV cells are strings: an empty one means "no value", not an empty meta field.
-        rec = {k: v for k, v in row.items() if k != text_field and v not in ("", None)}
         article = str(row.get("article") or path.stem)
-        rec["id"] = str(row.get("id") or f"{article}-{i:04d}")
-        rec["article"] = article
-        rec["date"] = row.get("date") or None
-        rec["text"] = text
+        rec = {"id": str(row.get("id") or f"{article}-{i:04d}"), "article": article,
+               "date": row.get("date") or None, "text": text}
+        # CSV cells are strings: an empty one means "no value", not an empty meta field.
+        rec.update({k: v for k, v in row.items() if k not in rec and k != text_field and v not in ("", None)})
         out.append(rec)
     return out
 
