@@ -16,8 +16,8 @@ def _export(args) -> int:
 
     written = export_file(args.input, args.format, args.out, model=args.model, stance_model=args.stance_model,
                           text_field=args.text_field)
-    n = len(json.loads(Path(written[0]).read_text(encoding="utf-8"))) if args.format == "labelstudio" else sum(
-        1 for _ in Path(written[0]).open(encoding="utf-8"))
+    content = Path(written[0]).read_text(encoding="utf-8")
+    n = len(json.loads(content)) if args.format == "labelstudio" else len(content.splitlines())
     print(f"{n} sentence(s) -> {written[0]}" + (f" (+ labelling config {written[1]})" if len(written) > 1 else ""))
     return 0
 

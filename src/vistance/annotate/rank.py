@@ -144,7 +144,7 @@ def rank(pool: Sequence[dict], model: ProbaModel, config: RankConfig, labelled: 
     counts["candidates"] = len(cand)
 
     k = min(config.k, len(cand))
-    n_random = int(round(k * config.random_share))
+    n_random = round(k * config.random_share)
     n_uncertain = k - n_random
     # Stable sort on -score: equal scores keep pool order, so the result does not depend on numpy's sort.
     by_score = sorted(cand, key=lambda i: -scores[i])
@@ -162,7 +162,7 @@ def rank(pool: Sequence[dict], model: ProbaModel, config: RankConfig, labelled: 
                 **rest[i],
                 "why": why,
                 "score": round(float(scores[i]), 6),
-                "pred": labels[int(np.argmax(probs[i]))],
+                "pred": labels[np.argmax(probs[i])],
                 "probs": {lab: round(float(p), 4) for lab, p in zip(labels, probs[i])},
             })
     counts["picked"] = len(rows)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from ..data import OPTIONAL_KEYS, REQUIRED_KEYS, validate_files, write_jsonl
+from ..data import OPTIONAL_KEYS, validate_files, write_jsonl
 
 LABEL_KEYS = ("claim", "stance", "speaker")
 """The fields an annotator decides; exports never carry them as task data."""
@@ -139,5 +139,3 @@ def export_meta(sentence: dict, hidden: Sequence[str] = ()) -> dict:
     """A sentence's fields as task data/meta: labels and ``hidden`` fields left out."""
     return {k: v for k, v in sentence.items() if k not in LABEL_KEYS and k not in hidden}
 
-
-__all__ = ["Annotated", "ImportResult", "LABEL_KEYS", "REQUIRED_KEYS", "export_meta", "to_record", "write_corpus"]
