@@ -38,6 +38,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None, callbacks=()) -> Path:
     args = parse_args(argv)
+    command = runs.command_line(["train.py", *(sys.argv[1:] if argv is None else argv)])
     main_process = runs.is_main_process()
 
     # Config: defaults <- YAML <- --set. A resumed run replays the config it saved.
@@ -62,13 +63,13 @@ def main(argv=None, callbacks=()) -> Path:
         run_dir = runs.shared_run_dir(args.run_dir, cfg.name)
         folds = runs.fold_dirs(run_dir, cfg.training.cv)
         if main_process:
-            runs.prepare_run(run_dir, cfg.to_yaml(), runs.command_line(), runs.data_info(data.files, task, labels, splits))
+            runs.prepare_run(run_dir, cfg.to_yaml(), command, runs.data_info(data.files, task, labels, splits))
             for fold_dir, split in zip(folds, splits):
                 runs.write_splits(fold_dir, split)
                 if fold_dir != run_dir:
                     runs.write_json(fold_dir / "data.json", runs.data_info(data.files, task, labels, [split]))
     if args.resume and main_process:
-        runs.append_command(run_dir, runs.command_line())
+        runs.append_command(run_dir, command)
     print(f"run folder: {run_dir}", flush=True)
 
     with runs.track(run_dir, resumed=bool(args.resume), enabled=main_process) as status:
