@@ -39,15 +39,15 @@ def test_compare_ranks_tests_and_flags(runs, tmp_path):
     assert vs["delta"] == pytest.approx(1 - 2 / 3)
     assert 0 < vs["low"] <= vs["delta"] <= vs["high"] and vs["p"] < 0.05
     assert second.vs_best["f_avg"]["delta"] == pytest.approx(0.5)
-    assert set(cmp.differing_keys) == {"name", "training.learning_rate", "model.kind"}
+    assert set(cmp.differing_keys) == {"training.learning_rate", "model.kind"}
     assert second.evaluation.ci["macro_f1"]["low"] < 2 / 3 < second.evaluation.ci["macro_f1"]["high"]
 
     paths = write_comparison(cmp, tmp_path / "cmp")
     md = paths["markdown"].read_text(encoding="utf-8")
-    header = next(line for line in md.splitlines() if line.startswith("| group"))
+    header = next(line for line in md.splitlines() if line.startswith("| set"))
     assert "training.learning_rate" in header and "model.kind" in header and "data.task" not in header
     row = next(line for line in md.splitlines() if "20260102-000000" in line and line.startswith("| A"))
-    assert "| 0.001 |" in row and "| 0.667 |" in row and "-0.333 [" in row and "66.7 min" in row
+    assert "| 0.001 |" in row and "| 0.667 [" in row and "-0.333 [" in row and "66.7 min" in row
     assert "different test sets" in md and "Skipped" in md and "20260104-000000" in md
 
     page = paths["html"].read_text(encoding="utf-8")

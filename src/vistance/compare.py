@@ -33,7 +33,7 @@ from .config import flatten
 from .evaluation import BootstrapConfig, Evaluation, read_json, run_status, run_test_evaluation
 from .metrics import paired_bootstrap
 from .report import (
-    Html, figure_png, fmt, fmt_bytes, fmt_ci, fmt_seconds, html_page, html_table, img_tag, md_table,
+    Html, Num, figure_png, fmt, fmt_bytes, fmt_ci, fmt_seconds, html_page, html_table, img_tag, md_table, with_sub,
 )
 
 GROUP_NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -195,8 +195,9 @@ def compare_runs(run_dirs: Sequence[str | Path], bootstrap: BootstrapConfig | No
             r.group, r.rank = letter, rank
             r.vs_best = None if r is best else _paired(best, r, bootstrap)
         result += group
-    return Comparison(runs=result, skipped=skipped, differing_keys=differing_config_keys([r.config for r in result]),
-                      bootstrap=bootstrap)
+    # "name" is already in the run column (<name>/<timestamp>)
+    keys = [k for k in differing_config_keys([r.config for r in result]) if k != "name"]
+    return Comparison(runs=result, skipped=skipped, differing_keys=keys, bootstrap=bootstrap)
 
 
 # --------------------------------------------------------------------------- plots
@@ -255,31 +256,46 @@ def plot_per_class_f1(cmp: Comparison) -> bytes:
 # --------------------------------------------------------------------------- rendering
 
 
-def _table(cmp: Comparison) -> tuple[list[str], list[list]]:
+def _table(cmp: Comparison, for_html: bool) -> tuple[list[str], list[list]]:
+    """Runs as rows. In HTML an interval sits under its value, which keeps the table narrow."""
+
+    def with_ci(value, ci: dict | None):
+        sub = fmt_ci(ci) if ci and ci.get("low") is not None else ""
+        return with_sub(fmt(value), sub) if for_html else Num(f"{fmt(value)} {sub}".strip())
+
     has_f_avg = any("f_avg" in r.evaluation.metrics for r in cmp.runs)
     has_claim = any("claim_f1" in r.evaluation.metrics for r in cmp.runs)
-    headers = ["group", "rank", "run", *cmp.differing_keys, "n", "macro-F1", "95 % CI"]
-    headers += ["F_avg", "95 % CI"] if has_f_avg else []
+    headers = ["set", "rank", "run", *cmp.differing_keys, "n", "macro-F1 [95 % CI]"]
+    headers += ["F_avg [95 % CI]"] if has_f_avg else []
     headers += ["claim F1"] if has_claim else []
-    headers += ["accuracy", "ECE", "Δ macro-F1 vs best [95 % CI]", "p (best ≤ run)", "train time", "model size"]
+    headers += ["accuracy", "ECE", "Δ vs best [95 % CI]", "p", "train time", "model size"]
     rows = []
     for r in cmp.runs:
         m, ev = r.evaluation.metrics, r.evaluation
-        name = r.name + (f" (CV {len(ev.folds)})" if ev.folds else "")
+        cv = f" (CV {len(ev.folds)})" if ev.folds else ""
+        if for_html and "/" in r.name and not r.name.startswith("/"):  # config name over timestamp: narrower
+            head, tail = r.name.split("/", 1)
+            name = Html(f'{html.escape(head)}<div class="sub">{html.escape(tail + cv)}</div>')
+        else:
+            name = r.name + cv
         row = [r.group, r.rank, name, *[_cfg(r.config.get(k)) for k in cmp.differing_keys], ev.n,
-               m["macro_f1"], fmt_ci(ev.ci.get("macro_f1"))]
+               with_ci(m["macro_f1"], ev.ci.get("macro_f1"))]
         if has_f_avg:
-            row += [m.get("f_avg"), fmt_ci(ev.ci.get("f_avg"))]
+            row += [with_ci(m.get("f_avg"), ev.ci.get("f_avg"))]
         if has_claim:
             row += [m.get("claim_f1")]
         vs = (r.vs_best or {}).get("macro_f1")
-        # shown as run − best, so a run behind the best reads negative
-        delta = "best" if vs is None else f"{-vs['delta']:+.3f} [{-vs['high']:+.3f}, {-vs['low']:+.3f}]"
-        size = fmt_bytes(r.model_size_bytes)
-        if r.num_parameters:
-            size += f" ({r.num_parameters / 1e6:.1f} M params)"
-        row += [m["accuracy"], ev.calibration.get("ece"), delta, "—" if vs is None else vs["p"],
-                fmt_seconds(r.train_seconds), size]
+        if vs is None:
+            delta = Num("best")
+        else:  # shown as run − best, so a run behind the best reads negative
+            delta = f"{-vs['delta']:+.3f}"
+            interval = f"[{-vs['high']:+.3f}, {-vs['low']:+.3f}]"
+            delta = with_sub(delta, interval) if for_html else Num(f"{delta} {interval}")
+        params = f"{r.num_parameters / 1e6:.1f} M params" if r.num_parameters else ""
+        size = with_sub(fmt_bytes(r.model_size_bytes), params) if for_html else Num(
+            f"{fmt_bytes(r.model_size_bytes)} ({params})" if params else fmt_bytes(r.model_size_bytes))
+        row += [m["accuracy"], ev.calibration.get("ece"), delta, Num("—") if vs is None else vs["p"],
+                Num(fmt_seconds(r.train_seconds)), size]
         rows.append(row)
     return headers, rows
 
@@ -303,14 +319,15 @@ def _warnings(cmp: Comparison) -> list[str]:
 
 
 NOTE = (
-    "Δ macro-F1 vs best: this run's macro-F1 minus its group's best, with the 95 % interval of a paired "
+    "set: runs sharing a letter were tested on the same sentences. Δ vs best: this run's macro-F1 minus its group's best, with the 95 % interval of a paired "
     "bootstrap ({n} resamples of the same test sentences, seed {seed}). p: share of resamples in which the best "
-    "run is not ahead (difference ≤ 0); a p above 0.05 means this run's gap to the best may be chance."
+    "run is not ahead (difference ≤ 0); a p above 0.05 means this run's gap to the best may be chance "
+    "(p is one-sided, so it can fall just below 0.05 while the two-sided interval still touches 0)."
 )
 
 
 def render_markdown(cmp: Comparison, plots: dict[str, str] | None = None) -> str:
-    headers, rows = _table(cmp)
+    headers, rows = _table(cmp, for_html=False)
     out = [f"# Comparison of {len(cmp.runs)} runs", ""]
     out += [f"> **Warning:** {w}" for w in _warnings(cmp)] + ([""] if _warnings(cmp) else [])
     out += [md_table(headers, rows), "", NOTE.format(n=cmp.bootstrap.n_resamples, seed=cmp.bootstrap.seed), ""]
@@ -323,7 +340,7 @@ def render_markdown(cmp: Comparison, plots: dict[str, str] | None = None) -> str
 
 
 def render_html(cmp: Comparison, pngs: dict[str, bytes]) -> str:
-    headers, rows = _table(cmp)
+    headers, rows = _table(cmp, for_html=True)
     title = f"Comparison of {len(cmp.runs)} runs"
     parts = [f"<h1>{html.escape(title)}</h1>",
              f'<p class="meta">{datetime.now().strftime("%Y-%m-%d %H:%M")} · bootstrap '
@@ -338,7 +355,7 @@ def render_html(cmp: Comparison, pngs: dict[str, bytes]) -> str:
     run_rows = [[r.group, r.name, Html(f"<code>{html.escape(str(r.path))}</code>"), r.test_set, r.evaluation.n]
                 for r in cmp.runs]
     parts += ["<h2>Runs</h2>", html_table(["group", "run", "folder", "test set", "n"], run_rows)]
-    return html_page(title, "\n".join(parts))
+    return html_page(title, "\n".join(parts), wide=True)
 
 
 def write_comparison(cmp: Comparison, out_dir: str | Path) -> dict[str, Path]:

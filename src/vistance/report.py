@@ -74,11 +74,30 @@ class Html(str):
     """A table cell that is already HTML (not escaped)."""
 
 
+class Num(str):
+    """A formatted number as text (``0.71 ± 0.05``): aligned like numbers."""
+
+
+class NumHtml(Html):
+    """A number cell that is already HTML (a value with its interval below it)."""
+
+
+def _is_num(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating, Num, NumHtml)) and not isinstance(v, bool)
+
+
+def with_sub(value: str, sub: str) -> NumHtml:
+    """A number with a small second line (its interval) in one cell."""
+    return NumHtml(f'{html.escape(value)}<div class="sub">{html.escape(sub)}</div>' if sub else html.escape(value))
+
+
 def _cell_html(v) -> str:
+    if isinstance(v, NumHtml):
+        return f'<td class="num">{v}</td>'
     if isinstance(v, Html):
         return f"<td>{v}</td>"
-    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
-        return f'<td class="num">{fmt(v)}</td>'
+    if _is_num(v):
+        return f'<td class="num">{html.escape(fmt(v))}</td>'
     return f"<td>{html.escape(fmt(v))}</td>"
 
 
@@ -87,11 +106,10 @@ def html_table(headers: Sequence[str], rows: Iterable[Sequence], cls: str = "", 
     rows = [list(r) for r in rows]
     head_cls = []
     for j, _ in enumerate(headers):
-        col_num = num_headers and rows and all(
-            isinstance(r[j], (int, float, np.integer, np.floating)) and not isinstance(r[j], bool) for r in rows
-        )
+        col_num = num_headers and rows and all(_is_num(r[j]) or r[j] is None for r in rows)
         head_cls.append(' class="num"' if col_num else "")
-    head = "".join(f"<th{c}>{html.escape(h)}</th>" for h, c in zip(headers, head_cls))
+    # <wbr>: long config keys (training.learning_rate) may break after a dot instead of widening the table
+    head = "".join(f"<th{c}>{html.escape(h).replace('.', '.<wbr>')}</th>" for h, c in zip(headers, head_cls))
     body = "\n".join("<tr>" + "".join(_cell_html(v) for v in r) + "</tr>" for r in rows)
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table>'
 
@@ -110,7 +128,7 @@ CSS = """
 * { box-sizing: border-box; }
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Liberation Sans", sans-serif;
        margin: 0; background: #eef1f4; color: var(--fg); line-height: 1.45; }
-main { max-width: 1160px; margin: 24px auto; padding: 28px 40px 40px; background: #fff;
+main { max-width: 1240px; margin: 24px auto; padding: 28px 40px 40px; background: #fff;
        border: 1px solid var(--line); border-radius: 8px; }
 h1 { font-size: 1.55rem; margin: 0 0 .2em; }
 h2 { font-size: 1.15rem; margin: 2em 0 .6em; padding-bottom: .3em; border-bottom: 1px solid var(--line); }
@@ -135,7 +153,13 @@ figcaption { color: var(--muted); font-size: .8rem; margin-top: 4px; max-width: 
 .scroll { max-height: 640px; overflow: auto; border: 1px solid var(--line); border-radius: 6px; }
 .scroll table { margin: 0; }
 .scroll th { position: sticky; top: 0; z-index: 1; }
-table.errors td:nth-child(3) { min-width: 360px; max-width: 560px; }
+main.wide { max-width: 1560px; padding: 24px 24px 36px; }
+table.runs { font-size: .82rem; }
+table.runs td { white-space: nowrap; }
+table.runs th { white-space: normal; min-width: 3.5em; }
+.sub { font-size: .74rem; color: var(--muted); }
+table.errors { font-size: .82rem; }
+table.errors td:nth-child(3) { min-width: 320px; max-width: 520px; }
 .gold { color: #1a7f37; font-weight: 600; } .pred { color: #cf222e; font-weight: 600; }
 .warn { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px; padding: 8px 14px; margin: 1em 0; }
 .best td { font-weight: 600; }
@@ -143,12 +167,15 @@ table.errors td:nth-child(3) { min-width: 360px; max-width: 560px; }
 """
 
 
-def html_page(title: str, body: str) -> str:
+WIDE = ' class="wide"'
+
+
+def html_page(title: str, body: str, wide: bool = False) -> str:
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title><style>{CSS}</style></head>\n"
-        f"<body><main>\n{body}\n</main></body></html>\n"
+        f"<body><main{WIDE if wide else ''}>\n{body}\n</main></body></html>\n"
     )
 
 
@@ -173,13 +200,13 @@ def plot_confusion(cm: Sequence[Sequence[int]], labels: Sequence[str], title: st
     k = len(labels)
     rows = cm.sum(axis=1, keepdims=True)
     share = np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0)
-    size = 1.2 + 1.0 * k
-    fig = Figure(figsize=(size + 1.2, size))
+    size = 1.4 + 0.75 * k
+    fig = Figure(figsize=(size + 1.0, size))
     ax = fig.subplots()
     im = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     for i in range(k):
         for j in range(k):
-            ax.text(j, i, f"{int(cm[i, j])}\n{share[i, j]:.0%}", ha="center", va="center", fontsize=9,
+            ax.text(j, i, f"{int(cm[i, j])}\n{share[i, j]:.0%}", ha="center", va="center", fontsize=8,
                     color="white" if share[i, j] > 0.55 else "#1f2328")
     ax.set_xticks(range(k), labels, rotation=30, ha="right")
     ax.set_yticks(range(k), labels)
@@ -210,24 +237,29 @@ def plot_per_class(per_class: dict, title: str = "Per-class scores") -> bytes:
 
 
 def plot_reliability(cal: dict, title: str = "Reliability diagram") -> bytes:
-    """Accuracy per confidence bin against the diagonal (perfect calibration); counts below."""
+    """Accuracy per confidence bin against the diagonal (perfect calibration); counts below.
+
+    The red hatched part of a bar is the gap between the bin's accuracy and its mean confidence:
+    above the blue bar = over-confident, inside it = under-confident.
+    """
     bins = cal["bins"]
     width = 1.0 / max(cal["n_bins"], 1)
     centres = np.array([(b["low"] + b["high"]) / 2 for b in bins])
+    filled = np.array([b["count"] > 0 for b in bins])
     acc = np.array([b["accuracy"] if b["count"] else 0.0 for b in bins])
-    conf = np.array([b["confidence"] if b["count"] else np.nan for b in bins])
+    conf = np.array([b["confidence"] if b["count"] else 0.0 for b in bins])
     counts = np.array([b["count"] for b in bins])
-    fig = Figure(figsize=(4.8, 4.6))
+    fig = Figure(figsize=(4.6, 4.6))
     ax, axc = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1], "hspace": 0.08})
-    ax.plot([0, 1], [0, 1], ls="--", color="#8c959f", lw=1, label="perfect calibration")
-    ax.bar(centres, acc, width=width * 0.92, color="#4292c6", edgecolor="#08519c", label="accuracy")
-    shown = counts > 0
-    ax.scatter(conf[shown], acc[shown], s=14, color="#cf222e", zorder=3, label="mean confidence")
+    ax.plot([0, 1], [0, 1], ls="--", color="#59636e", lw=1, label="perfect calibration", zorder=3)
+    ax.bar(centres[filled], acc[filled], width=width * 0.92, color="#4292c6", edgecolor="#08519c", label="accuracy")
+    lo, hi = np.minimum(acc, conf)[filled], np.maximum(acc, conf)[filled]
+    ax.bar(centres[filled], hi - lo, bottom=lo, width=width * 0.92, fill=False, edgecolor="#cf222e", hatch="///",
+           lw=1.2, label="gap to mean confidence")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
     ax.set_ylabel("accuracy")
-    ece = cal.get("ece")
-    ax.set_title(f"{title} (ECE = {fmt(ece)})", fontsize=11)
+    ax.set_title(f"{title} (ECE = {fmt(cal.get('ece'))})", fontsize=11)
     ax.legend(fontsize=8, loc="upper left", frameon=False)
     axc.bar(centres, counts, width=width * 0.92, color="#8c959f")
     axc.set_ylabel("n", fontsize=9)
@@ -238,6 +270,8 @@ def plot_reliability(cal: dict, title: str = "Reliability diagram") -> bytes:
 
 
 # --------------------------------------------------------------------------- report content
+
+METRIC_NAMES = {"accuracy": "accuracy", "macro_f1": "macro-F1", "f_avg": "F_avg", "claim_f1": "claim F1"}
 
 
 def _title(ev: Evaluation) -> str:
@@ -265,11 +299,11 @@ def _per_class_rows(ev: Evaluation) -> list[list]:
 
 
 def _cv_rows(ev: Evaluation) -> tuple[list[str], list[list]]:
-    keys = [k for k in ("accuracy", "macro_f1", "f_avg", "claim_f1") if k in ev.fold_summary["mean"]]
-    rows = [[f["fold"], f["n"], *[f[k] for k in keys]] for f in ev.folds]
+    keys = [k for k in METRIC_NAMES if k in ev.fold_summary["mean"]]
+    rows = [[f["fold"], f["n"], *[f.get(k) for k in keys]] for f in ev.folds]
     rows.append(["mean ± std", sum(f["n"] for f in ev.folds),
-                 *[f"{ev.fold_summary['mean'][k]:.3f} ± {ev.fold_summary['std'][k]:.3f}" for k in keys]])
-    return ["fold", "n", *keys], rows
+                 *[Num(f"{ev.fold_summary['mean'][k]:.3f} ± {ev.fold_summary['std'][k]:.3f}") for k in keys]])
+    return ["fold", "n", *[METRIC_NAMES[k] for k in keys]], rows
 
 
 def _calibration_rows(ev: Evaluation) -> list[list]:
@@ -351,8 +385,10 @@ def _errors_html(ev: Evaluation) -> str:
         rows.append([k, e["id"], e["text"], Html(f'<span class="gold">{html.escape(e["gold"])}</span>'),
                      Html(f'<span class="pred">{html.escape(e["pred"])}</span>'), e["confidence"], e["p_gold"],
                      *[e["probs"][lab] for lab in ev.labels]])
-    headers = ["#", "id", "text", "gold", "pred", "p(pred)", "p(gold)", *[f"p({lab})" for lab in ev.labels]]
-    return f'<div class="scroll">{html_table(headers, rows, cls="errors")}</div>'
+    headers = ["#", "id", "text", "gold", "pred", "p(pred)", "p(gold)", *ev.labels]
+    return (f'<p class="note">p(pred), p(gold): the model\'s probability of its prediction and of the gold label; '
+            f'then the probability of each label. All {len(errors)} also in errors.csv.</p>'
+            f'<div class="scroll">{html_table(headers, rows, cls="errors")}</div>')
 
 
 def render_html(ev: Evaluation, pngs: dict[str, bytes]) -> str:
@@ -375,7 +411,7 @@ def render_html(ev: Evaluation, pngs: dict[str, bytes]) -> str:
                       "Colour: share of the gold row."),
               html_table(["gold \\ pred", *ev.labels], [[lab, *row] for lab, row in zip(ev.labels, cm)]), "</div>"]
     parts += ["<h2>Calibration</h2>", '<div class="figs">', img_tag(pngs["reliability"], "reliability diagram"),
-              "<div>", f'<p class="note">{html.escape(ECE_NOTE)}</p>',
+              '<div style="max-width:440px">', f'<p class="note">{html.escape(ECE_NOTE)}</p>',
               html_table(["confidence", "n", "mean confidence", "accuracy"], _calibration_rows(ev)), "</div></div>"]
     parts += [f"<h2>Errors ({len(ev.errors)} of {ev.n}, most confident first)</h2>", _errors_html(ev)]
     return html_page(title, "\n".join(parts))
