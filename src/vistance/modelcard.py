@@ -30,6 +30,10 @@ def _f(x) -> str:
     return "–" if x is None else f"{x:.4f}"
 
 
+def _count(n) -> str:
+    return "–" if n is None else f"{n:,}"
+
+
 def _metric_rows(metrics: dict) -> list[str]:
     rows = ["| split | n | accuracy | macro-F1 | F_avg (favor, against) | claim-F1 |", "|---|---|---|---|---|---|"]
     for split in ("dev", "test"):
@@ -153,7 +157,7 @@ def model_card(cfg: Config, meta: CheckpointMeta, metrics: dict, data: dict) -> 
             f"C={b.C}, class weight {b.class_weight}",
         ]
     lines += [
-        f"- parameters: {metrics.get('num_parameters')}; training time {metrics.get('train_seconds')} s",
+        f"- parameters: {_count(metrics.get('num_parameters'))}; training time {metrics.get('train_seconds')} s",
         f"- vistance {meta.vistance_version}",
         "",
     ]
