@@ -51,7 +51,8 @@ def main(argv=None) -> int:
                 return 1
             paths = write_comparison(cmp, args.out or compare_out_dir())
             for r in cmp.runs:
-                print(f"[{r.group}] {r.rank}. {r.name}: macro-F1 {fmt(r.macro_f1)} {fmt_ci(r.evaluation.ci['macro_f1'])}")
+                ci = fmt_ci(r.evaluation.ci["macro_f1"])
+                print(f"[{r.group}] {r.rank}. {r.name}: macro-F1 {fmt(r.macro_f1)} {ci}")
             print(f"report: {paths['html']}")
             return 0
 

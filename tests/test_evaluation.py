@@ -134,7 +134,8 @@ def test_evaluate_on_a_corpus_file_uses_the_checkpoint_task(tmp_path):
          "speaker": None},
     ]
     write_jsonl(corpus, rows)
-    table = {"Nga muốn hòa bình.": [.1, .7, .1, .1], "Ảnh: Tass.": [.9, .05, .03, .02], "Kyiv bác bỏ.": [.1, .6, .2, .1]}
+    table = {"Nga muốn hòa bình.": [.1, .7, .1, .1], "Ảnh: Tass.": [.9, .05, .03, .02],
+             "Kyiv bác bỏ.": [.1, .6, .2, .1]}
     ev = evaluate_run(run, data=corpus, predictor=FakePredictor(table))
     assert ev.gold == [F, NC, A] and ev.pred == [F, NC, F]
     assert ev.source["data_sha256"] and ev.source["data"] == str(corpus)

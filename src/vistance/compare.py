@@ -319,7 +319,8 @@ def _warnings(cmp: Comparison) -> list[str]:
 
 
 NOTE = (
-    "set: runs sharing a letter were tested on the same sentences. Δ vs best: this run's macro-F1 minus its group's best, with the 95 % interval of a paired "
+    "set: runs sharing a letter were tested on the same sentences. "
+    "Δ vs best: this run's macro-F1 minus its group's best, with the 95 % interval of a paired "
     "bootstrap ({n} resamples of the same test sentences, seed {seed}). p: share of resamples in which the best "
     "run is not ahead (difference ≤ 0); a p above 0.05 means this run's gap to the best may be chance "
     "(p is one-sided, so it can fall just below 0.05 while the two-sided interval still touches 0)."
@@ -343,8 +344,8 @@ def render_html(cmp: Comparison, pngs: dict[str, bytes]) -> str:
     headers, rows = _table(cmp, for_html=True)
     title = f"Comparison of {len(cmp.runs)} runs"
     parts = [f"<h1>{html.escape(title)}</h1>",
-             f'<p class="meta">{datetime.now().strftime("%Y-%m-%d %H:%M")} · bootstrap '
-             f"{cmp.bootstrap.n_resamples} resamples, seed {cmp.bootstrap.seed}</p>"]
+             (f'<p class="meta">{datetime.now().strftime("%Y-%m-%d %H:%M")} · bootstrap '
+              f"{cmp.bootstrap.n_resamples} resamples, seed {cmp.bootstrap.seed}</p>")]
     parts += [f'<div class="warn">{html.escape(w)}</div>' for w in _warnings(cmp)]
     parts += ['<div class="scroll" style="max-height:none">', html_table(headers, rows, cls="runs"), "</div>",
               f'<p class="note">{html.escape(NOTE.format(n=cmp.bootstrap.n_resamples, seed=cmp.bootstrap.seed))}</p>']

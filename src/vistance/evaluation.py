@@ -379,8 +379,3 @@ def default_out_dir(path: str | Path, split: str = "test", data: str | Path | No
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
-
-__all__ = [
-    "BootstrapConfig", "Evaluation", "EvaluationError", "evaluate_run", "evaluate_cv", "run_test_evaluation",
-    "evaluate_predictions_file", "score", "score_metrics", "default_out_dir", "run_status", "is_cv_run",
-]

@@ -283,7 +283,8 @@ def _title(ev: Evaluation) -> str:
 
 def _summary_rows(ev: Evaluation) -> list[list]:
     m = ev.metrics
-    rows = [["sentences", ev.n, ""], ["accuracy", m["accuracy"], ""], ["macro-F1", m["macro_f1"], fmt_ci(ev.ci.get("macro_f1"))]]
+    rows = [["sentences", ev.n, ""], ["accuracy", m["accuracy"], ""],
+            ["macro-F1", m["macro_f1"], fmt_ci(ev.ci.get("macro_f1"))]]
     if "f_avg" in m:
         rows.append(["F_avg (favor, against)", m["f_avg"], fmt_ci(ev.ci.get("f_avg"))])
     if "claim_f1" in m:
@@ -314,7 +315,8 @@ def _calibration_rows(ev: Evaluation) -> list[list]:
 def _source_lines(ev: Evaluation) -> list[str]:
     s = ev.source
     keys = ("run", "checkpoint", "kind", "split", "split_file", "data", "data_sha256", "cv", "evaluated_at")
-    return [f"{k}: {s[k]}" for k in keys if s.get(k) is not None] + [f"task: {ev.task}", f"labels: {', '.join(ev.labels)}"]
+    lines = [f"{k}: {s[k]}" for k in keys if s.get(k) is not None]
+    return lines + [f"task: {ev.task}", f"labels: {', '.join(ev.labels)}"]
 
 
 BOOTSTRAP_NOTE = (
@@ -398,10 +400,11 @@ def render_html(ev: Evaluation, pngs: dict[str, bytes]) -> str:
     if ev.folds:
         headers, rows = _cv_rows(ev)
         parts += [f"<h2>Cross-validation ({len(ev.folds)} folds)</h2>", html_table(headers, rows),
-                  '<p class="note">Everything below pools the test predictions of every fold '
-                  "(each sentence tested once); the confusion matrix is the pooled one.</p>"]
+                  ('<p class="note">Everything below pools the test predictions of every fold '
+                   "(each sentence tested once); the confusion matrix is the pooled one.</p>")]
+    note = BOOTSTRAP_NOTE.format(n=ev.bootstrap.n_resamples, seed=ev.bootstrap.seed)
     parts += ["<h2>Summary</h2>", html_table(["metric", "value", "95 % CI"], _summary_rows(ev)),
-              f'<p class="note">{html.escape(BOOTSTRAP_NOTE.format(n=ev.bootstrap.n_resamples, seed=ev.bootstrap.seed))}</p>']
+              f'<p class="note">{html.escape(note)}</p>']
     parts += ["<h2>Per class</h2>", '<div class="figs">',
               html_table(["label", "precision", "recall", "F1", "support"], _per_class_rows(ev)),
               img_tag(pngs["per_class"], "per-class precision, recall and F1"), "</div>"]

@@ -181,7 +181,7 @@ def paired_bootstrap(
         "low": float(lo),
         "high": float(hi),
         "p": float(np.mean(diffs <= 0)),
-        "n_resamples": int(len(diffs)),
+        "n_resamples": len(diffs),
     }
 
 
