@@ -102,3 +102,26 @@ def baseline_run(train_script, small_corpus, tmp_path_factory) -> Path:
 
 def read_json(path: Path):
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+# --------------------------------------------------------------------------- inference (predict/serve tests)
+
+
+def _baseline_task_run(train_script, corpus: Path, root: Path, task: str) -> Path:
+    run_dir = root / f"baseline-{task}"
+    argv = ["--config", str(ROOT / "configs/baseline.yaml"), "--run-dir", str(run_dir),
+            "--set", f"data.files=[{corpus}]", "--set", f"data.task={task}"]
+    train_script.main(argv)
+    return run_dir
+
+
+@pytest.fixture(scope="session")
+def baseline_claim_run(train_script, small_corpus, tmp_path_factory) -> Path:
+    """A complete claim-task baseline run: the first stage of a claim -> stance cascade."""
+    return _baseline_task_run(train_script, small_corpus, tmp_path_factory.mktemp("runs"), "claim")
+
+
+@pytest.fixture(scope="session")
+def baseline_stance_run(train_script, small_corpus, tmp_path_factory) -> Path:
+    """A complete stance-task baseline run (claims only): the second stage of a cascade."""
+    return _baseline_task_run(train_script, small_corpus, tmp_path_factory.mktemp("runs"), "stance")

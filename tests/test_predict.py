@@ -50,7 +50,7 @@ def test_import_vistance_is_light_and_exports_classifier_lazily():
     assert out.stdout.strip() == "StanceClassifier"
     assert vistance.StanceClassifier is StanceClassifier
     with pytest.raises(AttributeError):
-        vistance.NoSuchThing
+        _ = vistance.NoSuchThing
 
 
 def test_joint_scores_follow_the_contract():
@@ -171,7 +171,7 @@ def test_read_input_skips_empty_rows_and_numbers_missing_ids(tmp_path):
 def test_read_input_csv_with_another_text_field(tmp_path):
     f = tmp_path / "s.csv"
     f.write_text("id,body\n1,Câu một.\n2,\n3,\"Câu, có dấu phẩy.\"\n", encoding="utf-8")
-    sents, info = read_input(f, text_field="body")
+    sents, _ = read_input(f, text_field="body")
     assert [(s["id"], s["text"]) for s in sents] == [("1", "Câu một."), ("3", "Câu, có dấu phẩy.")]
     with pytest.raises(InputError, match=r"s\.csv:2: no 'text' field.*--text-field"):
         read_input(f)

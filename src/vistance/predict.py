@@ -30,8 +30,8 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -72,13 +72,22 @@ def quantize_int8(predictor) -> None:
     Dynamic quantisation stores weights as int8 and quantises activations per batch on the fly:
     no calibration data, and on CPU the matrix multiplications that dominate a BERT-sized model
     run on int8 kernels. Embeddings and LayerNorm stay fp32.
+
+    Recent torch releases mark ``torch.ao.quantization`` as deprecated in favour of the separate torchao
+    package; it still works in the torch this project pins, so the warning is silenced here rather
+    than adding a dependency for an optional speed-up.
     """
+    import warnings
+
     import torch
 
     model = getattr(predictor, "model", None)
     if model is None:
         raise ValueError(f"quantize='int8' needs a transformer checkpoint; {predictor.path} is {predictor.kind!r}")
-    predictor.model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*quantiz.*deprecated", category=UserWarning)
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        predictor.model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 class StanceClassifier:
@@ -145,7 +154,7 @@ class StanceClassifier:
         num_threads: int | None = None,
         batch_size: int = 32,
         claim_threshold: float | None = None,
-    ) -> "StanceClassifier":
+    ) -> StanceClassifier:
         """Load a run folder or checkpoint folder (transformer, tiny or baseline).
 
         ``path`` alone: a joint (or claim-only) checkpoint. With ``stance_path``: ``path`` is the

@@ -1,0 +1,130 @@
+"""The HTTP service: endpoints, limits (413/422 with a clear message), and one real server on loopback."""
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+from test_predict import ARTICLE, FakePredictor
+
+from vistance import __version__
+from vistance.predict import StanceClassifier
+from vistance.serve import ServeLimits, create_app
+
+LABELS = ["not_claim", "favor", "against", "neutral"]
+
+
+@pytest.fixture
+def client():
+    table = {"Kiev phản đối đề xuất này.": [0.1, 0.1, 0.7, 0.1]}
+    clf = StanceClassifier(FakePredictor(LABELS, table, default=[0.7, 0.1, 0.1, 0.1], path="ckpt/joint"))
+    limits = ServeLimits(max_body_bytes=2_000, max_texts=3, max_chars=300)
+    with TestClient(create_app(clf, limits)) as c:
+        yield c
+
+
+def test_health_describes_the_model(client):
+    h = client.get("/health").json()
+    assert h["status"] == "ok" and h["vistance_version"] == __version__
+    assert (h["model"], h["labels"], h["task"], h["kind"]) == ("ckpt/joint", LABELS, "joint", "tiny")
+    assert h["limits"] == {"max_body_bytes": 2_000, "max_texts": 3, "max_chars": 300}
+
+
+def test_predict_returns_one_result_per_text(client):
+    r = client.post("/predict", json={"texts": ["Kiev phản đối đề xuất này.", "Trời mưa."]})
+    assert r.status_code == 200
+    a, b = r.json()["results"]
+    assert a["text"] == "Kiev phản đối đề xuất này." and a["claim"] == "claim" and a["stance"] == "against"
+    assert a["claim_score"] == pytest.approx(0.9)
+    assert b["stance"] is None and set(b["stance_scores"]) == {"favor", "against", "neutral"}
+    assert client.post("/predict", json={"texts": []}).json() == {"results": []}
+
+
+def test_analyze_returns_the_parsed_article(client):
+    r = client.post("/analyze", json={"text": ARTICLE, "id": "n7"})
+    assert r.status_code == 200
+    out = r.json()
+    assert [s["id"] for s in out["sentences"]] == ["n7-00", "n7-01", "n7-02", "n7-03"]
+    assert [s["kind"] for s in out["sentences"]] == ["caption", "heading", "body", "body"]
+    s = out["sentences"][3]
+    assert out["text"][s["start"]:s["end"]] == s["text"] and s["stance"] == "against"
+    assert out["counts"]["against"] == 1
+
+
+def test_limits_are_answered_with_413_and_422(client):
+    r = client.post("/predict", json={"texts": ["a", "b", "c", "d"]})
+    assert r.status_code == 422 and r.json()["detail"] == "too many texts: 4 > limit 3 per request"
+    r = client.post("/predict", json={"texts": ["ok", "x" * 301]})
+    assert r.status_code == 422 and r.json()["detail"] == "texts[1] too long: 301 characters > limit 300"
+    r = client.post("/analyze", json={"text": "x" * 301})
+    assert r.status_code == 422 and "text too long" in r.json()["detail"]
+    r = client.post("/predict", json={"texts": ["x" * 250] * 3 + ["y" * 2000]})
+    assert r.status_code == 413 and r.json()["detail"].startswith("request body too large")
+    assert "limit 2000 bytes" in r.json()["detail"]
+
+
+def test_chunked_body_without_length_is_still_limited(client):
+    def chunks():
+        for _ in range(10):
+            yield b'{"texts": ["' + b"x" * 500 + b'"]}'
+
+    r = client.post("/predict", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "at least" in r.json()["detail"]
+
+
+def test_bad_json_and_wrong_shapes_are_422_with_a_readable_message(client):
+    r = client.post("/predict", content=b'{"texts": [', headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["detail"].startswith("invalid request: malformed JSON")
+    r = client.post("/predict", json={"texts": "one string"})
+    assert r.status_code == 422 and "body.texts" in r.json()["detail"] and "list" in r.json()["detail"]
+    r = client.post("/predict", content=b'{"texts": ["a"]}')  # JSON, but not declared as such
+    assert r.status_code == 422 and "content-type: application/json" in r.json()["detail"]
+    r = client.post("/analyze", json={})
+    assert r.status_code == 422 and "body.text: Field required" in r.json()["detail"]
+
+
+def test_limits_must_be_positive():
+    with pytest.raises(ValueError, match="max_texts"):
+        ServeLimits(max_texts=0)
+
+
+def test_real_server_on_loopback(baseline_run):
+    """``python -m vistance.serve`` in a subprocess on a free port, queried over real HTTP, then stopped."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vistance.serve", "--model", str(baseline_run), "--port", str(port),
+         "--max-texts", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = httpx.get(f"{base}/health", timeout=2).json()
+                break
+            except httpx.TransportError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"server did not start:\n{proc.stdout.read()}") from None
+                time.sleep(0.2)
+        assert health["kind"] == "baseline" and health["vistance_version"] == __version__
+        r = httpx.post(f"{base}/predict", json={"texts": ["Nga tuyên bố sẵn sàng đàm phán hòa bình."]})
+        assert r.status_code == 200
+        (res,) = r.json()["results"]
+        assert res["claim"] in ("claim", "not_claim") and 0 <= res["claim_score"] <= 1
+        r = httpx.post(f"{base}/predict", json={"texts": ["a", "b", "c"]})
+        assert r.status_code == 422 and "limit 2" in r.json()["detail"]
+        r = httpx.post(f"{base}/analyze", content=json.dumps({"text": ARTICLE}).encode(),
+                       headers={"content-type": "application/json"})
+        assert r.status_code == 200 and len(r.json()["sentences"]) == 4
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
