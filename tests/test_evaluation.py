@@ -248,3 +248,14 @@ def test_library_import_survives_shadowing_script(tmp_path):
                        timeout=300, env=OFFLINE_ENV)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().endswith("1.0")
+
+
+def test_reports_use_the_task_label_order(tmp_path):
+    # the baseline outputs labels alphabetically; reports show not_claim, favor, against, neutral
+    run = make_run(tmp_path / "r")
+    alpha = sorted(LABELS)
+    table = {e["text"]: p[[LABELS.index(lab) for lab in alpha]] for e, p in zip(examples(GOLD), PROBS)}
+    ev = evaluate_run(run, predictor=FakePredictor(table, labels=alpha))
+    assert ev.labels == LABELS
+    np.testing.assert_allclose(ev.probs, PROBS)
+    assert ev.metrics["confusion_matrix"] == [[2, 1, 0, 0], [0, 1, 1, 0], [1, 0, 1, 0], [0, 0, 0, 1]]

@@ -265,10 +265,11 @@ def _table(cmp: Comparison, for_html: bool) -> tuple[list[str], list[list]]:
 
     has_f_avg = any("f_avg" in r.evaluation.metrics for r in cmp.runs)
     has_claim = any("claim_f1" in r.evaluation.metrics for r in cmp.runs)
-    headers = ["set", "rank", "run", *cmp.differing_keys, "n", "macro-F1 [95 % CI]"]
+    headers = ["set", "rank", "run", "n", "macro-F1 [95 % CI]"]
     headers += ["F_avg [95 % CI]"] if has_f_avg else []
     headers += ["claim F1"] if has_claim else []
     headers += ["accuracy", "ECE", "Δ vs best [95 % CI]", "p", "train time", "model size"]
+    headers += cmp.differing_keys  # last: there can be many, and the scores should stay in view
     rows = []
     for r in cmp.runs:
         m, ev = r.evaluation.metrics, r.evaluation
@@ -278,7 +279,7 @@ def _table(cmp: Comparison, for_html: bool) -> tuple[list[str], list[list]]:
             name = Html(f'{html.escape(head)}<div class="sub">{html.escape(tail + cv)}</div>')
         else:
             name = r.name + cv
-        row = [r.group, r.rank, name, *[_cfg(r.config.get(k)) for k in cmp.differing_keys], ev.n,
+        row = [r.group, r.rank, name, ev.n,
                with_ci(m["macro_f1"], ev.ci.get("macro_f1"))]
         if has_f_avg:
             row += [with_ci(m.get("f_avg"), ev.ci.get("f_avg"))]
@@ -296,7 +297,7 @@ def _table(cmp: Comparison, for_html: bool) -> tuple[list[str], list[list]]:
             f"{fmt_bytes(r.model_size_bytes)} ({params})" if params else fmt_bytes(r.model_size_bytes))
         row += [m["accuracy"], ev.calibration.get("ece"), delta, Num("—") if vs is None else vs["p"],
                 Num(fmt_seconds(r.train_seconds)), size]
-        rows.append(row)
+        rows.append(row + [_cfg(r.config.get(k)) for k in cmp.differing_keys])
     return headers, rows
 
 

@@ -26,7 +26,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .data import TASKS, file_sha256, load_corpus, read_jsonl, task_examples
+from .data import TASK_LABELS, TASKS, file_sha256, load_corpus, read_jsonl, task_examples
 from .metrics import bootstrap_ci, calibration, encode, load_stance_metric
 
 FOLD_METRICS = ("accuracy", "macro_f1", "f_avg", "claim_f1")
@@ -53,7 +53,7 @@ class Evaluation:
 
     task: str
     labels: list[str]
-    """Label names in the model's output order (columns of ``probs``)."""
+    """Label names, columns of ``probs``: the task's order (``TASK_LABELS``) for the corpus tasks, else the model's."""
     ids: list[str]
     texts: list[str]
     gold: list[str]
@@ -131,6 +131,11 @@ def score(
     """Measure predictions: metrics, bootstrap intervals, calibration. ``pred`` defaults to argmax(probs)."""
     labels = list(labels)
     probs = np.asarray(probs, dtype=float).reshape(len(gold), len(labels))
+    canonical = list(TASK_LABELS.get(task, ()))
+    if sorted(labels) == sorted(canonical) and labels != canonical:
+        # e.g. the baseline outputs labels alphabetically: show every report in the task's order
+        probs = probs[:, [labels.index(lab) for lab in canonical]]
+        labels = canonical
     if len(gold) == 0:
         raise EvaluationError(f"{source.get('split_file') or source.get('data') or source}: no sentences to evaluate")
     unknown = sorted(set(gold) - set(labels))

@@ -159,6 +159,7 @@ table.runs td { white-space: nowrap; }
 table.runs th { white-space: normal; min-width: 3.5em; }
 .sub { font-size: .74rem; color: var(--muted); }
 table.errors { font-size: .82rem; }
+table.errors td:nth-child(2) { white-space: nowrap; }
 table.errors td:nth-child(3) { min-width: 320px; max-width: 520px; }
 .gold { color: #1a7f37; font-weight: 600; } .pred { color: #cf222e; font-weight: 600; }
 .warn { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px; padding: 8px 14px; margin: 1em 0; }
