@@ -86,7 +86,8 @@ def set_args(overrides: list[str]) -> list[str]:
 def tiny_run(train_script, small_corpus, tmp_path_factory) -> Path:
     """One complete tiny-transformer run folder, trained once and inspected by many tests."""
     run_dir = tmp_path_factory.mktemp("runs") / "tiny"
-    argv = ["--config", str(ROOT / "configs/tiny.yaml"), "--run-dir", str(run_dir), *set_args(tiny_overrides(small_corpus))]
+    overrides = set_args(tiny_overrides(small_corpus))
+    argv = ["--config", str(ROOT / "configs/tiny.yaml"), "--run-dir", str(run_dir), *overrides]
     train_script.main(argv)
     return run_dir
 
@@ -95,7 +96,8 @@ def tiny_run(train_script, small_corpus, tmp_path_factory) -> Path:
 def baseline_run(train_script, small_corpus, tmp_path_factory) -> Path:
     """One complete baseline run folder."""
     run_dir = tmp_path_factory.mktemp("runs") / "baseline"
-    argv = ["--config", str(ROOT / "configs/baseline.yaml"), "--run-dir", str(run_dir), "--set", f"data.files=[{small_corpus}]"]
+    argv = ["--config", str(ROOT / "configs/baseline.yaml"), "--run-dir", str(run_dir),
+            "--set", f"data.files=[{small_corpus}]"]
     train_script.main(argv)
     return run_dir
 

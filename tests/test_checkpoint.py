@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 from vistance import runs
-from vistance.checkpoint import CheckpointError, CheckpointMeta, load_predictor, read_meta, resolve_checkpoint
+from vistance.checkpoint import (
+    CheckpointError,
+    CheckpointMeta,
+    load_predictor,
+    read_meta,
+    resolve_checkpoint,
+)
 
 SENTENCES = [
     "Ông Yury Ushakov nói Nga đang nhận được nhiều tín hiệu từ Mỹ.",

@@ -23,14 +23,15 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-PHOBERT_BASE = dict(
-    vocab_size=64001, hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072,
-)
+PHOBERT_BASE = {
+    "vocab_size": 64001, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
+    "intermediate_size": 3072,
+}
 
 
 def corpus_lengths(files: Sequence[str], max_length: int = 256, merges: int = 50_000) -> list[int]:
@@ -141,8 +142,8 @@ def bench_train(args: argparse.Namespace) -> dict:
               f"(padded length {results[mode]['mean_padded_length']:.0f})", flush=True)
     ratio = results["pad256"]["seconds_per_step"] / results["dynamic"]["seconds_per_step"]
     epoch = len(batches)
-    print(f"ratio: dynamic padding is {ratio:.1f}x faster per step; one epoch of {epoch} steps: "
-          f"{epoch * results['dynamic']['seconds_per_step']:.0f} s vs {epoch * results['pad256']['seconds_per_step']:.0f} s")
+    dyn, pad = (epoch * results[m]["seconds_per_step"] for m in ("dynamic", "pad256"))
+    print(f"ratio: dynamic padding is {ratio:.1f}x faster per step; one epoch of {epoch} steps: {dyn:.0f} s vs {pad:.0f} s")
     summary = {
         "device": str(device),
         "threads": torch.get_num_threads(),
@@ -162,7 +163,9 @@ def bench_train(args: argparse.Namespace) -> dict:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["predict"]:
-        from .bench_predict import main as bench_predict  # written separately; imported only when asked for
+        from .bench_predict import (
+            main as bench_predict,  # written separately; imported only when asked for
+        )
 
         return bench_predict(argv[1:]) or 0
     p = argparse.ArgumentParser(prog="python -m vistance.bench", description=__doc__.split("\n")[0])

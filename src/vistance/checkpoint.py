@@ -12,10 +12,10 @@ returns a :class:`Predictor` whose ``predict_proba`` takes raw sentences.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -65,7 +65,7 @@ class CheckpointMeta:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "CheckpointMeta":
+    def from_dict(cls, d: dict) -> CheckpointMeta:
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in d.items() if k in known})
 

@@ -143,18 +143,24 @@ def model_card(cfg: Config, meta: CheckpointMeta, metrics: dict, data: dict) -> 
     if is_transformer:
         lines += [
             f"- base model: `{meta.base_model or 'random initialisation'}`",
-            f"- learning rate {t.learning_rate}, up to {t.num_train_epochs:g} epochs, batch size "
-            f"{t.per_device_train_batch_size} x {t.gradient_accumulation_steps} accumulation, warm-up "
-            f"{t.warmup_ratio:g}, weight decay {t.weight_decay}",
-            f"- early stopping on dev {t.metric_for_best_model} (patience {t.early_stopping_patience}), best "
-            "epoch restored",
+            (
+                f"- learning rate {t.learning_rate}, up to {t.num_train_epochs:g} epochs, batch size "
+                f"{t.per_device_train_batch_size} x {t.gradient_accumulation_steps} accumulation, warm-up "
+                f"{t.warmup_ratio:g}, weight decay {t.weight_decay}"
+            ),
+            (
+                f"- early stopping on dev {t.metric_for_best_model} (patience {t.early_stopping_patience}), "
+                "best epoch restored"
+            ),
             f"- class-weighted loss: {'yes' if t.class_weighting else 'no'}; seed {t.seed}",
         ]
     else:
         b = cfg.model.baseline
         lines += [
-            f"- word n-grams {tuple(b.word_ngrams)}, character n-grams {tuple(b.char_ngrams)}, "
-            f"C={b.C}, class weight {b.class_weight}",
+            (
+                f"- word n-grams {tuple(b.word_ngrams)}, character n-grams {tuple(b.char_ngrams)}, "
+                f"C={b.C}, class weight {b.class_weight}"
+            ),
         ]
     lines += [
         f"- parameters: {_count(metrics.get('num_parameters'))}; training time {metrics.get('train_seconds')} s",

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 from urllib.parse import urlparse
 
 from .config import ModelConfig, TinyConfig
@@ -32,7 +32,9 @@ def label_maps(labels: Sequence[str]) -> tuple[dict[int, str], dict[str, int]]:
 
 
 def weights_help(name_or_path: str, reason: str) -> str:
-    hub_id = name_or_path if _looks_like_hub_id(name_or_path) and not Path(name_or_path).exists() else "vinai/phobert-base-v2"
+    hub_id = "vinai/phobert-base-v2"
+    if _looks_like_hub_id(name_or_path) and not Path(name_or_path).exists():
+        hub_id = name_or_path
     folder = hub_id.split("/")[-1]
     return (
         f"cannot load model weights {name_or_path!r} ({reason}). To provide them: on a machine with internet run "
@@ -63,7 +65,11 @@ def _offline() -> bool:
 
 def load_pretrained(model_cfg: ModelConfig, labels: Sequence[str]):
     """(model, tokenizer) from ``model_cfg.name_or_path`` with a fresh classification head for ``labels``."""
-    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import (
+        AutoConfig,
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+    )
 
     name = model_cfg.name_or_path
     local = Path(name).expanduser()

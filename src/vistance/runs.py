@@ -18,10 +18,10 @@ import shlex
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from .data import Split, file_sha256, read_jsonl, write_jsonl
 
@@ -36,7 +36,7 @@ TRACKED_PACKAGES = (
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def write_json(path: str | Path, obj) -> Path:
@@ -164,7 +164,7 @@ def shared_run_dir(run_dir: str | Path | None, name: str, root: str | Path = "ru
 def git_commit(cwd: str | Path | None = None) -> dict:
     """The commit and whether the work tree had uncommitted changes (None outside a git checkout)."""
     try:
-        run = lambda *a: subprocess.run(  # noqa: E731
+        run = lambda *a: subprocess.run(
             ["git", *a], cwd=cwd, capture_output=True, text=True, timeout=10, check=True
         ).stdout.strip()
         return {"commit": run("rev-parse", "HEAD"), "dirty": bool(run("status", "--porcelain", "--untracked-files=no"))}

@@ -17,9 +17,10 @@ is fastBPE's algorithm); the counts are recomputed here by replaying the merges 
 from __future__ import annotations
 
 import collections
+import itertools
 import json
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 EOW = "</w>"
 CONTINUATION = "@@"
@@ -68,7 +69,7 @@ def apply_merges(word: str, ranks: dict[tuple[str, str], int]) -> tuple[list[str
     symbols = list(word[:-1]) + [word[-1] + EOW]
     applied = []
     while len(symbols) > 1:
-        pairs = {(a, b) for a, b in zip(symbols, symbols[1:])}
+        pairs = set(itertools.pairwise(symbols))
         best = min(pairs, key=lambda p: ranks.get(p, float("inf")))
         if best not in ranks:
             break
@@ -124,7 +125,8 @@ def build_phobert_tokenizer_files(sentences: Iterable[str], out_dir: str | Path,
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / VOCAB_FILE).write_text("".join(f"{t} {token_counts.get(t, 0)}\n" for t in vocab), encoding="utf-8")
-    (out_dir / CODES_FILE).write_text("".join(f"{a} {b} {merge_counts.get((a, b), 0)}\n" for a, b in merges), encoding="utf-8")
+    codes = "".join(f"{a} {b} {merge_counts.get((a, b), 0)}\n" for a, b in merges)
+    (out_dir / CODES_FILE).write_text(codes, encoding="utf-8")
     return out_dir
 
 

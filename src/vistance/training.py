@@ -20,16 +20,24 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
 from . import checkpoint as ckpt
 from .config import Config, DataConfig
 from .data import (
-    TASK_LABELS, Split, expand_files, grouped_kfold, grouped_split, load_corpus, read_jsonl, task_examples, write_jsonl,
+    TASK_LABELS,
+    Split,
+    expand_files,
+    grouped_kfold,
+    grouped_split,
+    load_corpus,
+    read_jsonl,
+    task_examples,
+    write_jsonl,
 )
 from .metrics import classification_metrics
 from .runs import write_json
@@ -239,7 +247,8 @@ class TransformerLearner:
 
     def _fingerprint(self) -> str:
         h = hashlib.sha256()
-        h.update(json.dumps([self.cfg.model.max_length, self.preprocess.to_dict(), self.cfg.model.name_or_path]).encode())
+        settings = [self.cfg.model.max_length, self.preprocess.to_dict(), self.cfg.model.name_or_path]
+        h.update(json.dumps(settings).encode())
         h.update(json.dumps(self.tokenizer.get_vocab(), sort_keys=True, ensure_ascii=False).encode())
         return h.hexdigest()[:16]
 
@@ -385,7 +394,8 @@ class BaselineLearner:
         texts = preprocess_cached([e["text"] for e in train], self.preprocess)
         dev_texts = preprocess_cached([e["text"] for e in dev], self.preprocess)
         start = time.time()
-        self.classifier.fit(texts, [e["label"] for e in train], dev_texts=dev_texts, dev_labels=[e["label"] for e in dev])
+        labels, dev_labels = [e["label"] for e in train], [e["label"] for e in dev]
+        self.classifier.fit(texts, labels, dev_texts=dev_texts, dev_labels=dev_labels)
         self.train_seconds = time.time() - start
         return self
 
