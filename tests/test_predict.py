@@ -303,3 +303,16 @@ def test_cli_per_article_counts(tmp_path, fake_model, capsys):
     err = capsys.readouterr().err.splitlines()
     assert err[:2] == ["n1: not_claim=3  favor=0  against=1  neutral=0", "n2: not_claim=0  favor=1  against=0  neutral=0"]
     assert err[-1].startswith("5 sentence(s) from 2 article(s)")
+
+
+def test_progress_bar_predicts_the_same_in_chunks(monkeypatch, capsys):
+    monkeypatch.setattr(predict_mod, "PROGRESS_CHUNK", 3)
+    labels = ["not_claim", "favor", "against", "neutral"]
+    rng = np.random.default_rng(0)
+    texts = [f"câu {i}" for i in range(8)]
+    table = {t: rng.dirichlet(np.ones(4)) for t in texts}
+    fake = FakePredictor(labels, table)
+    clf = StanceClassifier(fake)
+    assert clf.predict(texts, progress=True) == clf.predict(texts)
+    assert [len(c[0]) for c in fake.calls] == [3, 3, 2, 8]
+    assert "8/8" in capsys.readouterr().err
