@@ -292,13 +292,19 @@ def _table(cmp: Comparison, for_html: bool) -> tuple[list[str], list[list]]:
             delta = f"{-vs['delta']:+.3f}"
             interval = f"[{-vs['high']:+.3f}, {-vs['low']:+.3f}]"
             delta = with_sub(delta, interval) if for_html else Num(f"{delta} {interval}")
-        params = f"{r.num_parameters / 1e6:.1f} M params" if r.num_parameters else ""
+        params = _params(r.num_parameters)
         size = with_sub(fmt_bytes(r.model_size_bytes), params) if for_html else Num(
             f"{fmt_bytes(r.model_size_bytes)} ({params})" if params else fmt_bytes(r.model_size_bytes))
         row += [m["accuracy"], ev.calibration.get("ece"), delta, Num("—") if vs is None else vs["p"],
                 Num(fmt_seconds(r.train_seconds)), size]
         rows.append(row + [_cfg(r.config.get(k)) for k in cmp.differing_keys])
     return headers, rows
+
+
+def _params(n) -> str:
+    if not n:
+        return ""
+    return f"{n / 1e6:.1f} M params" if n >= 1e6 else f"{n / 1e3:.1f} k params" if n >= 1e3 else f"{n} params"
 
 
 def _cfg(v) -> str:
