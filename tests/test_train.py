@@ -74,6 +74,12 @@ def test_tiny_metrics_and_predictions_agree(tiny_run):
         assert r["pred"] == max(r["probs"], key=r["probs"].get)
     accuracy = np.mean([r["pred"] == r["gold"] for r in rows])
     assert metrics["test"]["accuracy"] == pytest.approx(accuracy)
+    # Row i is test sentence i: the saved checkpoint gives the same probabilities, in the same order.
+    probs = load_predictor(tiny_run).predict_proba([e["text"] for e in test])
+    assert np.abs(probs - np.array([[r["probs"][lab] for lab in JOINT] for r in rows])).max() < 1e-5
+    # The restored best epoch is the one early stopping chose: its dev score is the one reported.
+    state = read_json(tiny_run / "trainer_state.json")
+    assert metrics["dev"]["macro_f1"] == pytest.approx(state["best_metric"])
 
 
 def test_tiny_checkpoint_loads_with_plain_transformers(tiny_run):

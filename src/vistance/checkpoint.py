@@ -192,22 +192,40 @@ class TransformerPredictor(Predictor):
             raise CheckpointError(f"{path}: config.id2label {id2label} disagrees with {META_FILE} labels {self.labels}")
 
     def _predict_proba(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
-        import torch
-        from tqdm.auto import tqdm
+        return classifier_proba(self.model, self.tokenizer, texts, self.max_length, batch_size, progress)
 
-        enc = self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
-        # Sorting by length means each batch pads to a similar length: far less wasted compute.
-        order = np.argsort([len(ids) for ids in enc], kind="stable")
-        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
-        starts = range(0, len(order), batch_size)
+
+def classifier_proba(model, tokenizer, texts: Sequence[str], max_length: int, batch_size: int = 32,
+                     progress: bool = False) -> np.ndarray:
+    """Softmax outputs of a sequence classifier for already-preprocessed ``texts``, in input order.
+
+    Shared by the predictor and by training's dev/test evaluation, so the reported metrics come
+    from the code path that serves the checkpoint.
+    """
+    import torch
+    from tqdm.auto import tqdm
+
+    n_labels = model.config.num_labels
+    if not texts:
+        return np.zeros((0, n_labels), dtype=np.float32)
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    enc = tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
+    # Sorting by length means each batch pads to a similar length: far less wasted compute.
+    order = np.argsort([len(ids) for ids in enc], kind="stable")
+    out = np.zeros((len(enc), n_labels), dtype=np.float32)
+    try:
         with torch.inference_mode():
-            for s in tqdm(starts, desc="predict", disable=not progress, unit="batch"):
+            for s in tqdm(range(0, len(order), batch_size), desc="predict", disable=not progress, unit="batch"):
                 idx = order[s : s + batch_size]
-                batch = self.tokenizer.pad({"input_ids": [enc[i] for i in idx]}, return_tensors="pt")
-                batch = {k: v.to(self.device) for k, v in batch.items()}
-                logits = self.model(**batch).logits.float()
+                batch = tokenizer.pad({"input_ids": [enc[i] for i in idx]}, return_tensors="pt")
+                batch = {k: v.to(device) for k, v in batch.items()}
+                logits = model(**batch).logits.float()
                 out[idx] = torch.softmax(logits, dim=-1).cpu().numpy()
-        return out
+    finally:
+        model.train(was_training)
+    return out
 
 
 class BaselinePredictor(Predictor):

@@ -216,12 +216,6 @@ def _weighted_trainer_class():
     return WeightedLossTrainer
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
-
-
 class TransformerLearner:
     """PhoBERT (or any sequence classifier) / the tiny RoBERTa, fine-tuned with the HF Trainer.
 
@@ -353,12 +347,14 @@ class TransformerLearner:
 
     # -- prediction and saving
 
-    def predict_proba(self, examples: Sequence[dict], name: str) -> np.ndarray:
-        if not examples:
-            return np.zeros((0, len(self.labels)), dtype=np.float32)
-        out = self.trainer.predict(self.dataset(examples, name))
-        logits = out.predictions[0] if isinstance(out.predictions, tuple) else out.predictions
-        return _softmax(np.asarray(logits, dtype=np.float64)).astype(np.float32)
+    def predict_proba(self, examples: Sequence[dict], name: str = "") -> np.ndarray:
+        # Not trainer.predict: with length grouping on, transformers 5 also reorders evaluation
+        # batches, and its outputs no longer line up with ``examples``.
+        texts = preprocess_cached([e["text"] for e in examples], self.preprocess)
+        return ckpt.classifier_proba(
+            self.trainer.model, self.tokenizer, texts, self.cfg.model.max_length,
+            self.cfg.training.per_device_eval_batch_size,
+        )
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.model.parameters())
