@@ -17,13 +17,13 @@ from pathlib import Path
 _here = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
 
-import argparse  # noqa: E402
-import warnings  # noqa: E402
+import argparse
+import warnings
 
-from vistance.compare import compare_runs, write_comparison  # noqa: E402
-from vistance.compare import default_out_dir as compare_out_dir  # noqa: E402
-from vistance.evaluation import BootstrapConfig, default_out_dir, evaluate_run  # noqa: E402
-from vistance.report import fmt, fmt_ci, write_report  # noqa: E402
+from vistance.compare import compare_runs, write_comparison
+from vistance.compare import default_out_dir as compare_out_dir
+from vistance.evaluation import BootstrapConfig, default_out_dir, evaluate_run
+from vistance.report import fmt, fmt_ci, write_report
 
 
 def main(argv=None) -> int:

@@ -19,7 +19,12 @@ import pytest
 import yaml
 
 from vistance.data import write_jsonl
-from vistance.evaluation import EvaluationError, default_out_dir, evaluate_run, run_test_evaluation
+from vistance.evaluation import (
+    EvaluationError,
+    default_out_dir,
+    evaluate_run,
+    run_test_evaluation,
+)
 from vistance.metrics import classification_metrics
 from vistance.report import write_report
 
@@ -214,7 +219,7 @@ def test_cv_report_shows_mean_std(tmp_path):
 
 def test_cli_help_from_repo_root():
     # evaluate.py shadows the `evaluate` library when run from the repository root; it must still work.
-    r = subprocess.run([sys.executable, "evaluate.py", "--help"], cwd=ROOT, capture_output=True, text=True,
+    r = subprocess.run([sys.executable, "evaluate.py", "--help"], check=False, cwd=ROOT, capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 0, r.stderr
     assert "--compare" in r.stdout and "--data" in r.stdout
@@ -244,7 +249,7 @@ def test_library_import_survives_shadowing_script(tmp_path):
     # `python -m pytest` / `python -c` from the repo root put the root (with evaluate.py) on sys.path.
     code = ("import sys; sys.path.insert(0, sys.argv[1]); from vistance.metrics import load_stance_metric; "
             "print(load_stance_metric().compute(predictions=['a'], references=['a'], labels=['a', 'b'])['accuracy'])")
-    r = subprocess.run([sys.executable, "-c", code, str(ROOT)], cwd=tmp_path, capture_output=True, text=True,
+    r = subprocess.run([sys.executable, "-c", code, str(ROOT)], check=False, cwd=tmp_path, capture_output=True, text=True,
                        timeout=300, env=OFFLINE_ENV)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().endswith("1.0")

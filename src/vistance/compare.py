@@ -20,20 +20,37 @@ import hashlib
 import html
 import json
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import yaml
 from matplotlib.figure import Figure
 
 from .config import flatten
-from .evaluation import BootstrapConfig, Evaluation, read_json, run_status, run_test_evaluation
+from .evaluation import (
+    BootstrapConfig,
+    Evaluation,
+    read_json,
+    run_status,
+    run_test_evaluation,
+)
 from .metrics import paired_bootstrap
 from .report import (
-    Html, Num, figure_png, fmt, fmt_bytes, fmt_ci, fmt_seconds, html_page, html_table, img_tag, md_table, with_sub,
+    Html,
+    Num,
+    figure_png,
+    fmt,
+    fmt_bytes,
+    fmt_ci,
+    fmt_seconds,
+    html_page,
+    html_table,
+    img_tag,
+    md_table,
+    with_sub,
 )
 
 GROUP_NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"

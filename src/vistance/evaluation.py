@@ -19,14 +19,21 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-from .data import TASK_LABELS, TASKS, file_sha256, load_corpus, read_jsonl, task_examples
+from .data import (
+    TASK_LABELS,
+    TASKS,
+    file_sha256,
+    load_corpus,
+    read_jsonl,
+    task_examples,
+)
 from .metrics import bootstrap_ci, calibration, encode, load_stance_metric
 
 FOLD_METRICS = ("accuracy", "macro_f1", "f_avg", "claim_f1")
@@ -382,5 +389,5 @@ def default_out_dir(path: str | Path, split: str = "test", data: str | Path | No
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 

@@ -19,11 +19,13 @@ import csv
 import html
 import io
 import json
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
-from matplotlib.figure import Figure  # the OO API: no pyplot global state, no GUI backend
+from matplotlib.figure import (
+    Figure,  # the OO API: no pyplot global state, no GUI backend
+)
 
 from .evaluation import Evaluation
 

@@ -13,8 +13,8 @@ Predictions and references are label names, or integer ids into ``labels``.
 """
 
 import datasets
-import evaluate
 
+import evaluate
 from vistance.metrics import classification_metrics, confusion
 
 _DESCRIPTION = """
