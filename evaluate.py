@@ -33,7 +33,7 @@ def main(argv=None) -> int:
     parser.add_argument("--split", default="test", choices=("test", "dev"), help="split of the run to evaluate")
     parser.add_argument("--data", help="a labelled file in the corpus format to evaluate on instead")
     parser.add_argument("--compare", action="store_true", help="compare the given runs instead")
-    parser.add_argument("--out", help="output folder (default: see above)")
+    parser.add_argument("--out", help="output folder (default: see below)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")

@@ -125,6 +125,13 @@ def test_dev_split_and_default_out_dirs(tmp_path):
     assert ev.n == 2 and ev.metrics["accuracy"] == 1.0
     assert default_out_dir(run, "dev") == run / "eval-dev"
     assert default_out_dir(run, "test", "new/batch-2.jsonl") == run / "eval-batch-2"
+    (run / "checkpoint").mkdir()
+    (run / "checkpoint" / "vistance.json").write_text("{}")
+    assert default_out_dir(run / "checkpoint", data="b.jsonl") == run / "eval-b"  # never inside the model
+    alone = tmp_path / "models" / "phobert-stance"
+    alone.mkdir(parents=True)
+    (alone / "vistance.json").write_text("{}")
+    assert default_out_dir(alone, data="b.jsonl") == tmp_path / "models" / "phobert-stance-eval-b"
 
 
 def test_evaluate_on_a_corpus_file_uses_the_checkpoint_task(tmp_path):

@@ -349,9 +349,11 @@ def evaluate_run(
             raise EvaluationError(f"{path}: run is {status!r}, not complete; nothing to evaluate")
         if is_cv_run(path):
             if data is not None or split != "test":
+                hint = (f"; or evaluate one fold's model: {path / 'fold-1' / 'checkpoint'} --data FILE"
+                        if (path / "fold-1" / "checkpoint").is_dir() else "")
                 raise EvaluationError(
                     f"{path}: a --cv run keeps only its folds' test predictions (no single checkpoint); "
-                    "evaluate it without --split/--data"
+                    f"evaluate it without --split/--data{hint}"
                 )
             return evaluate_cv(path, bootstrap)
     elif data is None:
@@ -384,8 +386,19 @@ def evaluate_run(
 
 
 def default_out_dir(path: str | Path, split: str = "test", data: str | Path | None = None) -> Path:
-    """``<run>/eval-<split>/`` or ``<run>/eval-<data file stem>/``."""
-    return Path(path) / (f"eval-{Path(data).stem}" if data is not None else f"eval-{split}")
+    """``<run>/eval-<split>/`` or ``<run>/eval-<data file stem>/``.
+
+    A checkpoint folder is never written into (it is what gets shipped): its run or fold folder
+    gets the report, or, for a stand-alone checkpoint, a sibling ``<checkpoint>-eval-<stem>/``.
+    """
+    path = Path(path)
+    name = f"eval-{Path(data).stem}" if data is not None else f"eval-{split}"
+    if (path / "vistance.json").is_file():
+        parent = path.parent
+        if (parent / "metrics.json").is_file() or (parent / "status.json").is_file():
+            return parent / name
+        return parent / f"{path.name}-{name}"
+    return path / name
 
 
 def _now() -> str:
