@@ -316,3 +316,19 @@ def test_progress_bar_predicts_the_same_in_chunks(monkeypatch, capsys):
     assert clf.predict(texts, progress=True) == clf.predict(texts)
     assert [len(c[0]) for c in fake.calls] == [3, 3, 2, 8]
     assert "8/8" in capsys.readouterr().err
+
+
+def test_threads_option(monkeypatch):
+    import argparse
+
+    from vistance.predict import auto_threads, threads_arg
+
+    monkeypatch.setattr(predict_mod.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(predict_mod.os, "getloadavg", lambda: (0.1, 0.0, 0.0))
+    assert auto_threads() == 2 and threads_arg("auto") == 2
+    monkeypatch.setattr(predict_mod.os, "getloadavg", lambda: (3.5, 0.0, 0.0))  # other jobs fill both cores
+    assert auto_threads() == 1
+    assert threads_arg("3") == 3
+    for bad in ("0", "-1", "two"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            threads_arg(bad)

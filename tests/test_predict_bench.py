@@ -31,19 +31,20 @@ def test_modes_agree_on_the_tiny_model(tiny_run):
     assert r["sentences"] == 24
     assert r["pipeline_loop"]["label_agreement_with_vistance"] == 1.0
     assert r["vistance_int8"]["max_abs_prob_diff"] < 0.05
-    for mode in ("pipeline_loop", "vistance", "vistance_int8"):
+    assert r["vistance_bf16"]["max_abs_prob_diff"] < 0.05
+    for mode in ("pipeline_loop", "vistance", "vistance_int8", "vistance_bf16"):
         assert r[mode]["sentences_per_second"] > 0
     assert r["speedup_vistance_vs_loop"] == pytest.approx(
         r["vistance"]["sentences_per_second"] / r["pipeline_loop"]["sentences_per_second"])
     text = bench_predict.report(r)
-    assert "sentences/s" in text and "int8 / fp32" in text
+    assert "sentences/s" in text and "int8 / fp32" in text and "bf16 / fp32" in text
 
 
 @pytest.mark.slow
 def test_phobert_base_sized_benchmark(tmp_path, capsys):
     """The real benchmark on a few sentences: builds the 135M-parameter random model (~0.5 GB on disk)."""
     out = tmp_path / "bench.json"
-    assert bench_predict.main(["-n", "16", "--batch-size", "8", "--output", str(out)]) == 0
+    assert bench_predict.main(["-n", "16", "--batch-size", "8", "--reduced", "int8", "--output", str(out)]) == 0
     r = json.loads(out.read_text())
     assert r["sentences"] == 16 and r["pipeline_loop"]["label_agreement_with_vistance"] == 1.0
     assert 10 < r["tokens_per_sentence"]["mean"] < 60

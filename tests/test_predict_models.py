@@ -89,7 +89,7 @@ def test_batch_size_and_order_do_not_change_results(tiny_run):
         assert a["stance"] == b["stance"] == c["stance"]
 
 
-def test_int8_quantisation_of_a_transformer(tiny_run, baseline_run):
+def test_int8_and_bf16_versions_of_a_transformer(tiny_run, baseline_run):
     fp32 = StanceClassifier.from_pretrained(tiny_run)
     int8 = StanceClassifier.from_pretrained(tiny_run, quantize="int8")
     import torch
@@ -101,6 +101,11 @@ def test_int8_quantisation_of_a_transformer(tiny_run, baseline_run):
     assert np.abs(a - b).max() < 0.05
     with pytest.raises(ValueError, match="transformer checkpoint"):
         StanceClassifier.from_pretrained(baseline_run, quantize="int8")
+
+    bf16 = StanceClassifier.from_pretrained(tiny_run, quantize="bf16")
+    assert next(bf16.predictor.model.parameters()).dtype == torch.bfloat16
+    c = np.array([r["claim_score"] for r in bf16.predict(texts)])
+    assert np.abs(a - c).max() < 0.05
 
 
 def test_cascade_of_claim_and_stance_checkpoints(baseline_claim_run, baseline_stance_run):

@@ -12,8 +12,9 @@ Modes, all end to end from raw text (NFC + pyvi word segmentation included):
   way a first script usually does it;
 * ``vistance``: ``StanceClassifier.predict``: batches sorted by length, dynamic padding,
   ``torch.inference_mode``;
-* ``vistance int8``: the same after dynamic int8 quantisation of the Linear layers; its labels are
-  compared with fp32's on the same sentences.
+* ``vistance int8``: the same after dynamic int8 quantisation of the Linear layers, and
+  ``vistance bf16``: the same in bfloat16; their labels are compared with fp32's on the same
+  sentences.
 
 Labels here come from random weights, so "agreement" measures how often quantisation noise flips
 an argmax whose margins are typically smaller than a trained model's: a pessimistic estimate.
@@ -102,8 +103,17 @@ def _timed(fn, warmup):
     return out, time.perf_counter() - start
 
 
-def run(sentences: list[str], checkpoint: Path, batch_size: int = 32, int8: bool = True, loop: bool = True) -> dict:
-    """Time each mode over ``sentences``; returns sentences/second, ratios and int8 agreement."""
+REDUCED_MODES = ("int8", "bf16")
+
+
+def run(
+    sentences: list[str],
+    checkpoint: Path,
+    batch_size: int = 32,
+    reduced: Sequence[str] = REDUCED_MODES,
+    loop: bool = True,
+) -> dict:
+    """Time each mode over ``sentences``; returns sentences/second, ratios and agreement with fp32."""
     import torch
 
     from .predict import StanceClassifier, outcome
@@ -144,22 +154,25 @@ def run(sentences: list[str], checkpoint: Path, batch_size: int = 32, int8: bool
             results["pipeline_loop"]["sentences_per_second"])
         del pipe
 
-    if int8:
-        q = StanceClassifier.from_pretrained(checkpoint, batch_size=batch_size, quantize="int8")
-        q8, seconds = _timed(lambda: q.predict(sentences), lambda: q.predict(warm))
+    if reduced:
         p32 = clf.predictor.predict_proba(sentences, batch_size=batch_size)
-        p8 = q.predictor.predict_proba(sentences, batch_size=batch_size)
-        results["vistance_int8"] = {
+    for mode in reduced:
+        q = StanceClassifier.from_pretrained(checkpoint, batch_size=batch_size, quantize=mode)
+        qr, seconds = _timed(lambda q=q: q.predict(sentences), lambda q=q: q.predict(warm))
+        pq = q.predictor.predict_proba(sentences, batch_size=batch_size)
+        key = f"vistance_{mode}"
+        results[key] = {
             "seconds": seconds, "sentences_per_second": len(sentences) / seconds,
-            "label_agreement_with_fp32": float(np.mean([outcome(a) == outcome(b) for a, b in zip(fp32, q8)])),
-            "argmax_agreement_with_fp32": float(np.mean(p32.argmax(1) == p8.argmax(1))),
-            "max_abs_prob_diff": float(np.abs(p32 - p8).max()),
+            "label_agreement_with_fp32": float(np.mean([outcome(a) == outcome(b) for a, b in zip(fp32, qr)])),
+            "argmax_agreement_with_fp32": float(np.mean(p32.argmax(1) == pq.argmax(1))),
+            "max_abs_prob_diff": float(np.abs(p32 - pq).max()),
         }
-        results["speedup_int8_vs_fp32"] = results["vistance_int8"]["sentences_per_second"] / (
+        results[f"speedup_{mode}_vs_fp32"] = results[key]["sentences_per_second"] / (
             results["vistance"]["sentences_per_second"])
         if loop:
-            results["speedup_int8_vs_loop"] = results["vistance_int8"]["sentences_per_second"] / (
+            results[f"speedup_{mode}_vs_loop"] = results[key]["sentences_per_second"] / (
                 results["pipeline_loop"]["sentences_per_second"])
+        del q
     results["load_average_after"] = os.getloadavg()[0]
     return results
 
@@ -169,19 +182,23 @@ def report(r: dict) -> str:
     head = (f"{r['sentences']} sentences, {tokens['mean']:.1f} tokens on average (max {tokens['max']}), "
             f"{r['threads']} torch thread(s), batch size {r['batch_size']}")
     lines = [head]
-    for key, name in (("pipeline_loop", "pipeline loop (1 sentence/call)"), ("vistance", "vistance predict (fp32)"),
-                      ("vistance_int8", "vistance predict (int8)")):
+    names = [("pipeline_loop", "pipeline loop (1 sentence/call)"), ("vistance", "vistance predict (fp32)")]
+    names += [(f"vistance_{m}", f"vistance predict ({m})") for m in REDUCED_MODES]
+    for key, name in names:
         if key in r:
             lines.append(f"  {name:34s} {r[key]['sentences_per_second']:7.1f} sentences/s  ({r[key]['seconds']:.1f} s)")
     if "speedup_vistance_vs_loop" in r:
         ok = "meets" if r["speedup_vistance_vs_loop"] >= 3 else "MISSES"
         lines.append(f"  vistance / loop: {r['speedup_vistance_vs_loop']:.2f}x ({ok} the 3x target); labels agree "
                      f"{r['pipeline_loop']['label_agreement_with_vistance']:.1%}")
-    if "speedup_int8_vs_fp32" in r:
-        q = r["vistance_int8"]
-        ok = "meets" if r["speedup_int8_vs_fp32"] >= 1.5 and q["label_agreement_with_fp32"] >= 0.99 else "MISSES"
-        lines.append(f"  int8 / fp32: {r['speedup_int8_vs_fp32']:.2f}x, label agreement {q['label_agreement_with_fp32']:.1%}"
-                     f" ({ok} the 1.5x / 99% target); max |dp| {q['max_abs_prob_diff']:.3f}")
+    for mode in REDUCED_MODES:
+        if f"speedup_{mode}_vs_fp32" not in r:
+            continue
+        q, speedup = r[f"vistance_{mode}"], r[f"speedup_{mode}_vs_fp32"]
+        ok = "meets" if speedup >= 1.5 and q["label_agreement_with_fp32"] >= 0.99 else "MISSES"
+        vs_loop = f"; {r[f'speedup_{mode}_vs_loop']:.2f}x the loop" if f"speedup_{mode}_vs_loop" in r else ""
+        lines.append(f"  {mode} / fp32: {speedup:.2f}x, label agreement {q['label_agreement_with_fp32']:.1%} ({ok} the "
+                     f"1.5x / 99% target); max |dp| {q['max_abs_prob_diff']:.3f}{vs_loop}")
     busy = max(r["load_average_before"], r["load_average_after"])
     if busy > (os.cpu_count() or 1):
         lines.append(f"  WARNING: load average {busy:.1f} on {os.cpu_count()} cores: other processes shared the CPU, "
@@ -194,7 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("-n", "--sentences", type=int, default=200, help="sentences to time (default 200)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--threads", type=int, help="torch intra-op threads (default: one per core)")
-    p.add_argument("--no-int8", action="store_true", help="skip the int8 mode")
+    p.add_argument("--reduced", nargs="*", choices=REDUCED_MODES, default=list(REDUCED_MODES),
+                   help="reduced-precision modes to time against fp32 (default: int8 bf16; none: --reduced)")
     p.add_argument("--no-loop", action="store_true", help="skip the (slow) per-sentence pipeline loop")
     p.add_argument("--checkpoint", help="reuse (or create) the random checkpoint here instead of a temp folder")
     p.add_argument("--root", default=".", help="project root holding data/ (default: .)")
@@ -218,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not (ckpt / "vistance.json").is_file():
             print(f"building a random PhoBERT-base-sized checkpoint in {ckpt} ...", file=sys.stderr)
             build_checkpoint(ckpt, corpus, seed=args.seed)
-        results = run(sentences, ckpt, batch_size=args.batch_size, int8=not args.no_int8, loop=not args.no_loop)
+        results = run(sentences, ckpt, batch_size=args.batch_size, reduced=args.reduced, loop=not args.no_loop)
     results["corpus_sentences"] = len(corpus)
     results["torch"] = torch.__version__
     results["cpu_count"] = os.cpu_count()

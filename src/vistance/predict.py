@@ -44,7 +44,7 @@ CLAIM = "claim"
 JOINT_LABELS = frozenset((NOT_CLAIM, *STANCE_LABELS))
 CLAIM_TASK_LABELS = frozenset((NOT_CLAIM, CLAIM))
 STANCE_TASK_LABELS = frozenset(STANCE_LABELS)
-QUANTIZE_MODES = (None, "int8")
+QUANTIZE_MODES = (None, "int8", "bf16")
 # Below this many sentences a progress bar is noise; above it a user waits long enough to want one.
 PROGRESS_MIN = 256
 PROGRESS_CHUNK = 512
@@ -67,28 +67,66 @@ def label_scheme(labels: Sequence[str]) -> str:
     )
 
 
+def _transformer_model(predictor, mode: str):
+    model = getattr(predictor, "model", None)
+    if model is None:
+        raise ValueError(f"quantize={mode!r} needs a transformer checkpoint; {predictor.path} is {predictor.kind!r}")
+    return model
+
+
 def quantize_int8(predictor) -> None:
     """Swap a transformer predictor's Linear layers for dynamically quantised int8 ones, in place.
 
     Dynamic quantisation stores weights as int8 and quantises activations per batch on the fly:
     no calibration data, and on CPU the matrix multiplications that dominate a BERT-sized model
-    run on int8 kernels. Embeddings and LayerNorm stay fp32.
+    run on int8 kernels (VNNI where the CPU has it). Embeddings and LayerNorm stay fp32.
 
-    Recent torch releases mark ``torch.ao.quantization`` as deprecated in favour of the separate torchao
-    package; it still works in the torch this project pins, so the warning is silenced here rather
-    than adding a dependency for an optional speed-up.
+    Recent torch releases mark ``torch.ao.quantization`` as deprecated in favour of the separate
+    torchao package; it still works in the torch this project pins, so the warning is silenced here
+    rather than adding a dependency for an optional speed-up.
     """
     import warnings
 
     import torch
 
-    model = getattr(predictor, "model", None)
-    if model is None:
-        raise ValueError(f"quantize='int8' needs a transformer checkpoint; {predictor.path} is {predictor.kind!r}")
+    model = _transformer_model(predictor, "int8")
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*quantiz.*deprecated", category=UserWarning)
         warnings.filterwarnings("ignore", category=DeprecationWarning)
         predictor.model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+
+def to_bf16(predictor) -> None:
+    """Run a transformer predictor in bfloat16, in place.
+
+    Fast only on CPUs with native bf16 matrix instructions (AVX512-BF16, AMX) and on GPUs;
+    elsewhere it is emulated and slower than fp32. Softmax is still taken in fp32.
+    """
+    import torch
+
+    predictor.model = _transformer_model(predictor, "bf16").to(torch.bfloat16)
+
+
+def auto_threads() -> int:
+    """torch intra-op threads for this process: one per core that other processes leave idle, at least one.
+
+    Every operator ends with its OpenMP threads waiting for each other. When other jobs hold the
+    cores, the thread that has to share one arrives late to each of those barriers, hundreds of
+    times per batch: on the 2-core development machine with two other jobs running, a
+    PhoBERT-base-sized model predicted 6.4 sentences/s with one thread and 4.5 with two.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    return max(1, min(cores, round(cores - busy)))
+
+
+def threads_arg(value: str) -> int | None:
+    """``--threads``: a positive number, or ``auto`` (see :func:`auto_threads`)."""
+    if value == "auto":
+        return auto_threads()
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number or 'auto', not {value!r}")
+    return int(value)
 
 
 class StanceClassifier:
@@ -160,8 +198,9 @@ class StanceClassifier:
 
         ``path`` alone: a joint (or claim-only) checkpoint. With ``stance_path``: ``path`` is the
         claim-task checkpoint and ``stance_path`` the stance-task one. ``quantize="int8"`` applies
-        dynamic int8 quantisation to transformer checkpoints (faster on CPU, see ``bench_predict``).
-        ``num_threads`` sets torch's intra-op threads (default: torch's choice, one per core).
+        dynamic int8 quantisation to transformer checkpoints, ``"bf16"`` runs them in bfloat16 (both
+        faster on CPU at a small cost in agreement with fp32; see ``bench_predict``). ``num_threads``
+        sets torch's intra-op threads (default: leave torch's setting, one per core).
         """
         if quantize not in QUANTIZE_MODES:
             raise ValueError(f"quantize must be one of {QUANTIZE_MODES}, not {quantize!r}")
@@ -174,9 +213,9 @@ class StanceClassifier:
         predictors = [load_predictor(path)]
         if stance_path is not None:
             predictors.append(load_predictor(stance_path))
-        if quantize == "int8":
+        if quantize is not None:
             for p in predictors:
-                quantize_int8(p)
+                {"int8": quantize_int8, "bf16": to_bf16}[quantize](p)
         return cls(*predictors, batch_size=batch_size, claim_threshold=claim_threshold)
 
     # ------------------------------------------------------------------ description
@@ -474,8 +513,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--articles", action="store_true", help="JSONL/CSV rows are whole articles, not sentences")
     p.add_argument("--text-field", default="text", help="name of the text column in JSONL/CSV input (default: text)")
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--quantize", choices=("int8",), help="dynamic int8 quantisation (transformer checkpoints, CPU)")
-    p.add_argument("--threads", type=int, help="torch intra-op threads (default: one per core)")
+    p.add_argument("--quantize", choices=("int8", "bf16"),
+                   help="transformer checkpoints: dynamic int8 quantisation, or bfloat16 (CPUs with AVX512-BF16/AMX)")
+    p.add_argument("--threads", type=threads_arg, default="auto",
+                   help="torch intra-op threads, or 'auto': one per core not busy with other processes (default)")
     p.add_argument("--per-article", action="store_true", help="also print stance counts per article to stderr")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p

@@ -30,7 +30,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from . import __version__
-from .predict import StanceClassifier
+from .predict import StanceClassifier, threads_arg
 
 
 @dataclass
@@ -201,8 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-texts", type=int, default=d.max_texts)
     p.add_argument("--max-chars", type=int, default=d.max_chars)
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--quantize", choices=("int8",), help="dynamic int8 quantisation (transformer checkpoints)")
-    p.add_argument("--threads", type=int, help="torch intra-op threads (default: one per core)")
+    p.add_argument("--quantize", choices=("int8", "bf16"),
+                   help="transformer checkpoints: dynamic int8 quantisation, or bfloat16 (CPUs with AVX512-BF16/AMX)")
+    p.add_argument("--threads", type=threads_arg, default=None,
+                   help="torch intra-op threads, or 'auto': one per core not busy at start-up (default: one per core)")
     return p
 
 
