@@ -15,7 +15,13 @@ import pytest
 import skops.io as sio
 from sklearn.preprocessing import FunctionTransformer
 
-from vistance.baseline import ALLOWED_TYPES, META_FILE, MODEL_FILE, BaselineClassifier, UntrustedModelError
+from vistance.baseline import (
+    ALLOWED_TYPES,
+    META_FILE,
+    MODEL_FILE,
+    BaselineClassifier,
+    UntrustedModelError,
+)
 from vistance.config import BaselineConfig
 
 # Word-segmented, as the caller passes them (the Preprocessor's output).
@@ -88,9 +94,9 @@ def test_empty_input_and_unseen_words(model):
 
 
 def test_bad_input_is_refused_clearly(model):
-    with pytest.raises(ValueError, match="not one string"):
+    with pytest.raises(TypeError, match="not one string"):
         model.predict_proba("một câu")
-    with pytest.raises(ValueError, match=r"texts\[1\] is NoneType"):
+    with pytest.raises(TypeError, match=r"texts\[1\] is NoneType"):
         model.predict_proba(["một câu", None])
     with pytest.raises(ValueError, match="2 texts but 1 labels"):
         BaselineClassifier(FAST).fit(["a", "b"], ["x"])
@@ -110,6 +116,8 @@ def test_save_load_identical_probabilities_without_pickle(model, tmp_path):
         names = z.namelist()
         assert "schema.json" in names
         assert all(n == "schema.json" or n.endswith(".npy") for n in names)
+        # The vocabulary is stored as arrays, not one file per n-gram (skops' default for a dict).
+        assert len(names) < 20 < model.num_features()
         for n in names:
             if n.endswith(".npy"):
                 with z.open(n) as f:
@@ -120,8 +128,15 @@ def test_save_load_identical_probabilities_without_pickle(model, tmp_path):
     assert meta["labels"] == model.labels and meta["chosen_C"] == 10.0
     assert meta["config"]["char_ngrams"] == [2, 4]
 
+    assert model.size_bytes() == pytest.approx((tmp_path / MODEL_FILE).stat().st_size, rel=0.05)
+
     loaded = BaselineClassifier.load(tmp_path)
     assert loaded.labels == model.labels
+    for name in ("word", "char"):
+        saved_vec = model.pipeline.named_steps["features"].get_params()[name]
+        loaded_vec = loaded.pipeline.named_steps["features"].get_params()[name]
+        assert loaded_vec.vocabulary_ == saved_vec.vocabulary_
+    assert "ủng_hộ" in loaded.pipeline.named_steps["features"].get_params()["word"].vocabulary_
     assert loaded.config == FAST
     probes = PROBES + ["xyzzy", ""]
     np.testing.assert_array_equal(loaded.predict_proba(probes), model.predict_proba(probes))

@@ -15,9 +15,9 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import skops.io as sio
@@ -48,10 +48,10 @@ ALLOWED_TYPES = frozenset(
         "numpy.int64",
         "numpy.ndarray",
         "sklearn.feature_extraction.text.TfidfTransformer",
-        "sklearn.feature_extraction.text.TfidfVectorizer",
         "sklearn.linear_model._logistic.LogisticRegression",
         "sklearn.pipeline.FeatureUnion",
         "sklearn.pipeline.Pipeline",
+        "vistance.baseline.CompactTfidfVectorizer",
     }
 )
 
@@ -60,6 +60,39 @@ ALLOWED_TYPES = frozenset(
 WORD_TOKEN_PATTERN = r"\S+"
 # lbfgs needs more than sklearn's 100 iterations to converge on TF-IDF features with C around 10.
 MAX_ITER = 2000
+
+
+class CompactTfidfVectorizer(TfidfVectorizer):
+    """A ``TfidfVectorizer`` whose saved state holds the vocabulary as two arrays.
+
+    skops writes a ``vocabulary_`` dict entry by entry (one ``.npy`` file per numpy-int value): for
+    the ~200k n-grams of the default config that is a 40 MB, one-minute save. Stored instead as
+    the UTF-8 bytes of all terms in index order plus their offsets, it is two plain arrays, saved
+    and loaded in a fraction of a second, still without pickle.
+    """
+
+    def __getstate__(self):
+        # A copy: for a class outside sklearn, BaseEstimator.__getstate__ returns the live __dict__.
+        state = dict(super().__getstate__())
+        # Only kept for introspection by older sklearn versions, and as large as the vocabulary.
+        state.pop("stop_words_", None)
+        vocabulary = state.pop("vocabulary_", None)
+        if vocabulary is not None:
+            terms = sorted(vocabulary, key=vocabulary.__getitem__)
+            if [vocabulary[t] for t in terms] != list(range(len(terms))):
+                raise ValueError("vocabulary indices are not 0..n-1; cannot store them as an ordered list")
+            encoded = [t.encode("utf-8") for t in terms]
+            state["vocabulary_bytes_"] = np.frombuffer(b"".join(encoded), dtype=np.uint8).copy()
+            state["vocabulary_offsets_"] = np.cumsum([0] + [len(e) for e in encoded], dtype=np.int64)
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        data, offsets = state.pop("vocabulary_bytes_", None), state.pop("vocabulary_offsets_", None)
+        if data is not None and offsets is not None:
+            raw, ends = data.tobytes(), offsets.tolist()
+            state["vocabulary_"] = {raw[ends[i] : ends[i + 1]].decode("utf-8"): i for i in range(len(ends) - 1)}
+        super().__setstate__(state)
 
 
 class UntrustedModelError(ValueError):
@@ -83,11 +116,11 @@ def _check_config(config: BaselineConfig) -> None:
 
 def _check_texts(texts, what: str = "texts") -> list[str]:
     if isinstance(texts, str):
-        raise ValueError(f"{what} must be a list of strings, not one string")
+        raise TypeError(f"{what} must be a list of strings, not one string")
     texts = list(texts)
     for i, t in enumerate(texts):
         if not isinstance(t, str):
-            raise ValueError(f"{what}[{i}] is {type(t).__name__}, expected str")
+            raise TypeError(f"{what}[{i}] is {type(t).__name__}, expected str")
     return texts
 
 
@@ -112,11 +145,12 @@ class BaselineClassifier:
     # ------------------------------------------------------------------ building
     def _features(self) -> FeatureUnion:
         c = self.config
-        common = dict(min_df=c.min_df, max_features=c.max_features, sublinear_tf=c.sublinear_tf, lowercase=True)
         # lowercase=True: PhoBERT input stays cased, but for counts "Nga" and "nga" are the same word.
-        word = TfidfVectorizer(token_pattern=WORD_TOKEN_PATTERN, ngram_range=tuple(c.word_ngrams), **common)
-        # char_wb pads each word with spaces, so n-grams do not straddle two words.
-        char = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(c.char_ngrams), **common)
+        common = {"min_df": c.min_df, "max_features": c.max_features, "sublinear_tf": c.sublinear_tf, "lowercase": True}
+        word = CompactTfidfVectorizer(token_pattern=WORD_TOKEN_PATTERN, ngram_range=tuple(c.word_ngrams), **common)
+        # analyzer="char", not "char_wb": n-grams that straddle two words ("ng ha" in "không hay") carry
+        # negation and short phrases; on UIT-VSFC dev this beat char_wb by ~0.006 macro-F1 on average.
+        char = CompactTfidfVectorizer(analyzer="char", ngram_range=tuple(c.char_ngrams), **common)
         return FeatureUnion([("word", word), ("char", char)])
 
     def _classifier(self, C: float) -> LogisticRegression:
@@ -129,7 +163,7 @@ class BaselineClassifier:
         labels: Sequence[str],
         dev_texts: Sequence[str] | None = None,
         dev_labels: Sequence[str] | None = None,
-    ) -> "BaselineClassifier":
+    ) -> BaselineClassifier:
         """Fit on preprocessed ``texts``; with dev data and a ``C_grid``, pick C by dev macro-F1."""
         texts = _check_texts(texts)
         labels = [str(y) for y in labels]
@@ -208,7 +242,7 @@ class BaselineClassifier:
         (directory / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
     @classmethod
-    def load(cls, directory: str | Path) -> "BaselineClassifier":
+    def load(cls, directory: str | Path) -> BaselineClassifier:
         """Load a saved baseline, refusing any type in ``model.skops`` outside :data:`ALLOWED_TYPES`."""
         directory = Path(directory)
         model_path, meta_path = directory / MODEL_FILE, directory / META_FILE
@@ -255,7 +289,7 @@ def _config_fields() -> set[str]:
 def _load_pipeline(model_path: Path) -> Pipeline:
     try:
         untrusted = sio.get_untrusted_types(file=model_path)
-    except Exception as e:  # a truncated or non-zip file; skops raises various types
+    except Exception as e:  # noqa: BLE001 - a truncated or foreign file makes skops raise many types
         raise UntrustedModelError(f"{model_path}: not a readable skops file ({type(e).__name__}: {e})") from None
     refused = sorted(set(untrusted) - ALLOWED_TYPES)
     if refused:
@@ -263,12 +297,13 @@ def _load_pipeline(model_path: Path) -> Pipeline:
     try:
         # Trust exactly the types just checked against the allow-list, never trusted=True.
         obj = sio.load(model_path, trusted=list(untrusted))
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - same: report any failure as one clear error
         raise UntrustedModelError(f"{model_path}: cannot load ({type(e).__name__}: {e})") from None
     if not (
         isinstance(obj, Pipeline)
         and list(obj.named_steps) == ["features", "clf"]
         and isinstance(obj.named_steps["features"], FeatureUnion)
+        and all(isinstance(t, CompactTfidfVectorizer) for _, t in obj.named_steps["features"].transformer_list)
         and isinstance(obj.named_steps["clf"], LogisticRegression)
     ):
         raise UntrustedModelError(f"{model_path}: not a vistance baseline pipeline (got {type(obj).__name__})")
@@ -282,4 +317,11 @@ def _versions() -> dict[str, str]:
     return {"scikit-learn": sklearn.__version__, "skops": skops.__version__, "numpy": np.__version__}
 
 
-__all__ = ["ALLOWED_TYPES", "BaselineClassifier", "UntrustedModelError", "MODEL_FILE", "META_FILE"]
+__all__ = [
+    "ALLOWED_TYPES",
+    "META_FILE",
+    "MODEL_FILE",
+    "BaselineClassifier",
+    "CompactTfidfVectorizer",
+    "UntrustedModelError",
+]

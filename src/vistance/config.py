@@ -51,7 +51,7 @@ class DataConfig:
 
 @dataclass
 class BaselineConfig:
-    word_ngrams: List[int] = field(default_factory=lambda: [1, 2])
+    word_ngrams: List[int] = field(default_factory=lambda: [1, 3])
     char_ngrams: List[int] = field(default_factory=lambda: [2, 5])
     min_df: int = 1
     max_features: Optional[int] = 200_000
