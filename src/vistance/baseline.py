@@ -108,7 +108,7 @@ def _check_config(config: BaselineConfig) -> None:
         raise ValueError("baseline.min_df must be at least 1")
     if config.max_features is not None and config.max_features < 1:
         raise ValueError("baseline.max_features must be positive or null")
-    if config.C <= 0 or any(c <= 0 for c in getattr(config, "C_grid", [])):
+    if config.C <= 0 or any(c <= 0 for c in config.C_grid):
         raise ValueError("baseline.C and every value in baseline.C_grid must be positive")
     if config.class_weight not in (None, "balanced"):
         raise ValueError(f"baseline.class_weight must be 'balanced' or null, not {config.class_weight!r}")
@@ -178,7 +178,7 @@ class BaselineClassifier:
         except ValueError as e:  # e.g. "empty vocabulary" when every text is blank
             raise ValueError(f"cannot build TF-IDF features: {e}") from None
 
-        grid = list(getattr(self.config, "C_grid", []) or [])
+        grid = list(self.config.C_grid or [])
         self.dev_scores = {}
         if dev_texts is not None and dev_labels is not None and grid:
             dev_texts = _check_texts(dev_texts, "dev_texts")
@@ -256,17 +256,17 @@ class BaselineClassifier:
         pipeline = _load_pipeline(model_path)
 
         config = BaselineConfig(**{k: v for k, v in meta.get("config", {}).items() if k in _config_fields()})
-        self = cls(config)
-        self.pipeline = pipeline
-        self.labels = [str(c) for c in pipeline.named_steps["clf"].classes_]
-        if meta.get("labels") is not None and list(meta["labels"]) != self.labels:
+        model = cls(config)
+        model.pipeline = pipeline
+        model.labels = [str(c) for c in pipeline.named_steps["clf"].classes_]
+        if meta.get("labels") is not None and list(meta["labels"]) != model.labels:
             raise UntrustedModelError(
-                f"{directory}: labels in {META_FILE} {meta['labels']} do not match the model's {self.labels}"
+                f"{directory}: labels in {META_FILE} {meta['labels']} do not match the model's {model.labels}"
             )
-        self.chosen_C = meta.get("chosen_C")
-        self.dev_scores = meta.get("dev_scores", {})
-        self.fit_seconds = meta.get("fit_seconds")
-        return self
+        model.chosen_C = meta.get("chosen_C")
+        model.dev_scores = meta.get("dev_scores", {})
+        model.fit_seconds = meta.get("fit_seconds")
+        return model
 
     # ------------------------------------------------------------------ reporting
     def num_parameters(self) -> int:
