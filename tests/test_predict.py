@@ -332,3 +332,21 @@ def test_threads_option(monkeypatch):
     for bad in ("0", "-1", "two"):
         with pytest.raises(argparse.ArgumentTypeError):
             threads_arg(bad)
+
+
+def test_length_batches_cover_everything_once_and_pad_little():
+    from vistance.checkpoint import length_batches
+
+    rng = np.random.default_rng(0)
+    lengths = list(rng.integers(10, 60, size=197)) + [256, 240]
+    batches = length_batches(lengths, batch_size=32)
+    flat = np.concatenate(batches)
+    assert sorted(flat.tolist()) == list(range(len(lengths)))
+    assert all(1 <= len(b) <= 32 for b in batches)
+    padded = sum(len(b) * max(lengths[i] for i in b) for b in batches)
+    fixed = [np.argsort(lengths, kind="stable")[s : s + 32] for s in range(0, len(lengths), 32)]
+    padded_fixed = sum(len(b) * max(lengths[i] for i in b) for b in fixed)
+    # Every batch pads at most 20 % of its real tokens; fixed-size sorted batches pad the long tail.
+    assert padded <= 1.2 * sum(lengths) and padded < padded_fixed - 2 * 256
+    assert [len(b) for b in length_batches([5, 5, 5], batch_size=2)] == [2, 1]
+    assert length_batches([], batch_size=8) == []
