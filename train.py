@@ -14,6 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from transformers import set_seed
+
 from vistance import runs, training
 from vistance.checkpoint import CheckpointError
 from vistance.config import ConfigError, config_from_dict, load_config
@@ -78,7 +80,10 @@ def main(argv=None, callbacks=()) -> Path:
             if args.resume and (fold_dir / "metrics.json").is_file():  # a fold that finished before the interrupt
                 fold_metrics.append(runs.read_json(fold_dir / "metrics.json"))
                 continue
-            # Seed, then model: the tiny vocabulary is learnt from this split's training sentences.
+            # Seed: the same seed on the same hardware gives the same model init, batch order and dropout.
+            set_seed(cfg.training.seed)
+            # Model: PhoBERT with a new head for these labels, the tiny RoBERTa (its vocabulary learnt from
+            # this split's training sentences) or the TF-IDF baseline.
             learner = training.make_learner(cfg, labels, fold_dir, split.train)
             # Train: early stopping on dev macro-F1 restores the best epoch.
             learner.fit(split.train, split.dev, resume=bool(args.resume), callbacks=callbacks)
@@ -91,7 +96,7 @@ def main(argv=None, callbacks=()) -> Path:
                 fold_metrics.append(
                     training.save_outputs(fold_dir, learner, evaluation, cfg, task, labels, info, save_checkpoint)
                 )
-            if cfg.training.cv:
+            if cfg.training.cv and main_process:
                 print(f"{fold_dir.name}: {training.format_metrics(fold_metrics[-1])}", flush=True)
         if main_process:
             metrics = training.summarize_folds(fold_metrics, task, labels) if cfg.training.cv else fold_metrics[0]

@@ -107,6 +107,14 @@ def test_long_input_is_truncated_to_256(built):
     assert len(ids) == 256 and ids[-1] == tok.eos_token_id
 
 
+def test_same_sentences_same_files(sentences, tmp_path):
+    """Ties between equally frequent pairs are broken the same way every time: one seed, one vocabulary."""
+    for name in ("a", "b"):
+        build_tiny_tokenizer(sentences, tmp_path / name, num_merges=500)
+    for f in (CODES_FILE, VOCAB_FILE):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
+
+
 def test_empty_corpus_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="no text"):
         build_tiny_tokenizer(["", "  "], tmp_path)

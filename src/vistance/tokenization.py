@@ -10,16 +10,16 @@ VinAI's, in fastBPE's layout:
   up to the final newline, which is why the file must end with one.
 * ``vocab.txt``: ``token count`` per line; a subword that does not end its word carries ``@@``.
 
-The merges are learnt by Hugging Face ``tokenizers`` (``BpeTrainer`` with ``end_of_word_suffix="</w>"``
-is fastBPE's algorithm); the counts are recomputed here by replaying the merges over the corpus.
+The merges are learnt by ``subword-nmt`` (the algorithm fastBPE implements, deterministic); the
+counts are recomputed here by replaying the merges over the corpus.
 """
 
 from __future__ import annotations
 
 import collections
+import io
 import itertools
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 EOW = "</w>"
@@ -39,29 +39,23 @@ def word_counts(sentences: Iterable[str]) -> collections.Counter:
 
 
 def learn_merges(counts: collections.Counter, num_merges: int) -> list[tuple[str, str]]:
-    """The first ``num_merges`` BPE merges of the corpus, in rank order (HF ``tokenizers``)."""
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    """The first ``num_merges`` BPE merges of the corpus, in rank order (``subword-nmt``'s learn_bpe).
 
-    alphabet = {c for w in counts for c in w}
-    tok = Tokenizer(models.BPE(end_of_word_suffix=EOW))
-    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    trainer = trainers.BpeTrainer(
-        # Room for both forms of every character (plain and ``c</w>``) plus the merges we keep.
-        vocab_size=2 * len(alphabet) + num_merges + 8,
-        min_frequency=MIN_PAIR_FREQUENCY,
-        end_of_word_suffix=EOW,
-        show_progress=False,
-    )
-    words = list(counts.elements())
-    tok.train_from_iterator(_chunks(words, 1000), trainer=trainer, length=len(words))
-    raw = json.loads(tok.to_str())["model"]["merges"]
-    pairs = [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in raw]
-    return pairs[:num_merges]
+    subword-nmt is the reference implementation that fastBPE (which built PhoBERT's codes) ports,
+    with the same ``</w>`` convention. It breaks ties between equally frequent pairs by the pair
+    itself, so the same sentences always give the same codes; HF ``tokenizers``' trainer breaks
+    them by hash order, which made two runs with one seed train different vocabularies.
+    """
+    from subword_nmt.learn_bpe import learn_bpe
 
-
-def _chunks(items: Sequence[str], size: int):
-    for i in range(0, len(items), size):
-        yield " ".join(items[i : i + size])
+    if not any(len(w) > 1 for w in counts):
+        return []  # nothing to merge (and learn_bpe cannot handle an empty pair table)
+    # Most frequent first, then alphabetical: a fixed input order for a deterministic result.
+    words = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    out = io.StringIO()
+    learn_bpe([f"{w} {n}" for w, n in words], out, num_merges, min_frequency=MIN_PAIR_FREQUENCY, is_dict=True)
+    lines = out.getvalue().splitlines()[1:]  # after the "#version: 0.2" header
+    return [tuple(line.split(" ")) for line in lines if line]
 
 
 def apply_merges(word: str, ranks: dict[tuple[str, str], int]) -> tuple[list[str], list[tuple[str, str]]]:
