@@ -17,7 +17,6 @@ from pathlib import Path
 from transformers import set_seed
 
 from vistance import runs, training
-from vistance.checkpoint import CheckpointError
 from vistance.config import ConfigError, config_from_dict, load_config
 from vistance.data import CorpusError
 from vistance.modeling import WeightsUnavailableError
@@ -45,10 +44,8 @@ def main(argv=None, callbacks=()) -> Path:
 
     # Config: defaults <- YAML <- --set. A resumed run replays the config it saved.
     if args.resume:
-        run_dir = Path(args.resume)
+        run_dir = runs.resumable(args.resume)
         cfg = config_from_dict(runs.read_yaml(run_dir / "config.yaml"))
-        if runs.is_complete(run_dir):
-            raise CheckpointError(f"{run_dir}: already complete; nothing to resume")
     else:
         cfg = load_config(args.config, args.set + ([f"training.cv={args.cv}"] if args.cv else []))
 
@@ -111,7 +108,7 @@ def main(argv=None, callbacks=()) -> Path:
 if __name__ == "__main__":
     try:
         main()
-    except (ConfigError, CorpusError, training.DataError, WeightsUnavailableError, CheckpointError) as e:
+    except (ConfigError, CorpusError, training.DataError, WeightsUnavailableError, runs.RunError) as e:
         sys.exit(f"error: {e}")
     except KeyboardInterrupt:
         sys.exit("interrupted: continue with `python train.py --resume RUN_DIR`")

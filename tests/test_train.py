@@ -215,8 +215,12 @@ def test_failed_run_is_marked_and_never_complete(train_script, small_corpus, tmp
 
 
 def test_resume_refuses_complete_run(train_script, tiny_run):
-    with pytest.raises(CheckpointError, match="already complete"):
+    with pytest.raises(runs.RunError, match="already complete"):
         train_script.main(["--resume", str(tiny_run)])
+    with pytest.raises(runs.RunError, match="not a run folder"):
+        train_script.main(["--resume", str(tiny_run / "checkpoint")])
+    with pytest.raises(runs.RunError, match="already holds a run"):
+        train_script.main(["--config", str(ROOT / "configs/tiny.yaml"), "--run-dir", str(tiny_run)])
 
 
 # --------------------------------------------------------------------------- cross-validation

@@ -35,6 +35,10 @@ TRACKED_PACKAGES = (
 )
 
 
+class RunError(ValueError):
+    """A run folder cannot be used as asked (already holds a run, not a run, already complete)."""
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -144,7 +148,7 @@ def shared_run_dir(run_dir: str | Path | None, name: str, root: str | Path = "ru
         path = Path(run_dir)
         if is_main_process():
             if (path / STATUS_FILE).is_file():
-                raise FileExistsError(f"{path} already holds a run; choose another --run-dir or --resume it")
+                raise RunError(f"{path} already holds a run; choose another --run-dir or --resume it")
             path.mkdir(parents=True, exist_ok=True)
         return path
     if int(os.environ.get("WORLD_SIZE", "1")) == 1:
@@ -230,6 +234,16 @@ def read_splits(folder: str | Path) -> Split:
 def append_command(run_dir: str | Path, command: str) -> None:
     with (Path(run_dir) / "command.txt").open("a", encoding="utf-8") as f:
         f.write(command + "\n")
+
+
+def resumable(run_dir: str | Path) -> Path:
+    """``run_dir`` if it is a run that has not completed, else :class:`RunError`."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.yaml").is_file() or not (run_dir / "data.json").is_file():
+        raise RunError(f"{run_dir}: not a run folder (no config.yaml / data.json)")
+    if is_complete(run_dir):
+        raise RunError(f"{run_dir}: already complete; nothing to resume")
+    return run_dir
 
 
 def read_yaml(path: str | Path) -> dict:
