@@ -303,3 +303,25 @@ def test_offline_phobert_fails_fast_with_one_line(tmp_path):
     assert len(err) == 1 and "Traceback" not in proc.stderr
     assert "vinai/phobert-base-v2" in err[0] and "--set model.name_or_path=" in err[0] and "hf download" in err[0]
     assert runs.read_status(tmp_path / "pb")["status"] == "failed"
+
+
+def test_phobert_config_fine_tunes_from_a_local_folder(train_script, tiny_run, small_corpus, tmp_path):
+    """The path a user with downloaded weights takes: configs/phobert-base-v2.yaml + a local folder.
+
+    The tiny run's checkpoint stands in for PhoBERT (same format: RobertaForSequenceClassification
+    + PhobertTokenizer with vocab.txt/bpe.codes), so the real transformer code path loads it.
+    """
+    weights = tiny_run / "checkpoint"
+    run_dir = tmp_path / "local-phobert"
+    train_script.main([
+        "--config", str(ROOT / "configs/phobert-base-v2.yaml"), "--run-dir", str(run_dir),
+        *set_args([f"data.files=[{small_corpus}]", f"model.name_or_path={weights}", "training.num_train_epochs=1",
+                   "training.use_cpu=true", "training.per_device_train_batch_size=16"]),
+    ])
+    assert runs.is_complete(run_dir)
+    meta = read_json(run_dir / "checkpoint" / "vistance.json")
+    assert meta["kind"] == "transformer" and meta["base_model"] == str(weights)
+    assert meta["labels"] == list(JOINT) and meta["max_length"] == 256
+    predictor = load_predictor(run_dir)
+    probs = predictor.predict_proba(["Tổng thống Nga nói sẵn sàng đàm phán. " * 80])  # > 256 tokens: truncated
+    assert probs.shape == (1, 4) and abs(probs.sum() - 1) < 1e-5
