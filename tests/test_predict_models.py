@@ -166,3 +166,27 @@ def test_cli_process_jsonl_sentences_to_stdout(tiny_run, tmp_path):
     out = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [r["id"] for r in out] == ["a", "c"]
     assert "2 sentence(s), 1 empty skipped" in proc.stderr
+
+
+def test_cli_plot_of_stance_per_article(baseline_run, tmp_path, capsys):
+    from matplotlib.image import imread
+
+    from vistance.predict import per_article_counts, plot_counts
+
+    png = tmp_path / "stance.png"
+    out = tmp_path / "pred.jsonl"
+    assert main(["--model", str(baseline_run), "--input", "data/raw", "--output", str(out), "--quiet",
+                 "--plot", str(png)]) == 0
+    assert f"plot: {png}" in capsys.readouterr().err
+    img = imread(png)
+    assert img.shape[0] > 200 and img.shape[1] > 800  # a real picture, one bar row per article
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    counts = per_article_counts(rows)
+    assert list(counts) == sorted(counts) and len(counts) == 5
+    assert sum(sum(c.values()) for c in counts.values()) == len(rows)
+    # sentence input has no articles: a warning, no file
+    sents = tmp_path / "s.jsonl"
+    sents.write_text('{"text": "Nga sẵn sàng đàm phán."}\n', encoding="utf-8")
+    assert main(["--model", str(baseline_run), "--input", str(sents), "--quiet", "--plot", str(tmp_path / "x.png")]) == 0
+    assert "--plot needs article input" in capsys.readouterr().err and not (tmp_path / "x.png").exists()
+    assert plot_counts({"a" * 40: {"favor": 1}}, tmp_path / "long.png").is_file()

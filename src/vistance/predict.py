@@ -496,6 +496,54 @@ def per_article_counts(rows: Sequence[dict]) -> dict[str, dict[str, int]]:
     return {a: stance_counts(rs) for a, rs in by_article.items()}
 
 
+OUTCOME_COLORS = {"favor": "#2b8a3e", "against": "#c92a2a", "neutral": "#868e96", "not_claim": "#dee2e6"}
+
+
+def plot_counts(per_article: dict[str, dict[str, int]], path: str | Path, title: str = "") -> Path:
+    """Stacked horizontal bars, one per article (stance counts), plus the total: what an analyst scans first.
+
+    Article ids longer than 14 characters are shortened (content hashes stay unique at that length).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(per_article)
+    total: dict[str, int] = {}
+    for counts in per_article.values():
+        for k, v in counts.items():
+            total[k] = total.get(k, 0) + v
+    outcomes = [o for o in OUTCOME_COLORS if o in total] + [o for o in total if o not in OUTCOME_COLORS]
+    fig_h = max(2.5, 0.22 * len(names) + 1.6)
+    fig, (ax, ax_tot) = plt.subplots(1, 2, figsize=(10, fig_h), width_ratios=[4, 1], layout="constrained")
+    labels = [n if len(n) <= 14 else n[:12] + "…" for n in names]
+    left = [0] * len(names)
+    for o in outcomes:
+        vals = [per_article[n].get(o, 0) for n in names]
+        ax.barh(labels, vals, left=left, color=OUTCOME_COLORS.get(o), label=o, edgecolor="white", linewidth=0.3)
+        left = [a + b for a, b in zip(left, vals)]
+    ax.margins(y=0.005)
+    ax.invert_yaxis()
+    ax.set_xlabel("sentences")
+    ax.tick_params(axis="y", labelsize=7)
+    ax.legend(ncol=len(outcomes), loc="lower right", fontsize=8, frameon=False, bbox_to_anchor=(1, 1.0))
+    n_sent = sum(total.values())
+    ax_tot.bar(outcomes, [total[o] for o in outcomes], color=[OUTCOME_COLORS.get(o, "#4c6ef5") for o in outcomes])
+    for i, o in enumerate(outcomes):
+        ax_tot.annotate(f"{total[o]}\n{total[o] / max(n_sent, 1):.0%}", (i, total[o]), ha="center", va="bottom",
+                        fontsize=7)
+    ax_tot.set_title("all articles", fontsize=9)
+    ax_tot.tick_params(axis="x", labelrotation=45, labelsize=8)
+    ax_tot.margins(y=0.2)
+    fig.suptitle(title or f"Stance per article ({len(names)} articles, {n_sent} sentences)", fontsize=10)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def format_counts(counts: dict[str, int]) -> str:
     return "  ".join(f"{k}={v}" for k, v in counts.items())
 
@@ -518,6 +566,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=threads_arg, default="auto",
                    help="torch intra-op threads, or 'auto': one per core not busy with other processes (default)")
     p.add_argument("--per-article", action="store_true", help="also print stance counts per article to stderr")
+    p.add_argument("--plot", metavar="FILE.png", help="article input: stacked bars of stance counts per article")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -550,6 +599,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.per_article and info["articles"]:
         for article, counts in per_article_counts(rows).items():
             print(f"{article}: {format_counts(counts)}", file=sys.stderr)
+    if args.plot:
+        if info["articles"]:
+            print(f"plot: {plot_counts(per_article_counts(rows), args.plot)}", file=sys.stderr)
+        else:
+            print("warning: --plot needs article input (a .txt, a folder, or --articles); no plot written",
+                  file=sys.stderr)
     source = f" from {info['articles']} article(s)" if info["articles"] else ""
     skipped = f", {info['skipped']} empty skipped" if info["skipped"] else ""
     where = f" -> {args.output}" if args.output else ""
