@@ -5,7 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from vistance.articles import parse_article, parse_file, parse_folder, read_text, split_sentences
+from vistance.articles import (
+    parse_article,
+    parse_file,
+    parse_folder,
+    read_text,
+    split_sentences,
+)
 
 RAW = Path(__file__).resolve().parents[1] / "data" / "raw"
 

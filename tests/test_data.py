@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from vistance.data import (
-    CorpusError,
     TASK_LABELS,
+    CorpusError,
     corpus_stats,
     grouped_kfold,
     grouped_split,

@@ -4,7 +4,13 @@ import unicodedata
 
 import pytest
 
-from vistance.text import PreprocessConfig, Preprocessor, desegment, normalize, preprocess
+from vistance.text import (
+    PreprocessConfig,
+    Preprocessor,
+    desegment,
+    normalize,
+    preprocess,
+)
 
 SENT = "Tổng thống Nga Vladimir Putin ngày 16/11 tuyên bố đàm phán vẫn tiếp tục."
 

@@ -20,9 +20,9 @@ import hashlib
 import json
 import sys
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -272,7 +272,7 @@ def grouped_split(
     rest_idx = np.sort(rest_idx)
     k_dev = round((1 - test_size) / dev_size)
     tr, dv = _group_fold(labels[rest_idx], groups[rest_idx], k_dev, seed + 1)[0]
-    pick = lambda idx: [examples[i] for i in sorted(idx)]  # noqa: E731
+    pick = lambda idx: [examples[i] for i in sorted(idx)]
     return Split(train=pick(rest_idx[tr]), dev=pick(rest_idx[dv]), test=pick(test_idx))
 
 
@@ -293,7 +293,7 @@ def grouped_kfold(
         rest_idx = np.sort(rest_idx)
         k_dev = max(2, round(1 / dev_size))
         tr, dv = _group_fold(labels[rest_idx], groups[rest_idx], k_dev, seed + 1 + i)[0]
-        pick = lambda idx: [examples[j] for j in sorted(idx)]  # noqa: E731
+        pick = lambda idx: [examples[j] for j in sorted(idx)]
         folds.append(Split(train=pick(rest_idx[tr]), dev=pick(rest_idx[dv]), test=pick(test_idx)))
     return folds
 
@@ -317,16 +317,28 @@ def write_jsonl(path: str | Path, rows: Iterable[dict]) -> None:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
+def iter_jsonl(path: str | Path, text: str | None = None, error: type[ValueError] = ValueError):
+    """``(line number, object)`` for each non-blank line of a JSONL file (or of ``text`` read from it).
+
+    Fails on the first bad line with ``path:line: what is wrong`` (raised as ``error``), so every
+    reader of user files reports problems the same way.
+    """
+    if text is None:
+        text = Path(path).read_text(encoding="utf-8")
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise error(f"{path}:{n}: malformed JSON ({e.msg})") from None
+        if not isinstance(obj, dict):
+            raise error(f"{path}:{n}: expected a JSON object, got {type(obj).__name__}")
+        yield n, obj
+
+
 def read_jsonl(path: str | Path) -> list[dict]:
-    out = []
-    with Path(path).open(encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if line.strip():
-                try:
-                    out.append(json.loads(line))
-                except json.JSONDecodeError as e:
-                    raise ValueError(f"{path}:{n}: malformed JSON ({e.msg})") from None
-    return out
+    return [obj for _, obj in iter_jsonl(path)]
 
 
 # --------------------------------------------------------------------------- CLI

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from .articles import parse_article, read_text
-from .data import STANCE_LABELS
+from .data import STANCE_LABELS, iter_jsonl
 from .text import normalize
 
 NOT_CLAIM = "not_claim"
@@ -342,16 +342,7 @@ def _table_rows(path: Path, text: str) -> Iterable[tuple[int, dict]]:
     """(line/row number, row dict) for a JSONL or CSV file's content."""
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
-        for n, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise InputError(f"{path}:{n}: malformed JSON ({e.msg})") from None
-            if not isinstance(row, dict):
-                raise InputError(f"{path}:{n}: expected a JSON object, got {type(row).__name__}")
-            yield n, row
+        yield from iter_jsonl(path, text, error=InputError)
     elif suffix in (".csv", ".tsv"):
         reader = csv.DictReader(io.StringIO(text), delimiter="\t" if suffix == ".tsv" else ",")
         for row in reader:

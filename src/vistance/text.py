@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import functools
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
-from typing import Iterable
 
 SEGMENTERS = ("pyvi", "underthesea", "vncorenlp", "none")
 
@@ -39,7 +39,7 @@ class PreprocessConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict | None) -> "PreprocessConfig":
+    def from_dict(cls, d: dict | None) -> PreprocessConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in (d or {}).items() if k in known})
 
@@ -49,7 +49,7 @@ def normalize(text: str, form: str = "NFC") -> str:
     return " ".join(unicodedata.normalize(form, text).split())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _segment_fn(segmenter: str, vncorenlp_dir: str | None):
     if segmenter == "none":
         return lambda s: s

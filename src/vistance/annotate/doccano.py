@@ -15,11 +15,10 @@ into ``label``: a label that nobody chose would be indistinguishable from a huma
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-from ..data import CLAIM_LABELS
+from ..data import CLAIM_LABELS, iter_jsonl
 from .records import Annotated
 
 LABELS = ("claim", "not_claim", "favor", "against", "neutral")
@@ -89,22 +88,11 @@ def read_line(obj: dict, where: str) -> Annotated | None:
 
 def read_export(path: str | Path) -> tuple[list[Annotated], int]:
     """(annotated items, number of unlabelled lines skipped) from a doccano JSONL export."""
-    path = Path(path)
     items, skipped = [], 0
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{n}"
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{where}: malformed JSON ({e.msg})") from None
-            if not isinstance(obj, dict):
-                raise ValueError(f"{where}: expected a JSON object, got {type(obj).__name__}")
-            item = read_line(obj, where)
-            if item is None:
-                skipped += 1
-            else:
-                items.append(item)
+    for n, obj in iter_jsonl(path):
+        item = read_line(obj, f"{path}:{n}")
+        if item is None:
+            skipped += 1
+        else:
+            items.append(item)
     return items, skipped
