@@ -250,6 +250,22 @@ def _group_fold(labels, groups, n_splits: int, seed: int):
     return list(cv.split(np.zeros(len(labels)), labels, groups))
 
 
+def _grouped(examples, label_key: str, text_key: str):
+    examples = list(examples)
+    if len(examples) < 3:
+        raise ValueError(f"need at least 3 examples to split, got {len(examples)}")
+    labels = np.array([e[label_key] for e in examples])
+    return examples, labels, near_duplicate_groups([e[text_key] for e in examples])
+
+
+def _split_off_dev(examples, labels, groups, rest_idx, test_idx, k_dev: int, seed: int) -> Split:
+    """Carve a grouped, stratified dev fold out of ``rest_idx``; the rest trains."""
+    rest_idx = np.sort(rest_idx)
+    tr, dv = _group_fold(labels[rest_idx], groups[rest_idx], k_dev, seed)[0]
+    pick = lambda idx: [examples[i] for i in sorted(idx)]  # noqa: E731
+    return Split(train=pick(rest_idx[tr]), dev=pick(rest_idx[dv]), test=pick(test_idx))
+
+
 def grouped_split(
     examples: Sequence[dict],
     dev_size: float = 0.15,
@@ -263,17 +279,10 @@ def grouped_split(
     sklearn's StratifiedGroupKFold does the work: the test fold is one of round(1/test_size)
     folds, the dev fold one of round((1-test_size)/dev_size) folds of what remains.
     """
-    examples = list(examples)
-    if len(examples) < 3:
-        raise ValueError(f"need at least 3 examples to split, got {len(examples)}")
-    labels = np.array([e[label_key] for e in examples])
-    groups = near_duplicate_groups([e[text_key] for e in examples])
+    examples, labels, groups = _grouped(examples, label_key, text_key)
     rest_idx, test_idx = _group_fold(labels, groups, round(1 / test_size), seed)[0]
-    rest_idx = np.sort(rest_idx)
     k_dev = round((1 - test_size) / dev_size)
-    tr, dv = _group_fold(labels[rest_idx], groups[rest_idx], k_dev, seed + 1)[0]
-    pick = lambda idx: [examples[i] for i in sorted(idx)]
-    return Split(train=pick(rest_idx[tr]), dev=pick(rest_idx[dv]), test=pick(test_idx))
+    return _split_off_dev(examples, labels, groups, rest_idx, test_idx, k_dev, seed + 1)
 
 
 def grouped_kfold(
@@ -285,17 +294,12 @@ def grouped_kfold(
     text_key: str = "text",
 ) -> list[Split]:
     """K grouped, stratified folds. Fold i tests on the i-th fold; its dev set comes from the rest."""
-    examples = list(examples)
-    labels = np.array([e[label_key] for e in examples])
-    groups = near_duplicate_groups([e[text_key] for e in examples])
-    folds = []
-    for i, (rest_idx, test_idx) in enumerate(_group_fold(labels, groups, k, seed)):
-        rest_idx = np.sort(rest_idx)
-        k_dev = max(2, round(1 / dev_size))
-        tr, dv = _group_fold(labels[rest_idx], groups[rest_idx], k_dev, seed + 1 + i)[0]
-        pick = lambda idx: [examples[j] for j in sorted(idx)]
-        folds.append(Split(train=pick(rest_idx[tr]), dev=pick(rest_idx[dv]), test=pick(test_idx)))
-    return folds
+    examples, labels, groups = _grouped(examples, label_key, text_key)
+    k_dev = max(2, round(1 / dev_size))
+    return [
+        _split_off_dev(examples, labels, groups, rest_idx, test_idx, k_dev, seed + 1 + i)
+        for i, (rest_idx, test_idx) in enumerate(_group_fold(labels, groups, k, seed))
+    ]
 
 
 # --------------------------------------------------------------------------- fingerprints
