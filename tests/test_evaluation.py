@@ -271,3 +271,15 @@ def test_reports_use_the_task_label_order(tmp_path):
     assert ev.labels == LABELS
     np.testing.assert_allclose(ev.probs, PROBS)
     assert ev.metrics["confusion_matrix"] == [[2, 1, 0, 0], [0, 1, 1, 0], [1, 0, 1, 0], [0, 0, 0, 1]]
+
+
+def test_custom_model_reads_a_labelled_file_as_training_does(tmp_path):
+    # A CSV saved by Excel starts with a BOM, labels may carry spaces and rows may be empty: the file
+    # must be read exactly as training's read_table reads it, or the evaluation fails or mislabels.
+    run = make_run(tmp_path / "r", labels=["0", "1"], task="custom", gold=["0", "1"], probs=[[.9, .1], [.2, .8]],
+                   config={"data.text_column": "sentence", "data.label_column": "sentiment"})
+    data = tmp_path / "new.csv"
+    data.write_text("\ufeffsentence,sentiment\ntốt lắm,1\n,0\ntệ quá, 0 \n", encoding="utf-8")
+    fake = FakePredictor({"tốt lắm": [.3, .7], "tệ quá": [.6, .4]}, labels=["0", "1"], task="custom")
+    ev = evaluate_run(run, data=data, predictor=fake)
+    assert fake.seen == ["tốt lắm", "tệ quá"] and ev.gold == ["1", "0"] and ev.pred == ["1", "0"]

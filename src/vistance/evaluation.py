@@ -299,31 +299,22 @@ def _labelled_file(path: Path, task: str, run_dir: Path | None) -> list[dict]:
     """Examples ``{id, text, label}`` of a labelled file for ``task``.
 
     The three corpus tasks read the corpus format; a ``custom`` model (trained on a generic
-    CSV/JSONL) reads the same kind of file, with the run's text and label column names.
+    CSV/TSV/JSONL) reads the file with training's own reader and the run's column names, so a
+    row is read here exactly as it was read for training (BOM, label white space, empty rows).
     """
     if not path.is_file():
         raise EvaluationError(f"{path}: no such file")
     if task in TASKS:
         return task_examples(load_corpus(path), task)
+    from .training import read_table
+
     text_col, label_col = "text", "label"
     if run_dir is not None and (run_dir / "config.yaml").is_file():
         import yaml
 
         data_cfg = (yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8")) or {}).get("data", {})
         text_col, label_col = data_cfg.get("text_column", "text"), data_cfg.get("label_column", "label")
-    if path.suffix.lower() == ".csv":
-        import csv
-
-        with path.open(encoding="utf-8", newline="") as f:
-            rows = list(csv.DictReader(f))
-    else:
-        rows = read_jsonl(path)
-    out = []
-    for n, r in enumerate(rows, 1):
-        if text_col not in r or label_col not in r:
-            raise EvaluationError(f"{path}:{n}: needs columns {text_col!r} and {label_col!r}")
-        out.append({"id": str(r.get("id", n)), "text": r[text_col], "label": str(r[label_col])})
-    return out
+    return read_table(path, text_col, label_col, path.stem)
 
 
 def evaluate_run(
