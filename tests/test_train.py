@@ -290,6 +290,25 @@ def test_missing_column_is_one_line_error(train_script, tmp_path):
                            "--set", f"data.train_file={tmp_path / 't.csv'}"])
 
 
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("bad.jsonl", b'{"text": "a", "label": "x"}\nnot json\n', r"bad.jsonl:2: malformed JSON"),
+    ("array.json", b'[{"text": "a", "label": "x"}]', r"array.json:1: expected a JSON object, got list"),
+    ("latin1.csv", "text,label\nhòa bình,1\n".encode("latin-1", "replace") + b"\xff\n", r"latin1.csv: not UTF-8"),
+    ("one.csv", "".join(f"câu {i},a\n" for i in range(20)).join(["text,label\n", ""]).encode(),
+     r"one.csv: column 'label' holds one label only"),
+    ("three.csv", b"text,label\nx y,a\nz w,b\nu v,a\n", r"three.csv: cannot split 3 examples"),
+])
+def test_unusable_training_file_is_one_line_error_before_any_run_folder(train_script, tmp_path, name, content,
+                                                                         message):
+    from vistance.training import DataError
+
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(DataError, match=message):
+        train_script.main(["--config", str(ROOT / "configs/baseline.yaml"), "--run-dir", str(tmp_path / "r"),
+                           "--set", f"data.train_file={tmp_path / name}"])
+    assert not (tmp_path / "r").exists()
+
+
 def test_offline_phobert_fails_fast_with_one_line(tmp_path):
     start = time.time()
     proc = subprocess.run(

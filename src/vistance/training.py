@@ -34,8 +34,8 @@ from .data import (
     expand_files,
     grouped_kfold,
     grouped_split,
+    iter_jsonl,
     load_corpus,
-    read_jsonl,
     task_examples,
     write_jsonl,
 )
@@ -81,13 +81,16 @@ def read_table(path: str | Path, text_column: str, label_column: str, split: str
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
-    if path.suffix in (".jsonl", ".json"):
-        rows = read_jsonl(path)
-    elif path.suffix in (".csv", ".tsv"):
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            rows = list(csv.DictReader(f, delimiter="\t" if path.suffix == ".tsv" else ","))
-    else:
+    if path.suffix not in (".jsonl", ".json", ".csv", ".tsv"):
         raise DataError(f"{path}: unsupported file type {path.suffix!r} (use .csv, .tsv or .jsonl)")
+    try:
+        if path.suffix in (".jsonl", ".json"):
+            rows = [obj for _, obj in iter_jsonl(path, error=DataError)]
+        else:
+            with path.open(encoding="utf-8-sig", newline="") as f:
+                rows = list(csv.DictReader(f, delimiter="\t" if path.suffix == ".tsv" else ","))
+    except UnicodeDecodeError as e:
+        raise DataError(f"{path}: not UTF-8 ({e.reason} at byte {e.start})") from None
     if not rows:
         raise DataError(f"{path}: no rows")
     for col in (text_column, label_column):
@@ -117,8 +120,11 @@ def load_task_data(cfg: DataConfig) -> TaskData:
             parts["dev"] = read_table(cfg.dev_file, cfg.text_column, cfg.label_column, "dev")
             parts["test"] = read_table(cfg.test_file, cfg.text_column, cfg.label_column, "test")
         labels = _label_order({e["label"] for part in parts.values() for e in part})
-        examples = [e for part in parts.values() for e in part]
         files = [f for f in (cfg.train_file, cfg.dev_file, cfg.test_file) if f]
+        if len(labels) < 2:
+            raise DataError(f"{', '.join(files)}: column {cfg.label_column!r} holds one label only ({labels[0]!r}); "
+                            "a classifier needs at least two")
+        examples = [e for part in parts.values() for e in part]
         given = Split(**parts) if cfg.dev_file else None
         return TaskData("custom", labels, files, examples, given)
     try:
@@ -126,19 +132,23 @@ def load_task_data(cfg: DataConfig) -> TaskData:
     except FileNotFoundError as e:
         raise DataError(str(e)) from None
     examples = task_examples(load_corpus(files), cfg.task)
-    if not examples:
-        raise DataError(f"no examples for task {cfg.task!r} in {', '.join(files)}")
+    if len({e["label"] for e in examples}) < 2:
+        raise DataError(f"{', '.join(files)}: task {cfg.task!r} needs examples of at least two labels, "
+                        f"found {sorted({e['label'] for e in examples}) or 'none'}")
     # The fixed task order (not the data's) so that checkpoints of one task share id2label.
     return TaskData(cfg.task, list(TASK_LABELS[cfg.task]), files, examples)
 
 
 def make_splits(data: TaskData, cfg: DataConfig, cv: int = 0) -> list[Split]:
     """One train/dev/test split, or ``cv`` grouped folds (each with its own dev part)."""
-    if cv:
-        return grouped_kfold(data.examples, cv, seed=cfg.split_seed, dev_size=cfg.dev_size)
-    if data.given_split is not None:
+    if data.given_split is not None and not cv:
         return [data.given_split]
-    return [grouped_split(data.examples, cfg.dev_size, cfg.test_size, seed=cfg.split_seed)]
+    try:
+        if cv:
+            return grouped_kfold(data.examples, cv, seed=cfg.split_seed, dev_size=cfg.dev_size)
+        return [grouped_split(data.examples, cfg.dev_size, cfg.test_size, seed=cfg.split_seed)]
+    except ValueError as e:  # too few examples or groups for the folds asked for
+        raise DataError(f"{', '.join(data.files)}: cannot split {len(data.examples)} examples: {e}") from None
 
 
 # --------------------------------------------------------------------------- preprocessing (cached)
