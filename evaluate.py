@@ -67,7 +67,7 @@ def main(argv=None) -> int:
               + f"  ECE {fmt(ev.calibration['ece'])}  errors {len(ev.errors)}")
         print(f"report: {paths['html']}")
         return 0
-    except ValueError as e:  # EvaluationError, CheckpointError, CorpusError: one clear line, no traceback
+    except (ValueError, OSError) as e:  # EvaluationError, CheckpointError, CorpusError, unwritable --out: one line
         print(f"error: {e}", file=sys.stderr)
         return 1
 

@@ -84,3 +84,14 @@ def test_cv_run_in_comparison(tmp_path):
 def test_differing_config_keys():
     assert differing_config_keys([{"a": 1, "b": [1, 2]}, {"a": 1, "b": [1, 3]}, {"a": 1, "b": [1, 2], "c": 0}]) == [
         "b", "c"]
+
+
+def test_a_run_with_unusable_predictions_is_skipped_with_the_reason(tmp_path):
+    good = make_run(tmp_path / "a" / "1", gold=GOLD, probs=PROBS)
+    bad = make_run(tmp_path / "b" / "1", gold=GOLD, probs=PROBS)
+    rows = [json.loads(line) for line in (bad / "predictions.jsonl").read_text().splitlines()]
+    del rows[2]["id"]
+    (bad / "predictions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.warns(UserWarning, match=r"predictions.jsonl: row 3 lacks 'id'"):
+        cmp = compare_runs([good, bad])
+    assert [r.path for r in cmp.runs] == [good] and cmp.skipped[0]["run"] == str(bad)

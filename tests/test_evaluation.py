@@ -283,3 +283,13 @@ def test_custom_model_reads_a_labelled_file_as_training_does(tmp_path):
     fake = FakePredictor({"tốt lắm": [.3, .7], "tệ quá": [.6, .4]}, labels=["0", "1"], task="custom")
     ev = evaluate_run(run, data=data, predictor=fake)
     assert fake.seen == ["tốt lắm", "tệ quá"] and ev.gold == ["1", "0"] and ev.pred == ["1", "0"]
+
+
+def test_cli_unwritable_out_is_one_line(tmp_path, capsys):
+    cli = load_cli()
+    run = make_run(tmp_path / "cv" / "x", gold=GOLD * 2, probs=np.concatenate([PROBS] * 2), folds=2)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert cli.main([str(run), "--resamples", "50", "--out", str(blocker / "out")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1

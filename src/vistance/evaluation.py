@@ -213,8 +213,9 @@ def _rows_to_arrays(rows: list[dict], labels: list[str], where: Path):
     """predictions.jsonl rows -> (ids, texts, gold, pred, probs) with probs in ``labels`` order."""
     probs = np.zeros((len(rows), len(labels)))
     for i, r in enumerate(rows):
-        if "probs" not in r or "gold" not in r:
-            raise EvaluationError(f"{where}: row {i + 1} lacks 'gold' or 'probs'")
+        missing = [k for k in ("id", "text", "gold", "probs") if k not in r]
+        if missing:
+            raise EvaluationError(f"{where}: row {i + 1} lacks {', '.join(map(repr, missing))}")
         # a label the model never outputs (absent from its probs) has probability 0
         probs[i] = [float(r["probs"].get(lab, 0.0)) for lab in labels]
     pred = [r.get("pred") or labels[j] for r, j in zip(rows, probs.argmax(axis=1))]
