@@ -344,3 +344,31 @@ def test_phobert_config_fine_tunes_from_a_local_folder(train_script, tiny_run, s
     predictor = load_predictor(run_dir)
     probs = predictor.predict_proba(["Tổng thống Nga nói sẵn sàng đàm phán. " * 80])  # > 256 tokens: truncated
     assert probs.shape == (1, 4) and abs(probs.sum() - 1) < 1e-5
+
+
+# --------------------------------------------------------------------------- the segmentation cache
+
+
+def test_preprocess_cache_is_reread_from_disk_whatever_the_text(tmp_path, monkeypatch):
+    from vistance import training
+    from vistance.text import PreprocessConfig, Preprocessor
+
+    calls = []
+
+    class Spy(Preprocessor):
+        def __call__(self, texts):
+            calls.append(list(texts))
+            return super().__call__(texts)
+
+    monkeypatch.setattr(training, "Preprocessor", Spy)
+    texts = ["Nga\u2028sẵn sàng đàm phán.", "Ukraine\x85bác bỏ.", "Tổng thống Nga nói."]
+    expected = preprocess(texts)
+    monkeypatch.setenv("VISTANCE_CACHE_DIR", str(tmp_path / "a"))
+    assert training.preprocess_cached(texts, PreprocessConfig()) == expected
+    monkeypatch.setattr(training, "_MEMORY", {})  # a new process: only the file remains
+    monkeypatch.setenv("VISTANCE_CACHE_DIR", str(tmp_path / "b"))
+    assert training.preprocess_cached(["Hòa bình."], PreprocessConfig()) == ["Hòa_bình ."]
+    monkeypatch.setenv("VISTANCE_CACHE_DIR", str(tmp_path / "a"))
+    assert training.preprocess_cached(texts, PreprocessConfig()) == expected
+    # Segmented once; the second time every row (U+2028 and U+0085 included) comes from a's file.
+    assert calls == [texts, ["Hòa bình."]]

@@ -166,17 +166,20 @@ def preprocess_cached(texts: Sequence[str], cfg: PreprocessConfig) -> list[str]:
     """``Preprocessor(cfg)(texts)``, remembered on disk: word segmentation dominates start-up on 10k sentences."""
     key = hashlib.sha256(json.dumps(cfg.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
     path = cache_dir() / f"preprocess-{key}.jsonl"
-    memo = _MEMORY.get(key)
+    # Memory keyed by the file, not only the settings: a process that points VISTANCE_CACHE_DIR elsewhere
+    # must still read what that folder holds.
+    memo = _MEMORY.get(str(path))
     if memo is None:
         memo = {}
         if path.is_file():
-            for line in path.read_text(encoding="utf-8").splitlines():
+            # split("\n"), not splitlines(): json.dumps leaves U+2028 and U+0085 unescaped inside a row.
+            for line in path.read_text(encoding="utf-8").split("\n"):
                 try:
                     row = json.loads(line)
                     memo[row["t"]] = row["p"]
-                except (json.JSONDecodeError, KeyError):
+                except (json.JSONDecodeError, KeyError, TypeError):
                     continue  # a line cut short by a killed process
-        _MEMORY[key] = memo
+        _MEMORY[str(path)] = memo
     missing = list(dict.fromkeys(t for t in texts if t not in memo))
     if missing:
         done = Preprocessor(cfg)(missing)
