@@ -128,3 +128,33 @@ def test_real_server_on_loopback(baseline_run):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_health_answers_while_predictions_fill_the_thread_pool():
+    import threading
+    import time
+
+    import anyio.to_thread
+
+    entered, release = threading.Event(), threading.Event()
+
+    class Slow(FakePredictor):
+        def predict_proba(self, texts, batch_size=32, progress=False):
+            entered.set()
+            release.wait(10)
+            return super().predict_proba(texts, batch_size, progress)
+
+    clf = StanceClassifier(Slow(LABELS, path="ckpt/joint"))
+    with TestClient(create_app(clf)) as c:
+        # one worker thread for sync endpoints, held by a prediction that waits
+        c.portal.call(lambda: setattr(anyio.to_thread.current_default_thread_limiter(), "total_tokens", 1))
+        busy = threading.Thread(target=lambda: c.post("/predict", json={"texts": ["a"]}))
+        busy.start()
+        try:
+            assert entered.wait(10)
+            start = time.monotonic()
+            assert c.get("/health").json()["status"] == "ok"
+            assert time.monotonic() - start < 5  # not queued behind the 10 s prediction
+        finally:
+            release.set()
+            busy.join()

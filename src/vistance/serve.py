@@ -154,8 +154,10 @@ def create_app(classifier: StanceClassifier, limits: ServeLimits | None = None) 
         if len(text) > limits.max_chars:
             raise HTTPException(422, f"{what} too long: {len(text)} characters > limit {limits.max_chars}")
 
+    # async: served on the event loop, so a liveness probe answers even while every worker thread
+    # waits for the prediction lock (sync endpoints share a bounded thread pool).
     @app.get("/health")
-    def health() -> dict:
+    async def health() -> dict:
         info = classifier.describe()
         model = info["model"]
         return {
