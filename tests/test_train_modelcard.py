@@ -142,3 +142,22 @@ def test_baseline_card_has_no_transformers_snippet():
     assert "library_name: sklearn" in card and "pipeline(" not in card and "base_model:" not in card
     assert "word n-grams (1, 2), character n-grams (2, 5), C=10.0, class weight balanced" in card
     assert "| test | 20 | 0.7000 | 0.5812 | 0.5000 | 0.8800 |" in card
+
+
+def test_card_follows_the_settings_it_describes():
+    cfg, meta, metrics, data = _inputs()
+    meta = CheckpointMeta(kind="transformer", task="joint", labels=JOINT, max_length=128, vistance_version="0.1.0")
+    card = model_card(cfg, meta, metrics, data)
+    assert "at most 128 tokens" in card and "max_length=128)" in card and "max_length=256" not in card
+
+    # The baseline with a C grid: the card must not claim the unused default C.
+    cfg.model.baseline.C_grid = [0.1, 1.0]
+    base = CheckpointMeta(kind="baseline", task="custom", labels=["0", "1"], vistance_version="0.1.0")
+    card = model_card(cfg, base, metrics, data)
+    assert "C chosen on dev from [0.1, 1.0]" in card and "C=10.0" not in card
+
+    # Custom files with their own dev/test split, unless --cv re-split them into grouped folds.
+    cfg.data.train_file, cfg.data.dev_file, cfg.data.test_file = "train.csv", "dev.csv", "test.csv"
+    assert "(the files' own splits)" in model_card(cfg, base, metrics, data)
+    cfg.training.cv = 3
+    assert "grouped by near-duplicate text" in model_card(cfg, base, metrics, data)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .checkpoint import CheckpointMeta
+from .checkpoint import CARD_FILE, CheckpointMeta
 from .config import Config
 
 TASK_DESCRIPTIONS = {
@@ -105,9 +105,9 @@ def model_card(cfg: Config, meta: CheckpointMeta, metrics: dict, data: dict) -> 
         "",
         f"Split sizes: train {sizes.get('train', 0)}, dev {sizes.get('dev', 0)}, test {sizes.get('test', 0)}"
         + (
-            f" (grouped by near-duplicate text and stratified by label, split seed {cfg.data.split_seed})."
-            if meta.task != "custom" or not cfg.data.dev_file
-            else " (the files' own splits)."
+            " (the files' own splits)."
+            if meta.task == "custom" and cfg.data.dev_file and not cfg.training.cv
+            else f" (grouped by near-duplicate text and stratified by label, split seed {cfg.data.split_seed})."
         ),
         "",
         "## Preprocessing",
@@ -136,7 +136,7 @@ def model_card(cfg: Config, meta: CheckpointMeta, metrics: dict, data: dict) -> 
             "from transformers import pipeline",
             "",
             'clf = pipeline("text-classification", model="path/to/checkpoint", top_k=None)',
-            'clf("Tổng_thống Nga nói sẵn_sàng đàm_phán .", truncation=True, max_length=256)',
+            f'clf("Tổng_thống Nga nói sẵn_sàng đàm_phán .", truncation=True, max_length={meta.max_length})',
             "```",
         ]
     lines += ["", "## Training", ""]
@@ -156,10 +156,12 @@ def model_card(cfg: Config, meta: CheckpointMeta, metrics: dict, data: dict) -> 
         ]
     else:
         b = cfg.model.baseline
+        # With a grid the C in use is the dev winner, recorded in baseline.json, not b.C.
+        c = f"C chosen on dev from {list(b.C_grid)} (see baseline.json)" if b.C_grid else f"C={b.C}"
         lines += [
             (
                 f"- word n-grams {tuple(b.word_ngrams)}, character n-grams {tuple(b.char_ngrams)}, "
-                f"C={b.C}, class weight {b.class_weight}"
+                f"{c}, class weight {b.class_weight}"
             ),
         ]
     lines += [
@@ -171,6 +173,6 @@ def model_card(cfg: Config, meta: CheckpointMeta, metrics: dict, data: dict) -> 
 
 
 def write_model_card(directory: str | Path, cfg: Config, meta: CheckpointMeta, metrics: dict, data: dict) -> Path:
-    path = Path(directory) / "README.md"
+    path = Path(directory) / CARD_FILE
     path.write_text(model_card(cfg, meta, metrics, data), encoding="utf-8")
     return path

@@ -372,8 +372,8 @@ class TransformerLearner:
     def size_bytes(self) -> int:
         return sum(p.numel() * p.element_size() for p in self.model.parameters())
 
-    def save(self, directory: Path, meta: ckpt.CheckpointMeta, card: str | None) -> None:
-        ckpt.save_transformer(directory, self.trainer.model, self.tokenizer, meta, card)
+    def save(self, directory: Path, meta: ckpt.CheckpointMeta) -> None:
+        ckpt.save_transformer(directory, self.trainer.model, self.tokenizer, meta)
 
     def cleanup(self) -> None:
         """Trainer checkpoints (weights + optimizer state) only serve --resume; drop them once the run is saved."""
@@ -419,8 +419,8 @@ class BaselineLearner:
         # count its bytes costs minutes on UIT-VSFC.
         return None
 
-    def save(self, directory: Path, meta: ckpt.CheckpointMeta, card: str | None) -> None:
-        ckpt.save_baseline(directory, self.classifier, meta, card)
+    def save(self, directory: Path, meta: ckpt.CheckpointMeta) -> None:
+        ckpt.save_baseline(directory, self.classifier, meta)
 
     def cleanup(self) -> None:
         pass
@@ -472,7 +472,7 @@ def save_outputs(
     save_checkpoint: bool = True,
 ) -> dict:
     """``metrics.json``, ``predictions.jsonl`` and (optionally) ``checkpoint/`` with its model card."""
-    from .modelcard import model_card
+    from .modelcard import write_model_card
 
     out_dir = Path(out_dir)
     metrics = {
@@ -496,10 +496,10 @@ def save_outputs(
             base_model=cfg.model.name_or_path if cfg.model.kind == "transformer" else None,
         )
         directory = out_dir / "checkpoint"
-        learner.save(directory, meta, card=None)
+        learner.save(directory, meta)
         if metrics["model_size_bytes"] is None:
             metrics["model_size_bytes"] = ckpt.checkpoint_size_bytes(directory)
-        (directory / ckpt.CARD_FILE).write_text(model_card(cfg, meta, metrics, data_info), encoding="utf-8")
+        write_model_card(directory, cfg, meta, metrics, data_info)
     write_json(out_dir / "metrics.json", metrics)
     learner.cleanup()
     return metrics
