@@ -108,7 +108,7 @@ def load_pretrained(model_cfg: ModelConfig, labels: Sequence[str]):
         raise WeightsUnavailableError(weights_help(name, str(e).splitlines()[0])) from None
 
 
-def tiny_model(tiny: TinyConfig, labels: Sequence[str], vocab_size: int, max_length: int = 256):
+def tiny_model(tiny: TinyConfig, labels: Sequence[str], vocab_size: int):
     """A randomly initialised RoBERTa with PhoBERT's positions and special ids (seed it beforehand)."""
     from transformers import AutoModelForSequenceClassification, RobertaConfig
 
@@ -149,8 +149,4 @@ def load_model(model_cfg: ModelConfig, labels: Sequence[str], train_texts: Seque
         tokenizer = load_phobert_tokenizer(tokenizer_dir, model_cfg.max_length)
     else:
         tokenizer = build_tiny_tokenizer(train_texts, tokenizer_dir, model_cfg.tiny.bpe_merges, model_cfg.max_length)
-    return tiny_model(model_cfg.tiny, labels, len(tokenizer), model_cfg.max_length), tokenizer
-
-
-def num_parameters(model) -> int:
-    return sum(p.numel() for p in model.parameters())
+    return tiny_model(model_cfg.tiny, labels, len(tokenizer)), tokenizer
