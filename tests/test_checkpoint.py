@@ -62,9 +62,10 @@ def test_refuses_what_is_not_a_checkpoint(tmp_path):
         load_predictor(tmp_path / "missing")
     with pytest.raises(CheckpointError, match="neither a checkpoint folder"):
         load_predictor(tmp_path)
-    (tmp_path / "vistance.json").write_text("{not json", encoding="utf-8")
-    with pytest.raises(CheckpointError, match="unreadable"):
-        load_predictor(tmp_path)
+    for content in (b"{not json", b"[]", b"\xff\xfe"):  # broken, JSON but not an object, not UTF-8
+        (tmp_path / "vistance.json").write_bytes(content)
+        with pytest.raises(CheckpointError, match="unreadable"):
+            load_predictor(tmp_path)
 
 
 def test_refuses_incomplete_runs(tiny_run, tmp_path):

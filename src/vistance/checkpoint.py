@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
+from . import __version__
 from .text import PreprocessConfig, Preprocessor
 
 META_FILE = "vistance.json"
@@ -28,13 +28,6 @@ KINDS = ("transformer", "tiny", "baseline")
 
 class CheckpointError(ValueError):
     """A path is not a loadable checkpoint (or the run that should hold one did not finish)."""
-
-
-def vistance_version() -> str:
-    try:
-        return metadata.version("vistance")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0+unknown"
 
 
 @dataclass
@@ -53,7 +46,7 @@ class CheckpointMeta:
     """Token limit; longer input is truncated, never rejected."""
     base_model: str | None = None
     """model.name_or_path the weights were fine-tuned from (None for the baseline and tiny)."""
-    vistance_version: str = field(default_factory=vistance_version)
+    vistance_version: str = __version__
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -83,7 +76,7 @@ def read_meta(directory: str | Path) -> CheckpointMeta:
         return CheckpointMeta.from_dict(json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError:
         raise CheckpointError(f"{directory}: no {META_FILE}; not a vistance checkpoint") from None
-    except (json.JSONDecodeError, TypeError) as e:
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError, AttributeError) as e:  # JSON but not an object
         raise CheckpointError(f"{path}: unreadable ({e})") from None
 
 
