@@ -161,3 +161,13 @@ def test_globs_expand_sorted_and_missing_pattern_fails(tmp_path, monkeypatch):
     assert len(load_corpus("*.jsonl")) == 2
     with pytest.raises(CorpusError, match="nothing.jsonl: no file matches|no file matches"):
         load_corpus("nothing*.jsonl")
+
+
+def test_files_saved_with_a_bom_still_read(tmp_path):
+    from vistance.data import read_jsonl
+
+    p = tmp_path / "bom.jsonl"
+    p.write_bytes(b"\xef\xbb\xbf" + json.dumps(GOOD, ensure_ascii=False).encode("utf-8") + b"\n")
+    records, errors = validate_files([p])
+    assert errors == [] and records[0]["id"] == "a-00"
+    assert read_jsonl(p)[0]["id"] == "a-00"

@@ -90,7 +90,7 @@ def validate_files(paths: Sequence[str | Path]) -> tuple[list[dict], list[str]]:
     for path in paths:
         path = Path(path)
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
+            lines = path.read_text(encoding="utf-8-sig").splitlines()
         except FileNotFoundError:
             errors.append(f"{path}: no such file")
             continue
@@ -328,7 +328,7 @@ def iter_jsonl(path: str | Path, text: str | None = None, error: type[ValueError
     reader of user files reports problems the same way.
     """
     if text is None:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
