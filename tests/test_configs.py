@@ -54,3 +54,12 @@ def test_overrides_and_errors():
         load_config(ROOT / "configs/tiny.yaml", ["training.sed=7"])
     with pytest.raises(ConfigError):
         load_config(ROOT / "configs/tiny.yaml", ["model.max_length=512"])
+
+
+def test_warmup_ratio_must_be_a_fraction():
+    import pytest
+
+    from vistance.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match="warmup_ratio"):
+        load_config(None, ["training.warmup_ratio=10"])

@@ -171,3 +171,14 @@ def test_files_saved_with_a_bom_still_read(tmp_path):
     records, errors = validate_files([p])
     assert errors == [] and records[0]["id"] == "a-00"
     assert read_jsonl(p)[0]["id"] == "a-00"
+
+
+def test_line_separator_characters_inside_text_round_trip(tmp_path):
+    from vistance.data import read_jsonl, write_jsonl
+
+    rows = [{**GOOD, "text": "Ông A nói\u2028hòa bình\u0085ngay."}, {**GOOD, "id": "b"}]
+    p = tmp_path / "sep.jsonl"
+    write_jsonl(p, rows)
+    assert read_jsonl(p) == rows
+    records, errors = validate_files([p])
+    assert errors == [] and len(records) == 2

@@ -125,6 +125,8 @@ class TrainingConfig:
     def __post_init__(self) -> None:
         if self.learning_rate <= 0 or self.num_train_epochs <= 0:
             raise ValueError("training.learning_rate and training.num_train_epochs must be positive")
+        if not 0 <= self.warmup_ratio < 1:
+            raise ValueError("training.warmup_ratio is a fraction of the training steps, in [0, 1)")
         if self.cv == 1 or self.cv < 0:
             raise ValueError("training.cv must be 0 (single split) or at least 2")
         if self.fp16 and self.bf16:

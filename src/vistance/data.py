@@ -90,7 +90,9 @@ def validate_files(paths: Sequence[str | Path]) -> tuple[list[dict], list[str]]:
     for path in paths:
         path = Path(path)
         try:
-            lines = path.read_text(encoding="utf-8-sig").splitlines()
+            # JSON lines end at "\n" only: splitlines() would also break at U+2028/U+0085, which
+            # json.dumps leaves unescaped inside strings.
+            lines = path.read_text(encoding="utf-8-sig").split("\n")
         except FileNotFoundError:
             errors.append(f"{path}: no such file")
             continue
@@ -329,7 +331,7 @@ def iter_jsonl(path: str | Path, text: str | None = None, error: type[ValueError
     """
     if text is None:
         text = Path(path).read_text(encoding="utf-8-sig")
-    for n, line in enumerate(text.splitlines(), 1):
+    for n, line in enumerate(text.split("\n"), 1):  # not splitlines(): U+2028 may sit inside a string
         if not line.strip():
             continue
         try:
