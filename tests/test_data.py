@@ -182,3 +182,17 @@ def test_line_separator_characters_inside_text_round_trip(tmp_path):
     assert read_jsonl(p) == rows
     records, errors = validate_files([p])
     assert errors == [] and len(records) == 2
+
+
+def test_cli_sentences_pipeline_and_split(tmp_path, capsys):
+    from vistance.data import read_jsonl
+
+    out = tmp_path / "sentences.jsonl"
+    assert main(["sentences", str(ROOT / "data" / "raw"), "--out", str(out)]) == 0
+    assert "5 article(s) -> 112 sentences" in capsys.readouterr().out
+    rows = read_jsonl(out)
+    assert len(rows) == 112 and rows[0]["id"] == "000_c82fef1677f6dddd-00" and rows[0]["kind"] == "caption"
+    assert {"start", "end", "date", "position", "paragraph"} <= set(rows[0])
+    assert main(["split", str(SEED), "--k", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and all(line.startswith(f"split {i}:") for i, line in enumerate(lines))
