@@ -33,9 +33,14 @@ class FakePredictor:
         self.table = table or {}
         self.default = default if default is not None else np.full(len(self.labels), 1 / len(self.labels))
         self.calls = []
+        self.prepared_texts = 0
 
-    def predict_proba(self, texts, batch_size=32, progress=False):
-        texts = self._pre(list(texts))
+    def prepare(self, texts):
+        self.prepared_texts += len(texts)
+        return self._pre(list(texts))
+
+    def predict_proba(self, texts, batch_size=32, progress=False, prepared=False):
+        texts = list(texts) if prepared else self.prepare(texts)
         self.calls.append((texts, batch_size))
         rows = [np.asarray(self.table.get(t, self.default), dtype=np.float64) for t in texts]
         return np.asarray(rows).reshape(len(texts), len(self.labels))
@@ -99,6 +104,17 @@ def test_cascade_claim_model_decides_and_stance_model_labels():
     assert b["stance_scores"]["against"] == pytest.approx(0.8)
     assert claim.calls[0][1] == 7 and stance.calls[0][1] == 7
     assert clf.mode == "cascade" and clf.labels == ["not_claim", "claim", "neutral", "against", "favor"]
+    # Same preprocessing settings: each sentence is segmented once for both models.
+    assert claim.prepared_texts == 2 and stance.prepared_texts == 0
+
+
+def test_cascade_with_different_preprocessing_prepares_for_each_model():
+    claim = FakePredictor(["not_claim", "claim"], {"a": [0.2, 0.8]}, task="claim")
+    stance = FakePredictor(["neutral", "against", "favor"], {"a": [0.1, 0.2, 0.7]}, task="stance")
+    stance.preprocess = PreprocessConfig(segmenter="none", lowercase=True)
+    (a,) = StanceClassifier(claim, stance).predict(["a"])
+    assert a["stance"] == "favor"
+    assert claim.prepared_texts == 1 and stance.prepared_texts == 1
 
 
 def test_claim_only_model_gives_no_stance():

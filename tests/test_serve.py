@@ -139,10 +139,10 @@ def test_health_answers_while_predictions_fill_the_thread_pool():
     entered, release = threading.Event(), threading.Event()
 
     class Slow(FakePredictor):
-        def predict_proba(self, texts, batch_size=32, progress=False):
+        def predict_proba(self, texts, batch_size=32, progress=False, prepared=False):
             entered.set()
             release.wait(10)
-            return super().predict_proba(texts, batch_size, progress)
+            return super().predict_proba(texts, batch_size, progress, prepared)
 
     clf = StanceClassifier(Slow(LABELS, path="ckpt/joint"))
     with TestClient(create_app(clf)) as c:

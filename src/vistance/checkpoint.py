@@ -156,11 +156,19 @@ class Predictor:
         self.preprocess: PreprocessConfig = PreprocessConfig.from_dict(meta.preprocess)
         self._preprocessor = Preprocessor(self.preprocess)
 
-    def predict_proba(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+    def prepare(self, texts: Sequence[str]) -> list[str]:
+        """Raw sentences -> this checkpoint's model input (the saved NFC + segmentation settings)."""
+        return self._preprocessor(list(texts))
+
+    def predict_proba(
+        self, texts: Sequence[str], batch_size: int = 32, progress: bool = False, prepared: bool = False
+    ) -> np.ndarray:
+        """Probabilities (n, len(labels)) for raw ``texts``; ``prepared=True``: texts already went through
+        :meth:`prepare` (lets a cascade of checkpoints with the same settings segment once)."""
         texts = list(texts)
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
-        return self._predict_proba(self._preprocessor(texts), batch_size, progress)
+        return self._predict_proba(texts if prepared else self.prepare(texts), batch_size, progress)
 
     def _predict_proba(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
         raise NotImplementedError

@@ -252,7 +252,9 @@ class StanceClassifier:
         if progress:
             return self._predict_with_progress(texts, batch_size)
         bs = batch_size or self.batch_size
-        probs = self.predictor.predict_proba(texts, batch_size=bs)
+        # A cascade whose checkpoints share their preprocessing segments each sentence once, not twice.
+        prepared = self.predictor.prepare(texts)
+        probs = self.predictor.predict_proba(prepared, batch_size=bs, prepared=True)
         col = {label: i for i, label in enumerate(self.predictor.labels)}
 
         if self.mode == "joint":
@@ -266,7 +268,8 @@ class StanceClassifier:
             model_says_claim = probs.argmax(axis=1) == col[CLAIM]
             stance = None
             if self.mode == "cascade":
-                sp = self.stance_predictor.predict_proba(texts, batch_size=bs)
+                same = self.stance_predictor.preprocess == self.predictor.preprocess
+                sp = self.stance_predictor.predict_proba(prepared if same else texts, batch_size=bs, prepared=same)
                 scol = {label: i for i, label in enumerate(self.stance_predictor.labels)}
                 stance = sp[:, [scol[s] for s in STANCE_LABELS]]
 
