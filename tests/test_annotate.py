@@ -548,3 +548,24 @@ def test_import_never_wipes_an_earlier_round(tmp_path, capsys):
     assert "nothing to import" in capsys.readouterr().out and len(read_jsonl(target)) == 2
     assert main(["import", str(again), "--out", str(target), "--overwrite"]) == 0
     assert [(r["id"], r["stance"]) for r in read_jsonl(target)] == [("a-01", "favor")]
+
+
+def test_rank_cascade_segments_once_and_matches_the_two_models(baseline_claim_run, baseline_stance_run):
+    import numpy as np
+
+    from vistance.annotate.rank import CascadeProba
+    from vistance.checkpoint import load_predictor
+
+    claim, stance = load_predictor(baseline_claim_run), load_predictor(baseline_stance_run)
+    texts = ["Nga sẵn sàng đàm phán hòa bình.", "Giá xăng tăng mạnh trong tuần.", "Kiev bác bỏ đề xuất ngừng bắn."]
+    pc, ps = claim.predict_proba(texts), stance.predict_proba(texts)
+    calls = []
+    real_prepare = claim.prepare
+    claim.prepare = lambda t: calls.append(len(t)) or real_prepare(t)
+    joint = CascadeProba(claim, stance).predict_proba(texts)
+    assert calls == [3]
+    p_claim = pc[:, claim.labels.index("claim")]
+    expected = np.column_stack([1 - p_claim, ps[:, [stance.labels.index(s) for s in ("favor", "against", "neutral")]]
+                                * p_claim[:, None]])
+    assert np.allclose(joint, expected, atol=1e-6)
+    assert np.allclose(joint.sum(axis=1), 1, atol=1e-5)

@@ -34,9 +34,17 @@ from .data import (
     read_jsonl,
     task_examples,
 )
-from .metrics import bootstrap_ci, calibration, encode, load_stance_metric
+from .metrics import (
+    HEADLINE_METRICS,
+    bootstrap_ci,
+    calibration,
+    encode,
+    fold_mean_std,
+    load_stance_metric,
+)
+from .runs import read_status
 
-FOLD_METRICS = ("accuracy", "macro_f1", "f_avg", "claim_f1")
+FOLD_METRICS = HEADLINE_METRICS
 CI_METRICS = ("macro_f1", "f_avg")
 """Metrics reported with a bootstrap interval (the issue's two headline scores)."""
 
@@ -182,10 +190,7 @@ def read_json(path: Path) -> dict:
 
 def run_status(run_dir: str | Path) -> str:
     """status.json's status ("complete", "running", "failed", "interrupted"), or "missing"."""
-    path = Path(run_dir) / "status.json"
-    if not path.is_file():
-        return "missing"
-    return str(read_json(path).get("status", "missing"))
+    return str(read_status(run_dir).get("status", "missing"))
 
 
 def fold_dirs(run_dir: str | Path) -> list[Path]:
@@ -262,17 +267,6 @@ def evaluate_cv(run_dir: str | Path, bootstrap: BootstrapConfig | None = None) -
     ev.folds = fold_scores
     ev.fold_summary = fold_mean_std(fold_scores)
     return ev
-
-
-def fold_mean_std(fold_scores: list[dict]) -> dict:
-    """Mean and standard deviation of each fold metric (population std, ddof=0, like the run's metrics.json)."""
-    out = {"mean": {}, "std": {}}
-    for m in FOLD_METRICS:
-        vals = [f[m] for f in fold_scores if m in f]
-        if vals:
-            out["mean"][m] = float(np.mean(vals))
-            out["std"][m] = float(np.std(vals))
-    return out
 
 
 def run_test_evaluation(run_dir: str | Path, bootstrap: BootstrapConfig | None = None) -> Evaluation:

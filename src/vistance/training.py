@@ -39,11 +39,11 @@ from .data import (
     task_examples,
     write_jsonl,
 )
-from .metrics import classification_metrics
+from .metrics import HEADLINE_METRICS, classification_metrics, fold_mean_std
 from .runs import write_json
 from .text import PreprocessConfig, Preprocessor
 
-SUMMARY_METRICS = ("accuracy", "macro_f1", "f_avg", "claim_f1")
+SUMMARY_METRICS = HEADLINE_METRICS
 """The scalar metrics reported per epoch, per fold and as mean ± std over folds."""
 
 
@@ -507,15 +507,13 @@ def save_outputs(
 
 def summarize_folds(fold_metrics: Sequence[dict], task: str, labels: Sequence[str]) -> dict:
     """Top-level metrics.json of a --cv run: per-fold dev/test and mean ± std (population std) of the test scores."""
-    tests = [f["test"] for f in fold_metrics]
-    keys = [k for k in SUMMARY_METRICS if all(k in t for t in tests)]
+    summary = fold_mean_std([f["test"] for f in fold_metrics], SUMMARY_METRICS)
     return {
         "task": task,
         "labels": list(labels),
         "cv": len(fold_metrics),
         "folds": [{"dev": f["dev"], "test": f["test"]} for f in fold_metrics],
-        "mean": {k: float(np.mean([t[k] for t in tests])) for k in keys},
-        "std": {k: float(np.std([t[k] for t in tests])) for k in keys},
+        **summary,
         "train_seconds": round(sum(f.get("train_seconds", 0.0) for f in fold_metrics), 2),
     }
 

@@ -86,8 +86,16 @@ class CascadeProba:
         self.labels = list(TASK_LABELS["joint"])
 
     def predict_proba(self, texts, batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        pc = self.claim.predict_proba(texts, batch_size=batch_size, progress=progress)
-        ps = self.stance.predict_proba(texts, batch_size=batch_size, progress=progress)
+        # Checkpoints trained with the same preprocessing: segment the pool once, not once per model.
+        if hasattr(self.claim, "prepare") and getattr(self.claim, "preprocess", None) == getattr(
+            self.stance, "preprocess", False
+        ):
+            prepared = self.claim.prepare(texts)
+            kw = {"batch_size": batch_size, "progress": progress, "prepared": True}
+            pc, ps = self.claim.predict_proba(prepared, **kw), self.stance.predict_proba(prepared, **kw)
+        else:
+            pc = self.claim.predict_proba(texts, batch_size=batch_size, progress=progress)
+            ps = self.stance.predict_proba(texts, batch_size=batch_size, progress=progress)
         p_claim = pc[:, list(self.claim.labels).index("claim")]
         cols = [list(self.stance.labels).index(s) for s in STANCE_LABELS]
         return np.column_stack([1.0 - p_claim, ps[:, cols] * p_claim[:, None]])

@@ -16,6 +16,8 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
 STANCE_POLES = ("favor", "against")
+HEADLINE_METRICS = ("accuracy", "macro_f1", "f_avg", "claim_f1")
+"""The scores summarised across folds and printed on the terminal."""
 
 
 def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]) -> dict:
@@ -49,6 +51,15 @@ def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str], labels:
 # --------------------------------------------------------------------------- confusion, bootstrap, calibration
 # Added for evaluation reports (E). Everything below is vectorised numpy so that 1000 resamples of a
 # few thousand sentences take well under a second.
+
+
+def fold_mean_std(fold_scores: Sequence[dict], keys: Sequence[str] = HEADLINE_METRICS) -> dict:
+    """``{"mean": {...}, "std": {...}}`` over folds for every key all folds report (population std, ddof=0)."""
+    keys = [k for k in keys if fold_scores and all(k in f for f in fold_scores)]
+    return {
+        "mean": {k: float(np.mean([f[k] for f in fold_scores])) for k in keys},
+        "std": {k: float(np.std([f[k] for f in fold_scores])) for k in keys},
+    }
 
 
 def confusion(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]) -> list[list[int]]:
