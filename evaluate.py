@@ -5,25 +5,20 @@
     python evaluate.py --compare RUN_DIR... [--out DIR]            # rank runs, paired bootstrap vs the best
 
 Writes metrics.json, report.md, report.html and errors.csv to <run>/eval-<split>/ (or
-eval-<file stem>/); a comparison goes to runs/compare-<timestamp>/. The logic lives in
-vistance.evaluation, vistance.report and vistance.compare.
+eval-<file stem>/); a comparison goes to comparisons/<timestamp>/ (outside runs/, so `runs/*/*` never picks
+it up). The logic lives in vistance.evaluation and vistance.reports.
 """
 
-import sys
-from pathlib import Path
-
-# Run as `python evaluate.py`, this file's folder is sys.path[0] and this script would shadow the
-# Hugging Face `evaluate` library that vistance's metric is built on. Drop the folder first.
-_here = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
-
 import argparse
+import sys
 import warnings
 
-from vistance.compare import compare_runs, write_comparison
-from vistance.compare import default_out_dir as compare_out_dir
+from vistance.errors import VistanceError, exit_on_error
 from vistance.evaluation import BootstrapConfig, default_out_dir, evaluate_run
-from vistance.report import fmt, fmt_ci, write_report
+from vistance.reports.comparison import compare_runs, write_comparison
+from vistance.reports.comparison import default_out_dir as compare_out_dir
+from vistance.reports.evaluation import write_report
+from vistance.reports.html import fmt, fmt_ci
 
 
 def main(argv=None) -> int:
@@ -67,9 +62,10 @@ def main(argv=None) -> int:
               + f"  ECE {fmt(ev.calibration['ece'])}  errors {len(ev.errors)}")
         print(f"report: {paths['html']}")
         return 0
-    except (ValueError, OSError) as e:  # EvaluationError, CheckpointError, CorpusError, unwritable --out: one line
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    except VistanceError as e:  # unusable run, checkpoint, data file: one line
+        return exit_on_error(e)
+    except OSError as e:  # e.g. an unwritable --out
+        return exit_on_error(VistanceError(f"{e.filename or ''}: {e.strerror or e}"))
 
 
 if __name__ == "__main__":

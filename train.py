@@ -11,15 +11,17 @@ Config -> seed -> data -> run folder -> model -> train -> evaluate -> save; the 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
 from transformers import set_seed
 
 from vistance import runs, training
-from vistance.config import ConfigError, config_from_dict, load_config
-from vistance.data import CorpusError
-from vistance.modeling import WeightsUnavailableError
+from vistance.config import config_from_dict, load_config
+from vistance.errors import VistanceError, exit_on_error
+from vistance.models import get_kind
+from vistance.tasks import get_task
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -52,24 +54,25 @@ def main(argv=None, callbacks=()) -> Path:
     # Data: the run folder keeps the exact split records, so a resumed run trains on the same sentences.
     if args.resume:
         info = runs.read_json(run_dir / "data.json")
-        task, labels = info["task"], info["labels"]
+        task = get_task(info["task"], info["labels"])
         folds = runs.fold_dirs(run_dir, cfg.training.cv)
         splits = [runs.read_splits(d) for d in folds]
     else:
         data = training.load_task_data(cfg.data)
-        task, labels = data.task, data.labels
+        task = data.task
         splits = training.make_splits(data, cfg.data, cfg.training.cv)
         run_dir = runs.shared_run_dir(args.run_dir, cfg.name)
         folds = runs.fold_dirs(run_dir, cfg.training.cv)
         if main_process:
-            runs.prepare_run(run_dir, cfg.to_yaml(), command, runs.data_info(data.files, task, labels, splits))
+            runs.prepare_run(run_dir, cfg.to_yaml(), command, runs.data_info(data.files, task, splits))
             for fold_dir, split in zip(folds, splits):
                 runs.write_splits(fold_dir, split)
                 if fold_dir != run_dir:
-                    runs.write_json(fold_dir / "data.json", runs.data_info(data.files, task, labels, [split]))
+                    runs.write_json(fold_dir / "data.json", runs.data_info(data.files, task, [split]))
     if args.resume and main_process:
         runs.append_command(run_dir, command)
     print(f"run folder: {run_dir}", flush=True)
+    main.run_dir = run_dir  # for the interrupt message
 
     with runs.track(run_dir, resumed=bool(args.resume), enabled=main_process) as status:
         fold_metrics = []
@@ -79,24 +82,21 @@ def main(argv=None, callbacks=()) -> Path:
                 continue
             # Seed: the same seed on the same hardware gives the same model init, batch order and dropout.
             set_seed(cfg.training.seed)
-            # Model: PhoBERT with a new head for these labels, the tiny RoBERTa (its vocabulary learnt from
-            # this split's training sentences) or the TF-IDF baseline.
-            learner = training.make_learner(cfg, labels, fold_dir, split.train)
-            # Train: early stopping on dev macro-F1 restores the best epoch.
+            # Model: the kind's learner (vistance.models), its outputs in the task's label order.
+            learner = training.make_learner(cfg, task, fold_dir, split.train)
+            # Train: transformers stop early on dev macro-F1 and restore the best epoch.
             learner.fit(split.train, split.dev, resume=bool(args.resume), callbacks=callbacks)
             # Evaluate on dev and test with the metrics every other tool uses.
-            evaluation = training.evaluate(learner, split, labels)
-            # Save: CV folds of transformers keep no checkpoint (K copies of PhoBERT fill a disk).
-            save_checkpoint = not cfg.training.cv or cfg.model.kind == "baseline"
+            scores = training.score_split(learner, split, task)
+            # Save: CV folds of big models keep no checkpoint (K copies of PhoBERT fill a disk).
+            save_checkpoint = not cfg.training.cv or get_kind(cfg.model.kind).small_checkpoint
             if main_process:
                 info = runs.read_json(fold_dir / "data.json")
-                fold_metrics.append(
-                    training.save_outputs(fold_dir, learner, evaluation, cfg, task, labels, info, save_checkpoint)
-                )
+                fold_metrics.append(training.save_outputs(fold_dir, learner, scores, cfg, task, info, save_checkpoint))
             if cfg.training.cv and main_process:
                 print(f"{fold_dir.name}: {training.format_metrics(fold_metrics[-1])}", flush=True)
         if main_process:
-            metrics = training.summarize_folds(fold_metrics, task, labels) if cfg.training.cv else fold_metrics[0]
+            metrics = training.summarize_folds(fold_metrics, task) if cfg.training.cv else fold_metrics[0]
             if cfg.training.cv:
                 runs.write_json(run_dir / "metrics.json", metrics)
             status["train_seconds"] = metrics["train_seconds"]
@@ -105,10 +105,19 @@ def main(argv=None, callbacks=()) -> Path:
     return run_dir
 
 
+def _terminate(signum, frame):
+    # SIGTERM (a scheduler's stop, `kill`) ends the run like Ctrl-C: status "interrupted", resumable.
+    raise KeyboardInterrupt
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         main()
-    except (ConfigError, CorpusError, training.DataError, WeightsUnavailableError, runs.RunError) as e:
-        sys.exit(f"error: {e}")
+    except VistanceError as e:
+        sys.exit(exit_on_error(e))
     except KeyboardInterrupt:
-        sys.exit("interrupted: continue with `python train.py --resume RUN_DIR`")
+        run_dir = getattr(main, "run_dir", None)
+        hint = f"python train.py --resume {run_dir}" if run_dir else "the same command again"
+        print(f"interrupted: continue with `{hint}`", file=sys.stderr)
+        sys.exit(130)

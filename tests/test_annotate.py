@@ -13,7 +13,14 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from vistance.annotate import RankConfig, export_file, import_file, rank, read_pool_csv, uncertainty
+from vistance.annotate import (
+    RankConfig,
+    export_file,
+    import_file,
+    rank,
+    read_pool_csv,
+    uncertainty,
+)
 from vistance.annotate.cli import main
 from vistance.annotate.curve import learning_curve, nested_subsample, plot_curve
 from vistance.annotate.labelstudio import label_config
@@ -417,8 +424,7 @@ def test_nested_subsample_is_stratified_and_nested():
 
 
 def test_learning_curve_on_a_synthetic_set(tmp_path):
-    from vistance.baseline import BaselineClassifier
-    from vistance.config import BaselineConfig
+    from vistance.models.baseline import BaselineClassifier, BaselineConfig
 
     ex = _synthetic_examples()
     points = learning_curve(ex, make_model=lambda: BaselineClassifier(BaselineConfig()), preprocess=list,
@@ -441,21 +447,25 @@ def test_learning_curve_on_a_synthetic_set(tmp_path):
 @pytest.fixture(scope="module")
 def baseline_checkpoint(tmp_path_factory):
     """A joint-task baseline trained on the seed sentences, saved as a self-describing checkpoint."""
-    from vistance.baseline import BaselineClassifier
-    from vistance.checkpoint import CheckpointMeta, save_baseline
-    from vistance.config import BaselineConfig
-    from vistance.data import load_corpus, task_examples
+    from vistance.checkpoint import CheckpointMeta, write_meta
+    from vistance.data import load_corpus
+    from vistance.models.baseline import BaselineClassifier, BaselineConfig
+    from vistance.tasks import JOINT
     from vistance.text import PreprocessConfig
 
-    examples = task_examples(load_corpus(SEED), "joint")
-    clf = BaselineClassifier(BaselineConfig(C=1.0)).fit([e["text"] for e in examples], [e["label"] for e in examples])
+    examples = JOINT.examples(load_corpus(SEED))
+    clf = BaselineClassifier(BaselineConfig(C=1.0), labels=JOINT.labels)
+    clf.fit([e["text"] for e in examples], [e["label"] for e in examples])
     meta = CheckpointMeta(kind="baseline", task="joint", labels=clf.labels,
                           preprocess=PreprocessConfig(segmenter="none").to_dict())
-    return save_baseline(tmp_path_factory.mktemp("ckpt") / "checkpoint", clf, meta)
+    directory = tmp_path_factory.mktemp("ckpt") / "checkpoint"
+    clf.save(directory)
+    write_meta(directory, meta)
+    return directory
 
 
 def test_export_with_a_model_checkpoint(baseline_checkpoint, corpus, tmp_path):
-    from vistance.predict import StanceClassifier
+    from vistance.inference import StanceClassifier
 
     path, records = corpus
     out = tmp_path / "tasks.json"
@@ -553,8 +563,8 @@ def test_import_never_wipes_an_earlier_round(tmp_path, capsys):
 def test_rank_cascade_segments_once_and_matches_the_two_models(baseline_claim_run, baseline_stance_run):
     import numpy as np
 
-    from vistance.annotate.rank import CascadeProba
     from vistance.checkpoint import load_predictor
+    from vistance.inference import StanceClassifier
 
     claim, stance = load_predictor(baseline_claim_run), load_predictor(baseline_stance_run)
     texts = ["Nga sẵn sàng đàm phán hòa bình.", "Giá xăng tăng mạnh trong tuần.", "Kiev bác bỏ đề xuất ngừng bắn."]
@@ -562,7 +572,7 @@ def test_rank_cascade_segments_once_and_matches_the_two_models(baseline_claim_ru
     calls = []
     real_prepare = claim.prepare
     claim.prepare = lambda t: calls.append(len(t)) or real_prepare(t)
-    joint = CascadeProba(claim, stance).predict_proba(texts)
+    joint = StanceClassifier(claim, stance).predict_proba(texts)
     assert calls == [3]
     p_claim = pc[:, claim.labels.index("claim")]
     expected = np.column_stack([1 - p_claim, ps[:, [stance.labels.index(s) for s in ("favor", "against", "neutral")]]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from vistance.articles import (
+from vistance.data.articles import (
     parse_article,
     parse_file,
     parse_folder,

@@ -15,14 +15,15 @@ import pytest
 import skops.io as sio
 from sklearn.preprocessing import FunctionTransformer
 
-from vistance.baseline import (
+from vistance.errors import CheckpointError
+from vistance.models.baseline import (
     ALLOWED_TYPES,
     META_FILE,
     MODEL_FILE,
     BaselineClassifier,
+    BaselineConfig,
     UntrustedModelError,
 )
-from vistance.config import BaselineConfig
 
 # Word-segmented, as the caller passes them (the Preprocessor's output).
 FAVOR = [
@@ -157,7 +158,7 @@ def test_tampered_model_is_refused(model, tmp_path):
     with pytest.raises(UntrustedModelError, match="not a readable skops file"):
         BaselineClassifier.load(tmp_path)
     (tmp_path / MODEL_FILE).unlink()
-    with pytest.raises(FileNotFoundError, match="not a saved baseline"):
+    with pytest.raises(CheckpointError, match="not a saved baseline"):
         BaselineClassifier.load(tmp_path)
 
 
@@ -165,9 +166,9 @@ def test_labels_mismatch_between_files_is_refused(model, tmp_path):
     model.save(tmp_path)
     meta_path = tmp_path / META_FILE
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    meta["labels"] = ["favor", "against", "neutral"]
+    meta["labels"] = ["x", "y"]  # the classes the model outputs are missing
     meta_path.write_text(json.dumps(meta), encoding="utf-8")
-    with pytest.raises(UntrustedModelError, match="do not match"):
+    with pytest.raises(UntrustedModelError, match="do not cover"):
         BaselineClassifier.load(tmp_path)
 
 

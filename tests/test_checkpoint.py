@@ -27,7 +27,8 @@ SENTENCES = [
 def test_run_folder_and_checkpoint_folder_give_the_same_predictor(tiny_run):
     a, b = load_predictor(tiny_run), load_predictor(tiny_run / "checkpoint")
     assert a.path == b.path == tiny_run / "checkpoint"
-    assert (a.labels, a.task, a.kind, a.max_length) == (["not_claim", "favor", "against", "neutral"], "joint", "tiny", 256)
+    assert (a.labels, a.task.name, a.kind, a.max_length) == (["not_claim", "favor", "against", "neutral"], "joint",
+                                                             "tiny", 256)
     assert a.preprocess.segmenter == "pyvi"
     assert np.array_equal(a.predict_proba(SENTENCES), b.predict_proba(SENTENCES))
 
@@ -51,7 +52,8 @@ def test_long_and_odd_input_never_crashes(tiny_run):
 
 def test_baseline_predictor(baseline_run):
     p = load_predictor(baseline_run)
-    assert p.kind == "baseline" and p.task == "joint"
+    assert p.kind == "baseline" and p.task.name == "joint"
+    assert p.labels == ["not_claim", "favor", "against", "neutral"]  # the task's order, not the learner's
     probs = p.predict_proba(SENTENCES)
     assert probs.shape == (3, len(p.labels)) and np.allclose(probs.sum(axis=1), 1)
     assert p.predict_proba([]).shape == (0, len(p.labels))

@@ -7,7 +7,11 @@ import numpy as np
 import pytest
 from test_evaluation import GOLD, LABELS, PROBS, make_run
 
-from vistance.compare import compare_runs, differing_config_keys, write_comparison
+from vistance.reports.comparison import (
+    compare_runs,
+    differing_config_keys,
+    write_comparison,
+)
 
 GOLD40 = GOLD * 5
 PERFECT = np.eye(4)[[LABELS.index(g) for g in GOLD40]] * 0.7 + 0.075  # right on every sentence

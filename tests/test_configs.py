@@ -53,7 +53,7 @@ def test_overrides_and_errors():
     with pytest.raises(ConfigError):
         load_config(ROOT / "configs/tiny.yaml", ["training.sed=7"])
     with pytest.raises(ConfigError):
-        load_config(ROOT / "configs/tiny.yaml", ["model.max_length=512"])
+        load_config(ROOT / "configs/tiny.yaml", ["model.max_length=513"])
 
 
 def test_warmup_ratio_must_be_a_fraction():

@@ -7,17 +7,20 @@ from pathlib import Path
 import pytest
 
 from vistance.data import (
-    TASK_LABELS,
     CorpusError,
     corpus_stats,
     grouped_kfold,
     grouped_split,
     load_corpus,
-    main,
     near_duplicate_groups,
-    task_examples,
     validate_files,
 )
+from vistance.data.__main__ import main
+from vistance.tasks import TASKS
+
+
+def task_examples(records, task):
+    return TASKS[task].examples(records)
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "data" / "annotated" / "seed.jsonl"
@@ -88,7 +91,7 @@ def test_seed_corpus_is_valid_and_complete():
     assert stats["claim"]["claim"] + stats["claim"]["not_claim"] == 112
     assert sum(stats["stance"].values()) == stats["claim"]["claim"]
     # every sentence of the five articles, in the parser's ids; captions and headings are never claims
-    from vistance.articles import parse_folder
+    from vistance.data.articles import parse_folder
 
     parsed = {s.id: s for a in parse_folder(ROOT / "data" / "raw") for s in a.sentences}
     assert {r["id"] for r in records} == set(parsed)
@@ -103,7 +106,7 @@ def test_task_labels():
     assert [e["label"] for e in task_examples(recs, "joint")] == ["favor", "not_claim"]
     assert [e["label"] for e in task_examples(recs, "claim")] == ["claim", "not_claim"]
     assert [e["label"] for e in task_examples(recs, "stance")] == ["favor"]
-    assert TASK_LABELS["joint"][0] == "not_claim"
+    assert TASKS["joint"].labels[0] == "not_claim"
 
 
 def test_near_duplicates_share_a_group():

@@ -26,7 +26,7 @@ from vistance.evaluation import (
     run_test_evaluation,
 )
 from vistance.metrics import classification_metrics
-from vistance.report import write_report
+from vistance.reports.evaluation import write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 OFFLINE_ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_EVALUATE_OFFLINE": "1"}
@@ -247,7 +247,7 @@ def test_cli_on_cv_run(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "macro-F1 0.667" in out and str(run / "eval-test" / "report.html") in out
     assert json.loads((run / "eval-test" / "metrics.json").read_text())["cv"]["k"] == 2
-    assert cli.main([str(tmp_path / "nowhere")]) == 1
+    assert cli.main([str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "nowhere" in err
 
@@ -290,6 +290,6 @@ def test_cli_unwritable_out_is_one_line(tmp_path, capsys):
     run = make_run(tmp_path / "cv" / "x", gold=GOLD * 2, probs=np.concatenate([PROBS] * 2), folds=2)
     blocker = tmp_path / "file"
     blocker.write_text("")
-    assert cli.main([str(run), "--resamples", "50", "--out", str(blocker / "out")]) == 1
+    assert cli.main([str(run), "--resamples", "50", "--out", str(blocker / "out")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from test_evaluation import load_cli
 
-from vistance.compare import compare_runs, write_comparison
 from vistance.data import read_jsonl
 from vistance.evaluation import evaluate_run
+from vistance.reports.comparison import compare_runs, write_comparison
 
 
 def assert_reproduces_saved_predictions(run):

@@ -11,8 +11,11 @@ import numpy as np
 import pytest
 
 import vistance
-from vistance import predict as predict_mod
-from vistance.predict import InputError, StanceClassifier, read_input, stance_counts
+from vistance.errors import InputError
+from vistance.inference import StanceClassifier
+from vistance.inference import cli as predict_mod
+from vistance.inference.classifier import stance_counts
+from vistance.inference.cli import read_input
 from vistance.text import PreprocessConfig, Preprocessor
 
 ARTICLE = (
@@ -78,14 +81,19 @@ def test_joint_scores_follow_the_contract():
     assert all(isinstance(v, float) for v in a["stance_scores"].values())
 
 
-def test_joint_claim_decision_is_the_argmax_unless_a_threshold_is_set():
+def test_claim_agrees_with_claim_score_and_the_threshold():
     labels = ["not_claim", "favor", "against", "neutral"]
-    # not_claim is the single most likely label, yet 60 % of the mass is on some stance.
-    table = {"x": [0.40, 0.20, 0.20, 0.20]}
+    # not_claim is the single most likely label, yet 60 % of the mass is on some stance: p(claim) = 0.6.
+    table = {"x": [0.40, 0.25, 0.20, 0.15]}
     (r,) = StanceClassifier(FakePredictor(labels, table)).predict(["x"])
-    assert r["claim"] == "not_claim" and r["claim_score"] == pytest.approx(0.6)
-    (r,) = StanceClassifier(FakePredictor(labels, table), claim_threshold=0.5).predict(["x"])
-    assert r["claim"] == "claim" and r["stance"] in ("favor", "against", "neutral")
+    assert r["claim"] == "claim" and r["claim_score"] == pytest.approx(0.6) and r["stance"] == "favor"
+    (r,) = StanceClassifier(FakePredictor(labels, table), claim_threshold=0.7).predict(["x"])
+    assert r["claim"] == "not_claim" and r["stance"] is None
+    # training and evaluation score the same decision
+    from vistance.tasks import JOINT, decide
+
+    assert decide(np.array([table["x"]]), JOINT) == ["favor"]
+    assert decide(np.array([table["x"]]), JOINT, claim_threshold=0.7) == ["not_claim"]
     with pytest.raises(ValueError, match="claim_threshold"):
         StanceClassifier(FakePredictor(labels, table), claim_threshold=1.5)
 
@@ -103,7 +111,7 @@ def test_cascade_claim_model_decides_and_stance_model_labels():
     assert (b["claim"], b["stance"]) == ("not_claim", None)
     assert b["stance_scores"]["against"] == pytest.approx(0.8)
     assert claim.calls[0][1] == 7 and stance.calls[0][1] == 7
-    assert clf.mode == "cascade" and clf.labels == ["not_claim", "claim", "neutral", "against", "favor"]
+    assert clf.mode == "cascade" and clf.labels == ["not_claim", "favor", "against", "neutral"]
     # Same preprocessing settings: each sentence is segmented once for both models.
     assert claim.prepared_texts == 2 and stance.prepared_texts == 0
 
@@ -126,11 +134,11 @@ def test_claim_only_model_gives_no_stance():
 
 def test_wrong_label_sets_are_refused_with_a_reason():
     stance = FakePredictor(["favor", "against", "neutral"], task="stance")
-    with pytest.raises(ValueError, match="stance-only"):
+    with pytest.raises(ValueError, match="stance-task checkpoint: it cannot tell claims"):
         StanceClassifier(stance)
     with pytest.raises(ValueError, match="claim-task checkpoint first"):
         StanceClassifier(stance, stance)
-    with pytest.raises(ValueError, match="not a claim/stance label set"):
+    with pytest.raises(ValueError, match="custom-task checkpoint"):
         StanceClassifier(FakePredictor(["pos", "neg"], task="custom"))
     with pytest.raises(ValueError, match="quantize"):
         StanceClassifier.from_pretrained("x", quantize="int4")
@@ -167,7 +175,12 @@ def test_analyze_returns_sentences_with_offsets_kinds_and_predictions():
         assert set(s) >= {"claim", "claim_score", "stance", "stance_scores"}
     assert sents[3]["stance"] == "against" and sents[0]["claim"] == "not_claim"
     assert out["counts"] == {"not_claim": 3, "favor": 0, "against": 1, "neutral": 0}
-    assert clf.analyze("", "empty")["sentences"] == []
+    for bad, message in (("", "empty"), ("  \n ", "empty"), (None, "must be a string"), (b"Nga", "not bytes")):
+        with pytest.raises(InputError, match=message):
+            clf.analyze(bad, "empty")
+    for bad, message in (([None], r"texts\[0\] is NoneType"), (["a", " "], r"texts\[1\] is empty"), (None, "a string")):
+        with pytest.raises(InputError, match=message):
+            clf.predict(bad)
 
 
 # --------------------------------------------------------------------------- input reading
@@ -264,8 +277,8 @@ def test_cli_jsonl_output_and_summary(tmp_path, fake_model, capsys):
     assert predict_mod.main(["--model", "joint", "--input", str(art), "--output", str(out)]) == 0
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["id"] for r in rows] == ["a-00", "a-01", "a-02", "a-03"]
-    assert list(rows[3]) == ["id", "text", "article", "position", "kind", "claim", "claim_score", "stance",
-                             "stance_scores"]
+    assert list(rows[3]) == ["id", "text", "article", "date", "position", "kind", "start", "end", "claim",
+                             "claim_score", "stance", "stance_scores"]
     assert rows[3]["stance"] == "against" and rows[3]["claim_score"] == 0.9
     err = capsys.readouterr().err
     assert "4 sentence(s) from 1 article(s)" in err and "not_claim=3  favor=0  against=1  neutral=0" in err
@@ -302,12 +315,12 @@ def test_cli_errors_are_one_line_without_traceback(tmp_path, fake_model, capsys)
     bad = tmp_path / "bad.jsonl"
     bad.write_bytes(b'{"text": "\xff\xfe caf\xe9"}\n')
     out = tmp_path / "o.jsonl"
-    assert predict_mod.main(["--model", "joint", "--input", str(bad), "--output", str(out)]) == 1
+    assert predict_mod.main(["--model", "joint", "--input", str(bad), "--output", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "bad.jsonl" in err and "UTF-8" in err and "Traceback" not in err
     assert not out.exists()  # nothing half-written
-    assert predict_mod.main(["--model", "nowhere", "--input", str(bad)]) == 1
-    assert predict_mod.main(["--model", "stance", "--input", str(bad)]) == 1
+    assert predict_mod.main(["--model", "nowhere", "--input", str(bad)]) == 2
+    assert predict_mod.main(["--model", "stance", "--input", str(bad)]) == 2
 
 
 def test_cli_per_article_counts(tmp_path, fake_model, capsys):
@@ -322,7 +335,9 @@ def test_cli_per_article_counts(tmp_path, fake_model, capsys):
 
 
 def test_progress_bar_predicts_the_same_in_chunks(monkeypatch, capsys):
-    monkeypatch.setattr(predict_mod, "PROGRESS_CHUNK", 3)
+    from vistance.inference import classifier as classifier_mod
+
+    monkeypatch.setattr(classifier_mod, "PROGRESS_CHUNK", 3)
     labels = ["not_claim", "favor", "against", "neutral"]
     rng = np.random.default_rng(0)
     texts = [f"câu {i}" for i in range(8)]
@@ -337,7 +352,7 @@ def test_progress_bar_predicts_the_same_in_chunks(monkeypatch, capsys):
 def test_threads_option(monkeypatch):
     import argparse
 
-    from vistance.predict import auto_threads, threads_arg
+    from vistance.inference.cli import auto_threads, threads_arg
 
     monkeypatch.setattr(predict_mod.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(predict_mod.os, "getloadavg", lambda: (0.1, 0.0, 0.0))
@@ -351,7 +366,7 @@ def test_threads_option(monkeypatch):
 
 
 def test_length_batches_cover_everything_once_and_pad_little():
-    from vistance.checkpoint import length_batches
+    from vistance.models.transformer import length_batches
 
     rng = np.random.default_rng(0)
     lengths = list(rng.integers(10, 60, size=197)) + [256, 240]

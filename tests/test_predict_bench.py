@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from vistance import bench_predict
+from vistance.bench import predict as bench_predict
 
 
 def test_corpus_sentences_come_from_the_repository_only():

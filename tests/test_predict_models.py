@@ -11,7 +11,9 @@ import unicodedata
 import numpy as np
 import pytest
 
-from vistance.predict import StanceClassifier, main
+from vistance.errors import InputError
+from vistance.inference import StanceClassifier
+from vistance.inference.cli import main
 
 LONG = " ".join(["Tổng thống Nga Vladimir Putin tuyên bố đàm phán hòa bình với Ukraine vẫn tiếp tục."] * 60)
 OTHER_LANGUAGES = [
@@ -57,12 +59,14 @@ def test_predictions_reproduce_the_run_and_replay_its_preprocessing(model):
         assert (res["stance"] or res["claim"]) == row["pred"]
 
 
-def test_long_foreign_nfd_and_empty_text_all_get_a_prediction(model):
+def test_long_foreign_and_nfd_text_get_a_prediction_and_empty_text_is_refused(model):
     clf = StanceClassifier.from_pretrained(model)
     if clf.predictor.kind != "baseline":
         assert len(clf.predictor.tokenizer(clf.predictor._preprocessor(LONG))["input_ids"]) > 256
-    texts = [LONG, *OTHER_LANGUAGES, ""]
+    texts = [LONG, *OTHER_LANGUAGES]
     _check(clf.predict(texts, batch_size=2), len(texts))
+    with pytest.raises(InputError, match=rf"texts\[{len(texts)}\] is empty"):
+        clf.predict([*texts, " "])
     nfc = "Ông Ushakov khẳng định Nga sẵn sàng đàm phán với Ukraine."
     nfd = unicodedata.normalize("NFD", nfc)
     assert nfd != nfc and clf.predict([nfd]) == clf.predict([nfc])
@@ -119,7 +123,7 @@ def test_cascade_of_claim_and_stance_checkpoints(baseline_claim_run, baseline_st
     for r, cp, sp in zip(results, claim_p, stance_p):
         assert r["claim_score"] == pytest.approx(cp[clf.predictor.labels.index("claim")])
         assert r["stance_scores"]["against"] == pytest.approx(sp[clf.stance_predictor.labels.index("against")])
-    with pytest.raises(ValueError, match="stance-only"):
+    with pytest.raises(ValueError, match="stance-task checkpoint: it cannot tell claims"):
         StanceClassifier.from_pretrained(baseline_stance_run)
     with pytest.raises(ValueError, match="claim-task checkpoint first"):
         StanceClassifier.from_pretrained(baseline_stance_run, stance_path=baseline_stance_run)
@@ -140,7 +144,7 @@ def test_cli_on_a_folder_of_articles(baseline_run, tmp_path, capsys):
     out = tmp_path / "pred.csv"
     assert main(["--model", str(baseline_run), "--input", "data/raw", "--output", str(out), "--quiet"]) == 0
     lines = out.read_text(encoding="utf-8").splitlines()
-    assert lines[0].startswith("id,text,article,position,kind,claim,claim_score,stance,")
+    assert lines[0].startswith("id,text,article,date,position,kind,start,end,claim,claim_score,stance,")
     summary = capsys.readouterr().err.strip().splitlines()[-1]
     n = len(lines) - 1
     assert summary.startswith(f"{n} sentence(s) from 5 article(s): not_claim=")
@@ -171,7 +175,7 @@ def test_cli_process_jsonl_sentences_to_stdout(tiny_run, tmp_path):
 def test_cli_plot_of_stance_per_article(baseline_run, tmp_path, capsys):
     from matplotlib.image import imread
 
-    from vistance.predict import per_article_counts, plot_counts
+    from vistance.inference.cli import per_article_counts, plot_counts
 
     png = tmp_path / "stance.png"
     out = tmp_path / "pred.jsonl"

@@ -7,8 +7,8 @@ from fastapi.testclient import TestClient
 from test_predict import ARTICLE, FakePredictor
 
 from vistance import __version__
-from vistance.predict import StanceClassifier
-from vistance.serve import ServeLimits, create_app
+from vistance.inference import StanceClassifier
+from vistance.inference.serve import ServeLimits, create_app
 
 LABELS = ["not_claim", "favor", "against", "neutral"]
 
@@ -83,7 +83,7 @@ def test_bad_json_and_wrong_shapes_are_422_with_a_readable_message(client):
 
 
 def test_limits_must_be_positive():
-    with pytest.raises(ValueError, match="max_texts"):
+    with pytest.raises(ValueError, match="max-texts"):
         ServeLimits(max_texts=0)
 
 

@@ -55,7 +55,7 @@ def test_config_round_trip_and_validation():
     cfg = PreprocessConfig(segmenter="underthesea", lowercase=True)
     assert PreprocessConfig.from_dict(cfg.to_dict()) == cfg
     assert PreprocessConfig.from_dict({"segmenter": "pyvi", "unknown_future_key": 1}).segmenter == "pyvi"
-    with pytest.raises(ValueError, match="unknown segmenter"):
+    with pytest.raises(ValueError, match="data.preprocess.segmenter must be one of"):
         PreprocessConfig(segmenter="jieba")
 
 

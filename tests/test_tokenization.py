@@ -7,8 +7,7 @@ import json
 import pytest
 from conftest import SEED_CORPUS
 
-from vistance.text import preprocess
-from vistance.tokenization import (
+from vistance.models.tokenization import (
     CODES_FILE,
     VOCAB_FILE,
     apply_merges,
@@ -16,6 +15,7 @@ from vistance.tokenization import (
     load_phobert_tokenizer,
     phobert_form,
 )
+from vistance.text import preprocess
 
 
 @pytest.fixture(scope="module")

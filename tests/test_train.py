@@ -282,7 +282,7 @@ def test_custom_csv_labels_come_from_the_data(train_script, tmp_path):
 
 
 def test_missing_column_is_one_line_error(train_script, tmp_path):
-    from vistance.training import DataError
+    from vistance.errors import DataError
 
     (tmp_path / "t.csv").write_text("text,sentiment\nxin chào,1\n", encoding="utf-8")
     with pytest.raises(DataError, match="no column 'label'.*set data.text_column"):
@@ -300,7 +300,7 @@ def test_missing_column_is_one_line_error(train_script, tmp_path):
 ])
 def test_unusable_training_file_is_one_line_error_before_any_run_folder(train_script, tmp_path, name, content,
                                                                          message):
-    from vistance.training import DataError
+    from vistance.errors import DataError
 
     (tmp_path / name).write_bytes(content)
     with pytest.raises(DataError, match=message):
@@ -316,7 +316,7 @@ def test_offline_phobert_fails_fast_with_one_line(tmp_path):
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert time.time() - start < 60
     err = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert len(err) == 1 and "Traceback" not in proc.stderr
@@ -350,7 +350,6 @@ def test_phobert_config_fine_tunes_from_a_local_folder(train_script, tiny_run, s
 
 
 def test_preprocess_cache_is_reread_from_disk_whatever_the_text(tmp_path, monkeypatch):
-    from vistance import training
     from vistance.text import PreprocessConfig, Preprocessor
 
     calls = []
@@ -360,15 +359,17 @@ def test_preprocess_cache_is_reread_from_disk_whatever_the_text(tmp_path, monkey
             calls.append(list(texts))
             return super().__call__(texts)
 
-    monkeypatch.setattr(training, "Preprocessor", Spy)
+    import vistance.text
+
     texts = ["Nga\u2028sẵn sàng đàm phán.", "Ukraine\x85bác bỏ.", "Tổng thống Nga nói."]
     expected = preprocess(texts)
+    monkeypatch.setattr(vistance.text, "Preprocessor", Spy)
     monkeypatch.setenv("VISTANCE_CACHE_DIR", str(tmp_path / "a"))
-    assert training.preprocess_cached(texts, PreprocessConfig()) == expected
-    monkeypatch.setattr(training, "_MEMORY", {})  # a new process: only the file remains
+    assert vistance.text.preprocess_cached(texts, PreprocessConfig()) == expected
+    monkeypatch.setattr(vistance.text, "_MEMORY", {})  # a new process: only the file remains
     monkeypatch.setenv("VISTANCE_CACHE_DIR", str(tmp_path / "b"))
-    assert training.preprocess_cached(["Hòa bình."], PreprocessConfig()) == ["Hòa_bình ."]
+    assert vistance.text.preprocess_cached(["Hòa bình."], PreprocessConfig()) == ["Hòa_bình ."]
     monkeypatch.setenv("VISTANCE_CACHE_DIR", str(tmp_path / "a"))
-    assert training.preprocess_cached(texts, PreprocessConfig()) == expected
+    assert vistance.text.preprocess_cached(texts, PreprocessConfig()) == expected
     # Segmented once; the second time every row (U+2028 and U+0085 included) comes from a's file.
     assert calls == [texts, ["Hòa bình."]]

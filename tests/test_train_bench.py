@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vistance import bench
+from vistance.bench import train as bench
 
 
 def test_length_grouped_batches_cover_the_epoch_and_pad_little():

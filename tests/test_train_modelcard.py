@@ -6,7 +6,7 @@ from conftest import ROOT
 
 from vistance.checkpoint import CheckpointMeta
 from vistance.config import load_config
-from vistance.modelcard import model_card
+from vistance.reports.modelcard import model_card
 
 JOINT = ["not_claim", "favor", "against", "neutral"]
 

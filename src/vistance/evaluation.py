@@ -17,8 +17,6 @@ Three sources of predictions, one result type (:class:`Evaluation`):
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,14 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import (
-    TASK_LABELS,
-    TASKS,
-    file_sha256,
-    load_corpus,
-    read_jsonl,
-    task_examples,
-)
+from .data import file_sha256, load_corpus, read_jsonl, read_labelled_table
+from .errors import VistanceError
 from .metrics import (
     HEADLINE_METRICS,
     bootstrap_ci,
@@ -42,14 +34,16 @@ from .metrics import (
     fold_mean_std,
     load_stance_metric,
 )
-from .runs import read_status
+from .runs import existing_folds as fold_dirs
+from .runs import is_cv_run, run_labels, run_status
+from .tasks import TASKS, as_task, decide, get_task
 
 FOLD_METRICS = HEADLINE_METRICS
 CI_METRICS = ("macro_f1", "f_avg")
 """Metrics reported with a bootstrap interval (the issue's two headline scores)."""
 
 
-class EvaluationError(ValueError):
+class EvaluationError(VistanceError):
     """Something to evaluate is missing or inconsistent; the message names the path."""
 
 
@@ -68,7 +62,7 @@ class Evaluation:
 
     task: str
     labels: list[str]
-    """Label names, columns of ``probs``: the task's order (``TASK_LABELS``) for the corpus tasks, else the model's."""
+    """Label names, columns of ``probs``: the task's order (``vistance.tasks``) for the corpus tasks, else the model's."""
     ids: list[str]
     texts: list[str]
     gold: list[str]
@@ -143,12 +137,13 @@ def score(
     pred: Sequence[str] | None = None,
     bootstrap: BootstrapConfig | None = None,
 ) -> Evaluation:
-    """Measure predictions: metrics, bootstrap intervals, calibration. ``pred`` defaults to argmax(probs)."""
+    """Measure predictions: metrics, bootstrap intervals, calibration. ``pred`` defaults to the task's decision."""
     labels = list(labels)
     probs = np.asarray(probs, dtype=float).reshape(len(gold), len(labels))
-    canonical = list(TASK_LABELS.get(task, ()))
+    task_obj = get_task(task, labels)
+    canonical = list(task_obj.labels)
     if sorted(labels) == sorted(canonical) and labels != canonical:
-        # e.g. the baseline outputs labels alphabetically: show every report in the task's order
+        # a checkpoint from before labels had one order: show every report in the task's order
         probs = probs[:, [labels.index(lab) for lab in canonical]]
         labels = canonical
     if len(gold) == 0:
@@ -156,8 +151,8 @@ def score(
     unknown = sorted(set(gold) - set(labels))
     if unknown:
         raise EvaluationError(f"gold labels {unknown} are not among the model's labels {labels}")
-    if pred is None:
-        pred = [labels[j] for j in probs.argmax(axis=1)]
+    if pred is None:  # the decision users get (claim threshold, then stance): see vistance.tasks.decide
+        pred = decide(probs, task_obj)
     bootstrap = bootstrap or BootstrapConfig()
     ci = bootstrap_ci(gold, pred, labels, bootstrap.n_resamples, bootstrap.confidence, bootstrap.seed)
     return Evaluation(
@@ -177,41 +172,6 @@ def score(
 
 
 # --------------------------------------------------------------------------- run folders
-
-
-def read_json(path: Path) -> dict:
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise EvaluationError(f"{path}: missing") from None
-    except json.JSONDecodeError as e:
-        raise EvaluationError(f"{path}: malformed JSON ({e.msg})") from None
-
-
-def run_status(run_dir: str | Path) -> str:
-    """status.json's status ("complete", "running", "failed", "interrupted"), or "missing"."""
-    return str(read_status(run_dir).get("status", "missing"))
-
-
-def fold_dirs(run_dir: str | Path) -> list[Path]:
-    """``fold-1 ... fold-K`` of a ``--cv`` run, in numeric order (empty for a single-split run)."""
-    found = [(int(m.group(1)), p) for p in Path(run_dir).glob("fold-*") if (m := re.fullmatch(r"fold-(\d+)", p.name))]
-    return [p for _, p in sorted(found)]
-
-
-def is_cv_run(run_dir: str | Path) -> bool:
-    return bool(fold_dirs(run_dir))
-
-
-def run_labels(run_dir: Path) -> tuple[str, list[str] | None]:
-    """(task, labels) recorded by a run (metrics.json, else data.json)."""
-    for name in ("metrics.json", "data.json"):
-        path = run_dir / name
-        if path.is_file():
-            d = read_json(path)
-            if d.get("labels"):
-                return d.get("task", "custom"), list(d["labels"])
-    return "custom", None
 
 
 def _rows_to_arrays(rows: list[dict], labels: list[str], where: Path):
@@ -300,8 +260,7 @@ def _labelled_file(path: Path, task: str, run_dir: Path | None) -> list[dict]:
     if not path.is_file():
         raise EvaluationError(f"{path}: no such file")
     if task in TASKS:
-        return task_examples(load_corpus(path), task)
-    from .training import read_table
+        return TASKS[task].examples(load_corpus(path))
 
     text_col, label_col = "text", "label"
     if run_dir is not None and (run_dir / "config.yaml").is_file():
@@ -309,7 +268,7 @@ def _labelled_file(path: Path, task: str, run_dir: Path | None) -> list[dict]:
 
         data_cfg = (yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8")) or {}).get("data", {})
         text_col, label_col = data_cfg.get("text_column", "text"), data_cfg.get("label_column", "label")
-    return read_table(path, text_col, label_col, path.stem)
+    return read_labelled_table(path, text_col, label_col, EvaluationError)
 
 
 def evaluate_run(
@@ -352,7 +311,8 @@ def evaluate_run(
         if not split_file.is_file():
             raise EvaluationError(f"{split_file}: missing")
     predictor = predictor if predictor is not None else _load_predictor(path)
-    labels, task = list(predictor.labels), predictor.task
+    labels = list(predictor.labels)
+    task = as_task(predictor.task, labels).name
     if data is None:
         examples = read_jsonl(split_file)
         source = {"run": str(path), "split": split, "split_file": str(split_file)}

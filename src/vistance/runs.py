@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import shlex
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .data import Split, file_sha256, read_jsonl, write_jsonl
+from .errors import VistanceError
 
 STATUS_FILE = "status.json"
 STATUSES = ("running", "complete", "failed", "interrupted")
@@ -35,7 +37,7 @@ TRACKED_PACKAGES = (
 )
 
 
-class RunError(ValueError):
+class RunError(VistanceError):
     """A run folder cannot be used as asked (already holds a run, not a run, already complete)."""
 
 
@@ -54,7 +56,14 @@ def write_json(path: str | Path, obj) -> Path:
 
 
 def read_json(path: str | Path):
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    """A run-folder JSON file; a missing or malformed one is a :class:`RunError` naming it."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RunError(f"{path}: missing") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise RunError(f"{path}: malformed JSON ({getattr(e, 'msg', e)})") from None
 
 
 # --------------------------------------------------------------------------- folders
@@ -75,9 +84,15 @@ def new_run_dir(name: str, root: str | Path = "runs") -> Path:
 
 def read_status(run_dir: str | Path) -> dict:
     try:
-        return read_json(Path(run_dir) / STATUS_FILE)
-    except (FileNotFoundError, json.JSONDecodeError):
+        status = read_json(Path(run_dir) / STATUS_FILE)
+    except RunError:
         return {}
+    return status if isinstance(status, dict) else {}
+
+
+def run_status(run_dir: str | Path) -> str:
+    """status.json's status ("complete", "running", "failed", "interrupted"), or "missing"."""
+    return str(read_status(run_dir).get("status", "missing"))
 
 
 def set_status(run_dir: str | Path, status: str, **fields) -> dict:
@@ -129,9 +144,30 @@ def track(run_dir: str | Path, resumed: bool = False, enabled: bool = True) -> I
 
 
 def fold_dirs(run_dir: str | Path, cv: int) -> list[Path]:
-    """Where each model of a run goes: the run folder itself, or ``fold-1`` ... ``fold-K``."""
+    """Where each model of a new run goes: the run folder itself, or ``fold-1`` ... ``fold-K``."""
     run_dir = Path(run_dir)
     return [run_dir / f"fold-{i}" for i in range(1, cv + 1)] if cv else [run_dir]
+
+
+def existing_folds(run_dir: str | Path) -> list[Path]:
+    """The ``fold-1 ... fold-K`` folders a ``--cv`` run wrote, in numeric order (empty for a single split)."""
+    found = [(int(m.group(1)), p) for p in Path(run_dir).glob("fold-*") if (m := re.fullmatch(r"fold-(\d+)", p.name))]
+    return [p for _, p in sorted(found)]
+
+
+def is_cv_run(run_dir: str | Path) -> bool:
+    return bool(existing_folds(run_dir))
+
+
+def run_labels(run_dir: str | Path) -> tuple[str, list[str] | None]:
+    """(task, labels) recorded by a run (metrics.json, else data.json)."""
+    for name in ("metrics.json", "data.json"):
+        path = Path(run_dir) / name
+        if path.is_file():
+            d = read_json(path)
+            if d.get("labels"):
+                return d.get("task", "custom"), list(d["labels"])
+    return "custom", None
 
 
 # --------------------------------------------------------------------------- several processes (accelerate launch)
@@ -201,22 +237,23 @@ def environment() -> dict:
     }
 
 
-def _label_counts(examples: Sequence[dict]) -> dict:
-    return {lab: n for lab, n in sorted(collections.Counter(e["label"] for e in examples).items())}
+def _label_counts(examples: Sequence[dict], labels: Sequence[str]) -> dict:
+    counts = collections.Counter(e["label"] for e in examples)
+    return {lab: counts.get(lab, 0) for lab in labels}
 
 
-def data_info(files: Sequence[str | Path], task: str, labels: Sequence[str], splits: Sequence[Split]) -> dict:
-    """``data.json``: file hashes, split sizes and label counts (K folds: per-fold sizes, overall counts)."""
-    info = {"files": {str(f): file_sha256(f) for f in files}, "task": task, "labels": list(labels)}
+def data_info(files: Sequence[str | Path], task, splits: Sequence[Split]) -> dict:
+    """``data.json``: file hashes, task and labels, split sizes and label counts (K folds: per-fold sizes)."""
+    info = {"files": {str(f): file_sha256(f) for f in files}, "task": task.name, "labels": list(task.labels)}
     if len(splits) == 1:
         info["splits"] = splits[0].sizes()
-        info["label_counts"] = {name: _label_counts(part) for name, part in splits[0].items()}
+        info["label_counts"] = {name: _label_counts(part, task.labels) for name, part in splits[0].items()}
     else:
         # The test parts of K folds partition the data.
         everything = [e for s in splits for e in s.test]
         info["cv"] = len(splits)
         info["splits"] = {f"fold-{i}": s.sizes() for i, s in enumerate(splits, 1)}
-        info["label_counts"] = {"all": _label_counts(everything)}
+        info["label_counts"] = {"all": _label_counts(everything, task.labels)}
     return info
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-from ..data import CorpusError, write_jsonl
+from ..data import write_jsonl
+from ..errors import VistanceError, exit_on_error
 
 
 def _export(args) -> int:
@@ -41,15 +42,13 @@ def _import(args) -> int:
 
 
 def _rank(args) -> int:
-    from ..checkpoint import load_predictor
-    from .rank import CascadeProba, RankConfig, rank, read_labelled
+    from ..inference import StanceClassifier
+    from .rank import RankConfig, rank, read_labelled
     from .sources import read_sentences
 
     config = RankConfig(k=args.k, strategy=args.strategy, random_share=args.random_share, seed=args.seed,
                         near_duplicate_threshold=args.near_duplicate_threshold)
-    model = load_predictor(args.model)
-    if args.stance_model:
-        model = CascadeProba(model, load_predictor(args.stance_model))
+    model = StanceClassifier.from_pretrained(args.model, args.stance_model)
     pool = read_sentences(args.pool, args.text_field)
     result = rank(pool, model, config, labelled=read_labelled(args.exclude), progress=True)
     write_jsonl(args.out, result.rows)
@@ -161,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (CorpusError, ValueError, OSError) as e:
+    except (VistanceError, ValueError, OSError) as e:
         # Bad input gets its one-line (or file:line list) message, not a traceback.
-        print(f"error: {e}", file=sys.stderr)
+        exit_on_error(e)
         return 1

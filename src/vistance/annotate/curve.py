@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
-from ..data import TASK_LABELS, grouped_kfold
+from ..data import grouped_kfold
 from ..metrics import classification_metrics
+from ..tasks import TASKS
 
 DEFAULT_FRACTIONS = (0.25, 0.5, 0.75, 1.0)
 
@@ -135,22 +136,22 @@ def plot_curve(points: Sequence[CurvePoint], path: str | Path, title: str = "") 
 def run_curve(config_path: str | Path, fractions: Sequence[float], k: int, out: str | Path,
               overrides: Sequence[str] = (), seed: int | None = None) -> dict:
     """The ``curve`` command: config → labelled data → curve → ``out`` (PNG) and ``<out>.json``."""
-    from ..baseline import BaselineClassifier
     from ..config import load_config
-    from ..data import expand_files, file_sha256, load_corpus, task_examples
+    from ..data import expand_files, file_sha256, load_corpus
+    from ..models.baseline import BaselineClassifier
     from ..text import Preprocessor
 
     cfg = load_config(config_path, overrides)
     if cfg.data.train_file is not None:
         raise ValueError("the learning curve needs corpus-format data.files (data.train_file is set)")
     records = load_corpus(cfg.data.files)
-    examples = task_examples(records, cfg.data.task)
+    examples = TASKS[cfg.data.task].examples(records)
     seed = cfg.data.split_seed if seed is None else seed
     points = learning_curve(
         examples,
         make_model=lambda: BaselineClassifier(cfg.model.baseline),
         preprocess=Preprocessor(cfg.data.preprocess),
-        labels=TASK_LABELS[cfg.data.task],
+        labels=TASKS[cfg.data.task].labels,
         fractions=fractions,
         k=k,
         seed=seed,

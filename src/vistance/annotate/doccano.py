@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..data import CLAIM_LABELS, iter_jsonl
+from ..data import iter_jsonl
+from ..tasks import CLAIM_LABELS
 from .records import Annotated
 
 LABELS = ("claim", "not_claim", "favor", "against", "neutral")

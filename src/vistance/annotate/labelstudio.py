@@ -10,9 +10,9 @@ come back untouched in Label Studio's JSON export, which is how an annotation fi
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Sequence
 
 from .records import Annotated
 

@@ -11,19 +11,22 @@ pool are labelled once (the most uncertain one is kept).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
-from ..data import STANCE_LABELS, TASK_LABELS, expand_files, near_duplicate_groups, read_jsonl
+from ..data import expand_files, near_duplicate_groups, read_jsonl
 from ..text import normalize
 
 STRATEGIES = ("entropy", "margin")
 
 
 class ProbaModel(Protocol):
+    """A :class:`vistance.inference.StanceClassifier` (joint, claim-only or cascade) or any object like it."""
+
     labels: list[str]
 
     def predict_proba(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray: ...
@@ -72,33 +75,6 @@ def uncertainty(probs: np.ndarray, strategy: str = "entropy") -> np.ndarray:
         top = np.sort(probs, axis=1)[:, ::-1]
         return 1.0 - (top[:, 0] - top[:, 1])
     raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, not {strategy!r}")
-
-
-class CascadeProba:
-    """Joint (not_claim, favor, against, neutral) probabilities from a claim and a stance predictor.
-
-    p(stance) = p(claim) * p(stance | claim): the stance model is trained on claims only, so its
-    output is a conditional distribution.
-    """
-
-    def __init__(self, claim_predictor: ProbaModel, stance_predictor: ProbaModel):
-        self.claim, self.stance = claim_predictor, stance_predictor
-        self.labels = list(TASK_LABELS["joint"])
-
-    def predict_proba(self, texts, batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        # Checkpoints trained with the same preprocessing: segment the pool once, not once per model.
-        if hasattr(self.claim, "prepare") and getattr(self.claim, "preprocess", None) == getattr(
-            self.stance, "preprocess", False
-        ):
-            prepared = self.claim.prepare(texts)
-            kw = {"batch_size": batch_size, "progress": progress, "prepared": True}
-            pc, ps = self.claim.predict_proba(prepared, **kw), self.stance.predict_proba(prepared, **kw)
-        else:
-            pc = self.claim.predict_proba(texts, batch_size=batch_size, progress=progress)
-            ps = self.stance.predict_proba(texts, batch_size=batch_size, progress=progress)
-        p_claim = pc[:, list(self.claim.labels).index("claim")]
-        cols = [list(self.stance.labels).index(s) for s in STANCE_LABELS]
-        return np.column_stack([1.0 - p_claim, ps[:, cols] * p_claim[:, None]])
 
 
 def text_key(text: str) -> str:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ..data import write_jsonl
 from . import doccano, labelstudio
@@ -19,7 +19,7 @@ would anchor their judgement (a model's guess, when wanted, goes through the too
 
 def model_guesses(texts: list[str], model: str | Path, stance_model: str | Path | None = None) -> tuple[list[dict], str]:
     """(StanceClassifier results, a model-version string) for ``texts``."""
-    from ..predict import StanceClassifier
+    from ..inference import StanceClassifier
 
     clf = StanceClassifier.from_pretrained(model, stance_path=stance_model)
     p = clf.predictor

@@ -94,8 +94,8 @@ def _rows_to_sentences(rows: list[dict], path: Path, text_field: str) -> list[di
 
 def read_sentences(path: str | Path, text_field: str = "text") -> list[dict]:
     """Sentences from an article ``.txt``, a folder of them, a JSONL/CSV of rows, or the pool CSV."""
-    from ..articles import parse_file, parse_folder
     from ..data import read_jsonl
+    from ..data.articles import parse_file, parse_folder
 
     path = Path(path)
     if path.is_dir():

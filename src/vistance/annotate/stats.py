@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
-from ..data import STANCE_LABELS, corpus_stats, load_corpus
+from ..data import corpus_stats, load_corpus
+from ..tasks import STANCE_LABELS
 
 ROWS = ("not_claim", *STANCE_LABELS)
 

@@ -35,19 +35,20 @@ from unittest import mock
 
 import numpy as np
 
-from .data import TASK_LABELS
+from ..models.transformer import PHOBERT_MAX_TOKENS, PHOBERT_POSITIONS
+from ..tasks import JOINT
 
 # PhoBERT-base (vinai/phobert-base-v2): 64001 tokens, 258 positions (256 + the two RoBERTa offsets).
 PHOBERT_BASE_SHAPE = {
     "vocab_size": 64001, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
-    "intermediate_size": 3072, "max_position_embeddings": 258, "type_vocab_size": 1,
+    "intermediate_size": 3072, "max_position_embeddings": PHOBERT_POSITIONS, "type_vocab_size": 1,
 }
 
 
 def corpus_sentences(root: str | Path = ".") -> list[str]:
     """Distinct sentences of the annotated corpus and the raw articles, in a stable order."""
-    from .articles import parse_folder
-    from .data import read_jsonl
+    from ..data import read_jsonl
+    from ..data.articles import parse_folder
 
     root = Path(root)
     texts = []
@@ -72,12 +73,13 @@ def build_checkpoint(directory: Path, sentences: list[str], seed: int = 0) -> Pa
     import torch
     from transformers import RobertaConfig, RobertaForSequenceClassification
 
-    from . import tokenization
-    from .checkpoint import CheckpointMeta, save_transformer
-    from .text import PreprocessConfig, preprocess
-    from .tokenization import build_tiny_tokenizer
+    from ..checkpoint import CheckpointMeta
+    from ..models import tokenization
+    from ..models.tokenization import build_tiny_tokenizer
+    from ..models.transformer import save_transformer
+    from ..text import PreprocessConfig, preprocess
 
-    labels = list(TASK_LABELS["joint"])
+    labels = list(JOINT.labels)
     pre = PreprocessConfig()
     # PhoBERT's 64k vocabulary makes nearly every segmented word of news one token. A vocabulary learnt
     # from a few hundred sentences with the usual "pair seen twice" rule leaves rare words in pieces
@@ -92,7 +94,7 @@ def build_checkpoint(directory: Path, sentences: list[str], seed: int = 0) -> Pa
     )
     model = RobertaForSequenceClassification(config).eval()
     meta = CheckpointMeta(kind="transformer", task="joint", labels=labels, preprocess=pre.to_dict(),
-                          max_length=256, base_model="random-init (PhoBERT-base shape)")
+                          max_length=PHOBERT_MAX_TOKENS, base_model="random-init (PhoBERT-base shape)")
     return save_transformer(directory, model, tokenizer, meta)
 
 
@@ -124,8 +126,9 @@ def run(
     """Time each mode over ``sentences``; returns sentences/second, ratios and agreement with fp32."""
     import torch
 
-    from .predict import StanceClassifier, outcome
-    from .text import Preprocessor
+    from ..inference import StanceClassifier
+    from ..tasks import outcome
+    from ..text import Preprocessor
 
     results: dict = {"sentences": len(sentences), "threads": torch.get_num_threads(), "batch_size": batch_size,
                      "load_average_before": os.getloadavg()[0]}
@@ -135,7 +138,7 @@ def run(
     fp32, *took = _timed(lambda: clf.predict(sentences), lambda: clf.predict(warm))
     results["vistance"] = _speed(len(sentences), *took)
     lengths = [len(ids) for ids in clf.predictor.tokenizer(Preprocessor(clf.predictor.preprocess)(sentences),
-                                                           truncation=True, max_length=256)["input_ids"]]
+                                                           truncation=True, max_length=PHOBERT_MAX_TOKENS)["input_ids"]]
     results["tokens_per_sentence"] = {"mean": float(np.mean(lengths)), "max": int(np.max(lengths))}
 
     if loop:
@@ -146,7 +149,7 @@ def run(
                         top_k=None)
 
         def one_by_one(texts):
-            return [pipe(pre(t), truncation=True, max_length=256) for t in texts]
+            return [pipe(pre(t), truncation=True, max_length=PHOBERT_MAX_TOKENS) for t in texts]
 
         outs, *took = _timed(lambda: one_by_one(sentences), lambda: one_by_one(warm))
         # One string in, all scores out (top_k=None); some versions nest it in a one-element list.

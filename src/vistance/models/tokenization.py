@@ -26,6 +26,8 @@ EOW = "</w>"
 CONTINUATION = "@@"
 VOCAB_FILE = "vocab.txt"
 CODES_FILE = "bpe.codes"
+PHOBERT_MAX_TOKENS = 256
+"""PhoBERT's token limit (258 positions minus the two RoBERTa offsets); model.max_length's default."""
 MIN_PAIR_FREQUENCY = 2
 """A pair seen once only glues one rare word into a token no other sentence will use."""
 
@@ -124,7 +126,7 @@ def build_phobert_tokenizer_files(sentences: Iterable[str], out_dir: str | Path,
     return out_dir
 
 
-def load_phobert_tokenizer(directory: str | Path, max_length: int = 256):
+def load_phobert_tokenizer(directory: str | Path, max_length: int = PHOBERT_MAX_TOKENS):
     """``PhobertTokenizer`` over the files in ``directory`` (ours or VinAI's)."""
     from transformers import PhobertTokenizer
 
@@ -134,7 +136,8 @@ def load_phobert_tokenizer(directory: str | Path, max_length: int = 256):
     )
 
 
-def build_tiny_tokenizer(sentences: Iterable[str], out_dir: str | Path, num_merges: int = 2000, max_length: int = 256):
+def build_tiny_tokenizer(sentences: Iterable[str], out_dir: str | Path, num_merges: int = 2000,
+                         max_length: int = PHOBERT_MAX_TOKENS):
     """Write the files, then ``save_pretrained`` into the same folder so ``AutoTokenizer`` can load it."""
     out_dir = build_phobert_tokenizer_files(sentences, out_dir, num_merges)
     tokenizer = load_phobert_tokenizer(out_dir, max_length)

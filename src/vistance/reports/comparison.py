@@ -29,16 +29,11 @@ import numpy as np
 import yaml
 from matplotlib.figure import Figure
 
-from .config import flatten
-from .evaluation import (
-    BootstrapConfig,
-    Evaluation,
-    read_json,
-    run_status,
-    run_test_evaluation,
-)
-from .metrics import paired_bootstrap
-from .report import (
+from ..config import flatten
+from ..evaluation import BootstrapConfig, Evaluation, run_test_evaluation
+from ..metrics import paired_bootstrap
+from ..runs import read_json, run_status
+from .html import (
     Html,
     Num,
     figure_png,
@@ -403,5 +398,6 @@ def write_comparison(cmp: Comparison, out_dir: str | Path) -> dict[str, Path]:
     return paths
 
 
-def default_out_dir(root: str | Path = "runs") -> Path:
-    return Path(root) / f"compare-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+def default_out_dir(root: str | Path = "comparisons") -> Path:
+    """``comparisons/<timestamp>``: outside ``runs/``, so ``--compare runs/*/*`` never meets its own output."""
+    return Path(root) / datetime.now().strftime("%Y%m%d-%H%M%S")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .checkpoint import CARD_FILE, CheckpointMeta
-from .config import Config
+from ..checkpoint import CARD_FILE, CheckpointMeta
+from ..config import Config
 
 TASK_DESCRIPTIONS = {
     "joint": "claim detection and stance in one 4-way classifier (not_claim / favor / against / neutral) "

@@ -16,7 +16,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +26,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from .config import BaselineConfig
+from ..errors import CheckpointError, VistanceError
+from . import ModelKind, register
+from .base import Learner, Predictor
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +53,7 @@ ALLOWED_TYPES = frozenset(
         "sklearn.linear_model._logistic.LogisticRegression",
         "sklearn.pipeline.FeatureUnion",
         "sklearn.pipeline.Pipeline",
-        "vistance.baseline.CompactTfidfVectorizer",
+        "vistance.models.baseline.CompactTfidfVectorizer",
     }
 )
 
@@ -95,23 +97,38 @@ class CompactTfidfVectorizer(TfidfVectorizer):
         super().__setstate__(state)
 
 
-class UntrustedModelError(ValueError):
+@dataclass
+class BaselineConfig:
+    """``model.baseline``: TF-IDF features and the logistic regression."""
+
+    word_ngrams: list[int] = field(default_factory=lambda: [1, 3])
+    char_ngrams: list[int] = field(default_factory=lambda: [2, 5])
+    min_df: int = 1
+    max_features: int | None = 200_000
+    C: float = 10.0
+    """Inverse regularisation of the logistic regression."""
+    class_weight: str | None = "balanced"
+    sublinear_tf: bool = True
+    C_grid: list[float] = field(default_factory=list)
+    """C values tried on the dev set when one is given (best dev macro-F1 wins); empty: always use C."""
+
+    def __post_init__(self) -> None:
+        for name in ("word_ngrams", "char_ngrams"):
+            lo_hi = list(getattr(self, name))
+            if len(lo_hi) != 2 or not 1 <= lo_hi[0] <= lo_hi[1]:
+                raise ValueError(f"model.baseline.{name} must be [min, max] with 1 <= min <= max, not {lo_hi}")
+        if self.min_df < 1:
+            raise ValueError(f"model.baseline.min_df must be at least 1, not {self.min_df}")
+        if self.max_features is not None and self.max_features < 1:
+            raise ValueError(f"model.baseline.max_features must be positive or null, not {self.max_features}")
+        if self.C <= 0 or any(c <= 0 for c in self.C_grid):
+            raise ValueError("model.baseline.C and every value in model.baseline.C_grid must be positive")
+        if self.class_weight not in (None, "balanced"):
+            raise ValueError(f"model.baseline.class_weight must be 'balanced' or null, not {self.class_weight!r}")
+
+
+class UntrustedModelError(CheckpointError):
     """A saved baseline contains types outside :data:`ALLOWED_TYPES` (or is not one at all)."""
-
-
-def _check_config(config: BaselineConfig) -> None:
-    for name in ("word_ngrams", "char_ngrams"):
-        lo_hi = list(getattr(config, name))
-        if len(lo_hi) != 2 or not 1 <= lo_hi[0] <= lo_hi[1]:
-            raise ValueError(f"baseline.{name} must be [min, max] with 1 <= min <= max, not {lo_hi}")
-    if config.min_df < 1:
-        raise ValueError("baseline.min_df must be at least 1")
-    if config.max_features is not None and config.max_features < 1:
-        raise ValueError("baseline.max_features must be positive or null")
-    if config.C <= 0 or any(c <= 0 for c in config.C_grid):
-        raise ValueError("baseline.C and every value in baseline.C_grid must be positive")
-    if config.class_weight not in (None, "balanced"):
-        raise ValueError(f"baseline.class_weight must be 'balanced' or null, not {config.class_weight!r}")
 
 
 def _check_texts(texts, what: str = "texts") -> list[str]:
@@ -127,15 +144,15 @@ def _check_texts(texts, what: str = "texts") -> list[str]:
 class BaselineClassifier:
     """TF-IDF (word + char n-grams) + logistic regression over word-segmented text.
 
-    ``labels`` is the column order of :meth:`predict_proba` (the sorted label strings).
+    ``labels`` is the column order of :meth:`predict_proba`: the task's order when given to the
+    constructor (a label unseen in training gets probability 0), else the sorted label strings.
     ``chosen_C`` is the regularisation actually used: ``config.C``, or the best value of
     ``config.C_grid`` on the dev set when :meth:`fit` was given one.
     """
 
-    def __init__(self, config: BaselineConfig | None = None):
+    def __init__(self, config: BaselineConfig | None = None, labels: Sequence[str] | None = None):
         self.config = config if config is not None else BaselineConfig()
-        _check_config(self.config)
-        self.labels: list[str] = []
+        self.labels: list[str] = [str(x) for x in labels] if labels else []
         self.chosen_C: float | None = None
         self.dev_scores: dict[str, float] = {}
         """Dev macro-F1 of each C tried (empty when no grid search ran)."""
@@ -201,7 +218,11 @@ class BaselineClassifier:
             self.chosen_C = float(self.config.C)
             clf = self._classifier(self.chosen_C).fit(X, labels)
         self.pipeline = Pipeline([("features", features), ("clf", clf)])
-        self.labels = [str(c) for c in clf.classes_]
+        classes = [str(c) for c in clf.classes_]
+        unknown = [c for c in classes if self.labels and c not in self.labels]
+        if unknown:
+            raise ValueError(f"training labels {unknown} are not among the model's labels {self.labels}")
+        self.labels = self.labels or classes
         self.fit_seconds = time.perf_counter() - start
         return self
 
@@ -217,7 +238,13 @@ class BaselineClassifier:
         texts = _check_texts(texts)
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float64)
-        return pipeline.predict_proba(texts)
+        raw = pipeline.predict_proba(texts)
+        classes = [str(c) for c in pipeline.named_steps["clf"].classes_]
+        if classes == self.labels:
+            return raw
+        out = np.zeros((len(texts), len(self.labels)), dtype=raw.dtype)
+        out[:, [self.labels.index(c) for c in classes]] = raw
+        return out
 
     def predict(self, texts: Sequence[str]) -> list[str]:
         proba = self.predict_proba(texts)
@@ -248,20 +275,24 @@ class BaselineClassifier:
         model_path, meta_path = directory / MODEL_FILE, directory / META_FILE
         for p in (model_path, meta_path):
             if not p.is_file():
-                raise FileNotFoundError(f"{p}: missing; {directory} is not a saved baseline")
+                raise CheckpointError(f"{p}: missing; {directory} is not a saved baseline")
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ValueError(f"{meta_path}: not valid JSON ({e})") from None
+            raise CheckpointError(f"{meta_path}: not valid JSON ({e})") from None
         pipeline = _load_pipeline(model_path)
 
-        config = BaselineConfig(**{k: v for k, v in meta.get("config", {}).items() if k in _config_fields()})
+        try:
+            config = BaselineConfig(**{k: v for k, v in meta.get("config", {}).items() if k in _config_fields()})
+        except (TypeError, ValueError) as e:
+            raise UntrustedModelError(f"{meta_path}: invalid settings ({e})") from None
         model = cls(config)
         model.pipeline = pipeline
-        model.labels = [str(c) for c in pipeline.named_steps["clf"].classes_]
-        if meta.get("labels") is not None and list(meta["labels"]) != model.labels:
+        classes = [str(c) for c in pipeline.named_steps["clf"].classes_]
+        model.labels = [str(x) for x in meta.get("labels") or classes]
+        if not set(classes) <= set(model.labels):
             raise UntrustedModelError(
-                f"{directory}: labels in {META_FILE} {meta['labels']} do not match the model's {model.labels}"
+                f"{directory}: labels in {META_FILE} {model.labels} do not cover the model's classes {classes}"
             )
         model.chosen_C = meta.get("chosen_C")
         model.dev_scores = meta.get("dev_scores", {})
@@ -317,11 +348,72 @@ def _versions() -> dict[str, str]:
     return {"scikit-learn": sklearn.__version__, "skops": skops.__version__, "numpy": np.__version__}
 
 
+# --------------------------------------------------------------------------- the model kind
+
+
+class BaselineLearner(Learner):
+    """TF-IDF word + character n-grams and class-weighted logistic regression over the shared preprocessing."""
+
+    def __init__(self, cfg, task, out_dir, train=()):
+        super().__init__(cfg, task, out_dir, train)
+        self.classifier = BaselineClassifier(cfg.model.baseline, labels=self.labels)
+
+    def fit(self, train, dev, resume=False, callbacks=()):
+        start = time.time()
+        texts, dev_texts = self.texts(train), self.texts(dev)
+        try:
+            self.classifier.fit(texts, [e["label"] for e in train], dev_texts=dev_texts,
+                                dev_labels=[e["label"] for e in dev])
+        except ValueError as e:
+            raise VistanceError(f"baseline: {e}") from None
+        self.train_seconds = time.time() - start
+        return self
+
+    def predict_proba(self, examples):
+        if not examples:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        return np.asarray(self.classifier.predict_proba(self.texts(examples)), dtype=np.float32)
+
+    def num_parameters(self) -> int:
+        return self.classifier.num_parameters()
+
+    def size_bytes(self) -> int | None:
+        # Measured on the saved checkpoint instead: serialising a 200k-term vocabulary just to
+        # count its bytes costs minutes on UIT-VSFC.
+        return None
+
+    def save(self, directory, meta) -> None:
+        from ..checkpoint import write_meta
+
+        self.classifier.save(directory)
+        write_meta(directory, meta)
+
+
+class BaselinePredictor(Predictor):
+    def __init__(self, path, meta):
+        super().__init__(path, meta)
+        self.classifier = BaselineClassifier.load(path)
+        if list(self.classifier.labels) != self.labels:
+            raise CheckpointError(f"{path}: baseline labels {list(self.classifier.labels)} != {self.labels}")
+
+    def _predict_proba(self, texts, batch_size, progress):
+        return np.asarray(self.classifier.predict_proba(texts), dtype=np.float32)
+
+
+register(ModelKind(
+    "baseline", BaselineLearner, BaselinePredictor, options=BaselineConfig,
+    description="TF-IDF word and character n-grams + class-weighted logistic regression (CPU, seconds)",
+    small_checkpoint=True,
+))
+
 __all__ = [
     "ALLOWED_TYPES",
     "META_FILE",
     "MODEL_FILE",
     "BaselineClassifier",
+    "BaselineConfig",
+    "BaselineLearner",
+    "BaselinePredictor",
     "CompactTfidfVectorizer",
     "UntrustedModelError",
 ]

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -28,17 +27,19 @@ from pathlib import Path
 
 import numpy as np
 
+from ..models.transformer import PHOBERT_MAX_TOKENS, PHOBERT_POSITIONS
+
 PHOBERT_BASE = {
     "vocab_size": 64001, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
     "intermediate_size": 3072,
 }
 
 
-def corpus_lengths(files: Sequence[str], max_length: int = 256, merges: int = 50_000) -> list[int]:
+def corpus_lengths(files: Sequence[str], max_length: int = PHOBERT_MAX_TOKENS, merges: int = 50_000) -> list[int]:
     """Token counts (with <s> and </s>) of the corpus sentences, truncated at ``max_length``."""
-    from .data import expand_files, read_jsonl
-    from .text import preprocess
-    from .tokenization import build_tiny_tokenizer
+    from ..data import expand_files, read_jsonl
+    from ..models.tokenization import build_tiny_tokenizer
+    from ..text import preprocess
 
     texts = [r["text"] for f in expand_files(files) for r in read_jsonl(f) if r.get("text")]
     if not texts:
@@ -109,7 +110,7 @@ def bench_train(args: argparse.Namespace) -> dict:
 
     set_seed(args.seed)
     config = RobertaConfig(
-        **PHOBERT_BASE, max_position_embeddings=258, type_vocab_size=1, pad_token_id=1, bos_token_id=0,
+        **PHOBERT_BASE, max_position_embeddings=PHOBERT_POSITIONS, type_vocab_size=1, pad_token_id=1, bos_token_id=0,
         eos_token_id=2, layer_norm_eps=1e-5, num_labels=4,
     )
     model = RobertaForSequenceClassification(config).to(device).train()
@@ -161,30 +162,15 @@ def bench_train(args: argparse.Namespace) -> dict:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["predict"]:
-        from .bench_predict import (
-            main as bench_predict,  # written separately; imported only when asked for
-        )
-
-        return bench_predict(argv[1:]) or 0
-    p = argparse.ArgumentParser(prog="python -m vistance.bench", description=__doc__.split("\n")[0])
-    sub = p.add_subparsers(dest="cmd", required=True)
-    t = sub.add_parser("train", help="time per training step: dynamic padding vs padding to 256")
+    t = argparse.ArgumentParser(prog="python -m vistance.bench train", description=__doc__.split("\n")[0])
     t.add_argument("--files", nargs="+", default=["data/annotated/*.jsonl"], help="labelled corpus files (globs)")
     t.add_argument("--steps", type=int, default=3, help="timed steps per mode (default 3)")
     t.add_argument("--warmup", type=int, default=1, help="untimed steps first (default 1)")
     t.add_argument("--batch-size", type=int, default=8)
-    t.add_argument("--max-length", type=int, default=256)
+    t.add_argument("--max-length", type=int, default=PHOBERT_MAX_TOKENS)
     t.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     t.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--json", help="also write the figures to this file")
-    sub.add_parser("predict", help="prediction throughput (vistance.bench_predict); options: predict --help")
-    args = p.parse_args(argv)
-    bench_train(args)
+    bench_train(t.parse_args(argv))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,33 +1,19 @@
-"""Turn an :class:`~vistance.evaluation.Evaluation` into files a person reads.
-
-``write_report(ev, out_dir)`` writes
-
-* ``metrics.json``: every number (metrics, intervals, calibration bins, CV folds);
-* ``report.md``: the same as tables, with the plots beside it as PNG files;
-* ``report.html``: one self-contained page (plots embedded as base64 PNG, inline CSS), so it can
-  be mailed or archived without its folder;
-* ``errors.csv``: every misclassified sentence with gold, prediction and probabilities, most
-  confident mistakes first (these are the ones worth reading: label noise or a systematic blind spot).
-
-The small HTML/Markdown helpers here are shared with :mod:`vistance.compare`.
+"""The building blocks every report shares: number formatting, HTML and Markdown tables, one CSS,
+self-contained pages (plots embedded as base64 PNG) and the common plots. The reports themselves
+(:mod:`.evaluation`, :mod:`.comparison`, the actor report, the model card) are built from these.
 """
 
 from __future__ import annotations
 
 import base64
-import csv
 import html
 import io
-import json
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import (
     Figure,  # the OO API: no pyplot global state, no GUI backend
 )
-
-from .evaluation import Evaluation
 
 # --------------------------------------------------------------------------- formatting
 
@@ -272,185 +258,3 @@ def plot_reliability(cal: dict, title: str = "Reliability diagram") -> bytes:
     return figure_png(fig)
 
 
-# --------------------------------------------------------------------------- report content
-
-METRIC_NAMES = {"accuracy": "accuracy", "macro_f1": "macro-F1", "f_avg": "F_avg", "claim_f1": "claim F1"}
-
-
-def _title(ev: Evaluation) -> str:
-    run = ev.source.get("run") or ev.source.get("checkpoint") or "model"
-    name = "/".join(Path(run).parts[-2:])
-    what = ev.source.get("split") or Path(ev.source.get("data", "data")).name
-    return f"Evaluation of {name} on {what}"
-
-
-def _summary_rows(ev: Evaluation) -> list[list]:
-    m = ev.metrics
-    rows = [["sentences", ev.n, ""], ["accuracy", m["accuracy"], ""],
-            ["macro-F1", m["macro_f1"], fmt_ci(ev.ci.get("macro_f1"))]]
-    if "f_avg" in m:
-        rows.append(["F_avg (favor, against)", m["f_avg"], fmt_ci(ev.ci.get("f_avg"))])
-    if "claim_f1" in m:
-        rows.append(["claim-detection F1", m["claim_f1"], ""])
-    rows.append(["ECE (10 bins)", ev.calibration.get("ece"), ""])
-    rows.append(["misclassified", len(ev.errors), ""])
-    return rows
-
-
-def _per_class_rows(ev: Evaluation) -> list[list]:
-    pc = ev.metrics["per_class"]
-    return [[lab, pc[lab]["precision"], pc[lab]["recall"], pc[lab]["f1"], pc[lab]["support"]] for lab in ev.labels]
-
-
-def _cv_rows(ev: Evaluation) -> tuple[list[str], list[list]]:
-    keys = [k for k in METRIC_NAMES if k in ev.fold_summary["mean"]]
-    rows = [[f["fold"], f["n"], *[f.get(k) for k in keys]] for f in ev.folds]
-    rows.append(["mean ± std", sum(f["n"] for f in ev.folds),
-                 *[Num(f"{ev.fold_summary['mean'][k]:.3f} ± {ev.fold_summary['std'][k]:.3f}") for k in keys]])
-    return ["fold", "n", *[METRIC_NAMES[k] for k in keys]], rows
-
-
-def _calibration_rows(ev: Evaluation) -> list[list]:
-    return [[f"({b['low']:.1f}, {b['high']:.1f}]", b["count"], b["confidence"], b["accuracy"]]
-            for b in ev.calibration["bins"] if b["count"]]
-
-
-def _source_lines(ev: Evaluation) -> list[str]:
-    s = ev.source
-    keys = ("run", "checkpoint", "kind", "split", "split_file", "data", "data_sha256", "cv", "evaluated_at")
-    lines = [f"{k}: {s[k]}" for k in keys if s.get(k) is not None]
-    return lines + [f"task: {ev.task}", f"labels: {', '.join(ev.labels)}"]
-
-
-BOOTSTRAP_NOTE = (
-    "Intervals: 95 % percentile bootstrap over sentences ({n} resamples, seed {seed}). "
-    "A difference between two models smaller than these intervals may be noise; use "
-    "`evaluate.py --compare` for a paired test."
-)
-ECE_NOTE = (
-    "ECE: sentences binned by the model's top probability; the weighted mean gap between the "
-    "bin's accuracy and its mean confidence. 0 = probabilities can be read as chances."
-)
-MD_ERRORS_SHOWN = 100
-"""Markdown is for skimming; errors.csv and the HTML hold every error."""
-
-
-def render_markdown(ev: Evaluation, plots: dict[str, str] | None = None) -> str:
-    """``plots`` maps plot name -> PNG file name beside report.md."""
-    out = [f"# {_title(ev)}", ""]
-    out += [f"- {line}" for line in _source_lines(ev)] + [""]
-    if ev.folds:
-        headers, rows = _cv_rows(ev)
-        out += [f"## Cross-validation ({len(ev.folds)} folds)", "", md_table(headers, rows), "",
-                "Scores below pool the test predictions of every fold (each sentence tested once).", ""]
-    out += ["## Summary", "", md_table(["metric", "value", "95 % CI"], _summary_rows(ev)), "",
-            BOOTSTRAP_NOTE.format(n=ev.bootstrap.n_resamples, seed=ev.bootstrap.seed), ""]
-    out += ["## Per class", "", md_table(["label", "precision", "recall", "F1", "support"], _per_class_rows(ev)), ""]
-    cm = ev.metrics["confusion_matrix"]
-    out += ["## Confusion matrix", "", "Rows: gold, columns: predicted.", "",
-            md_table(["gold \\ pred", *ev.labels], [[lab, *row] for lab, row in zip(ev.labels, cm)]), ""]
-    out += ["## Calibration", "", ECE_NOTE, "", f"ECE = {fmt(ev.calibration.get('ece'))}", "",
-            md_table(["confidence", "n", "mean confidence", "accuracy"], _calibration_rows(ev)), ""]
-    if plots:
-        out += ["## Plots", ""] + [f"![{name}]({file})" for name, file in plots.items()] + [""]
-    errors = ev.errors
-    out += [f"## Errors ({len(errors)} of {ev.n}, most confident first)", ""]
-    if errors:
-        shown = errors[:MD_ERRORS_SHOWN]
-        rows = [[e["id"], e["text"], e["gold"], e["pred"], e["confidence"], e["p_gold"]] for e in shown]
-        out += [md_table(["id", "text", "gold", "pred", "p(pred)", "p(gold)"], rows), ""]
-        if len(errors) > len(shown):
-            out += [f"… {len(errors) - len(shown)} more in errors.csv.", ""]
-    else:
-        out += ["No errors.", ""]
-    return "\n".join(out)
-
-
-def _kpis(ev: Evaluation) -> str:
-    m = ev.metrics
-    items = [("macro-F1", m["macro_f1"], ev.ci.get("macro_f1"))]
-    if "f_avg" in m:
-        items.append(("F_avg", m["f_avg"], ev.ci.get("f_avg")))
-    if "claim_f1" in m:
-        items.append(("claim F1", m["claim_f1"], None))
-    items += [("accuracy", m["accuracy"], None), ("ECE", ev.calibration.get("ece"), None)]
-    cards = []
-    for label, v, ci in items:
-        ci_html = f'<div class="ci">95 % CI {fmt_ci(ci)}</div>' if ci else ""
-        cards.append(f'<div class="kpi"><div class="l">{label}</div><div class="v">{fmt(v)}</div>{ci_html}</div>')
-    return '<div class="kpis">' + "".join(cards) + "</div>"
-
-
-def _errors_html(ev: Evaluation) -> str:
-    errors = ev.errors
-    if not errors:
-        return "<p>No errors.</p>"
-    rows = []
-    for k, e in enumerate(errors, 1):
-        rows.append([k, e["id"], e["text"], Html(f'<span class="gold">{html.escape(e["gold"])}</span>'),
-                     Html(f'<span class="pred">{html.escape(e["pred"])}</span>'), e["confidence"], e["p_gold"],
-                     *[e["probs"][lab] for lab in ev.labels]])
-    headers = ["#", "id", "text", "gold", "pred", "p(pred)", "p(gold)", *ev.labels]
-    return (f'<p class="note">p(pred), p(gold): the model\'s probability of its prediction and of the gold label; '
-            f'then the probability of each label. All {len(errors)} also in errors.csv.</p>'
-            f'<div class="scroll">{html_table(headers, rows, cls="errors")}</div>')
-
-
-def render_html(ev: Evaluation, pngs: dict[str, bytes]) -> str:
-    title = _title(ev)
-    meta = "<br>".join(html.escape(line) for line in _source_lines(ev))
-    parts = [f"<h1>{html.escape(title)}</h1>", f'<p class="meta">{meta}</p>', _kpis(ev)]
-    if ev.folds:
-        headers, rows = _cv_rows(ev)
-        parts += [f"<h2>Cross-validation ({len(ev.folds)} folds)</h2>", html_table(headers, rows),
-                  ('<p class="note">Everything below pools the test predictions of every fold '
-                   "(each sentence tested once); the confusion matrix is the pooled one.</p>")]
-    note = BOOTSTRAP_NOTE.format(n=ev.bootstrap.n_resamples, seed=ev.bootstrap.seed)
-    parts += ["<h2>Summary</h2>", html_table(["metric", "value", "95 % CI"], _summary_rows(ev)),
-              f'<p class="note">{html.escape(note)}</p>']
-    parts += ["<h2>Per class</h2>", '<div class="figs">',
-              html_table(["label", "precision", "recall", "F1", "support"], _per_class_rows(ev)),
-              img_tag(pngs["per_class"], "per-class precision, recall and F1"), "</div>"]
-    cm = ev.metrics["confusion_matrix"]
-    parts += ["<h2>Confusion matrix</h2>", '<div class="figs">',
-              img_tag(pngs["confusion"], "confusion matrix", "Rows: gold label, columns: prediction. "
-                      "Colour: share of the gold row."),
-              html_table(["gold \\ pred", *ev.labels], [[lab, *row] for lab, row in zip(ev.labels, cm)]), "</div>"]
-    parts += ["<h2>Calibration</h2>", '<div class="figs">', img_tag(pngs["reliability"], "reliability diagram"),
-              '<div style="max-width:440px">', f'<p class="note">{html.escape(ECE_NOTE)}</p>',
-              html_table(["confidence", "n", "mean confidence", "accuracy"], _calibration_rows(ev)), "</div></div>"]
-    parts += [f"<h2>Errors ({len(ev.errors)} of {ev.n}, most confident first)</h2>", _errors_html(ev)]
-    return html_page(title, "\n".join(parts))
-
-
-def write_errors_csv(ev: Evaluation, path: Path) -> None:
-    with path.open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["id", "text", "gold", "pred", "confidence", "p_gold", *[f"p_{lab}" for lab in ev.labels]])
-        for e in ev.errors:
-            w.writerow([e["id"], e["text"], e["gold"], e["pred"], f"{e['confidence']:.4f}", f"{e['p_gold']:.4f}",
-                        *[f"{e['probs'][lab]:.4f}" for lab in ev.labels]])
-
-
-def write_report(ev: Evaluation, out_dir: str | Path) -> dict[str, Path]:
-    """Write metrics.json, report.md (+ PNGs), report.html and errors.csv into ``out_dir``."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    pooled = " (pooled over folds)" if ev.folds else ""
-    pngs = {
-        "confusion": plot_confusion(ev.metrics["confusion_matrix"], ev.labels, "Confusion matrix" + pooled),
-        "per_class": plot_per_class(ev.metrics["per_class"]),
-        "reliability": plot_reliability(ev.calibration),
-    }
-    paths = {name: out_dir / f"{name}.png" for name in pngs}
-    for name, png in pngs.items():
-        paths[name].write_bytes(png)
-    paths["metrics"] = out_dir / "metrics.json"
-    paths["metrics"].write_text(json.dumps(ev.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    paths["errors"] = out_dir / "errors.csv"
-    write_errors_csv(ev, paths["errors"])
-    paths["markdown"] = out_dir / "report.md"
-    paths["markdown"].write_text(render_markdown(ev, {n: f"{n}.png" for n in pngs}), encoding="utf-8")
-    paths["html"] = out_dir / "report.html"
-    paths["html"].write_text(render_html(ev, pngs), encoding="utf-8")
-    return paths

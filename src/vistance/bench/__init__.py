@@ -1,0 +1,5 @@
+"""Benchmarks that print figures (speed targets live here, not in timed tests).
+
+    python -m vistance.bench train [--help]     # seconds per training step: dynamic padding vs padding to 256
+    python -m vistance.bench predict [--help]   # sentences/s end to end: per-sentence loop, fp32, int8, bf16
+"""

@@ -1,0 +1,129 @@
+"""Leak-free splits: stratified by label and grouped by near-duplicate text, so no sentence (or a
+near-copy of it: the seeds repeat whole paragraphs across articles) is on both sides of a split.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def near_duplicate_groups(texts: Sequence[str], threshold: float = 0.8) -> np.ndarray:
+    """Group ids such that identical or near-identical texts share a group.
+
+    Near-identical = cosine similarity of character 3-5-gram TF-IDF vectors >= ``threshold``
+    (catches the seeds' paragraphs repeated across articles with a word changed). Groups are the
+    connected components of that similarity graph, so splitting by group can never put two
+    near-copies on opposite sides.
+    """
+    from scipy.sparse.csgraph import connected_components
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    n = len(texts)
+    if n == 0:
+        return np.zeros(0, dtype=int)
+    keys = [" ".join(unicodedata.normalize("NFC", t).lower().split()) for t in texts]
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=1)
+    try:
+        X = vec.fit_transform(keys)
+    except ValueError:  # only empty / punctuation texts
+        X = None
+    if X is not None:
+        sim = (X @ X.T).tocsr()
+        sim.data = (sim.data >= threshold).astype(np.int8)
+        sim.eliminate_zeros()
+    else:
+        from scipy.sparse import identity
+
+        sim = identity(n, format="csr")
+    # exact duplicates (after normalisation) always join, whatever the vectoriser thinks
+    from scipy.sparse import coo_matrix
+
+    first: dict[str, int] = {}
+    rows, cols = [], []
+    for i, k in enumerate(keys):
+        j = first.setdefault(k, i)
+        rows.append(i)
+        cols.append(j)
+    same = coo_matrix((np.ones(n), (rows, cols)), shape=(n, n)).tocsr()
+    _, labels = connected_components(sim + same, directed=False)
+    return labels
+
+
+@dataclass
+class Split:
+    train: list[dict]
+    dev: list[dict]
+    test: list[dict]
+
+    def sizes(self) -> dict:
+        return {"train": len(self.train), "dev": len(self.dev), "test": len(self.test)}
+
+    def items(self):
+        return (("train", self.train), ("dev", self.dev), ("test", self.test))
+
+
+def _group_fold(labels, groups, n_splits: int, seed: int):
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    n_groups = len(set(groups))
+    n_splits = max(2, min(n_splits, n_groups))
+    cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    return list(cv.split(np.zeros(len(labels)), labels, groups))
+
+
+def _grouped(examples, label_key: str, text_key: str):
+    examples = list(examples)
+    if len(examples) < 3:
+        raise ValueError(f"need at least 3 examples to split, got {len(examples)}")
+    labels = np.array([e[label_key] for e in examples])
+    return examples, labels, near_duplicate_groups([e[text_key] for e in examples])
+
+
+def _split_off_dev(examples, labels, groups, rest_idx, test_idx, k_dev: int, seed: int) -> Split:
+    """Carve a grouped, stratified dev fold out of ``rest_idx``; the rest trains."""
+    rest_idx = np.sort(rest_idx)
+    tr, dv = _group_fold(labels[rest_idx], groups[rest_idx], k_dev, seed)[0]
+    pick = lambda idx: [examples[i] for i in sorted(idx)]
+    return Split(train=pick(rest_idx[tr]), dev=pick(rest_idx[dv]), test=pick(test_idx))
+
+
+def grouped_split(
+    examples: Sequence[dict],
+    dev_size: float = 0.15,
+    test_size: float = 0.15,
+    seed: int = 42,
+    label_key: str = "label",
+    text_key: str = "text",
+) -> Split:
+    """Deterministic train/dev/test split, stratified by label and grouped by near-duplicate text.
+
+    sklearn's StratifiedGroupKFold does the work: the test fold is one of round(1/test_size)
+    folds, the dev fold one of round((1-test_size)/dev_size) folds of what remains.
+    """
+    examples, labels, groups = _grouped(examples, label_key, text_key)
+    rest_idx, test_idx = _group_fold(labels, groups, round(1 / test_size), seed)[0]
+    k_dev = round((1 - test_size) / dev_size)
+    return _split_off_dev(examples, labels, groups, rest_idx, test_idx, k_dev, seed + 1)
+
+
+def grouped_kfold(
+    examples: Sequence[dict],
+    k: int = 5,
+    seed: int = 42,
+    dev_size: float = 0.15,
+    label_key: str = "label",
+    text_key: str = "text",
+) -> list[Split]:
+    """K grouped, stratified folds. Fold i tests on the i-th fold; its dev set comes from the rest."""
+    examples, labels, groups = _grouped(examples, label_key, text_key)
+    k_dev = max(2, round(1 / dev_size))
+    return [
+        _split_off_dev(examples, labels, groups, rest_idx, test_idx, k_dev, seed + 1 + i)
+        for i, (rest_idx, test_idx) in enumerate(_group_fold(labels, groups, k, seed))
+    ]
+
+

@@ -1,0 +1,149 @@
+"""The one reader of user tables (JSONL, CSV, TSV) and writer of JSONL, shared by training, evaluation,
+prediction and the annotation tools, so that every command reads a file the same way: BOM accepted,
+UTF-8 checked, rows numbered by their line, ids made by one rule, and a bad file reported as
+``file:line: problem`` on one line.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import DataError, VistanceError
+
+TABLE_SUFFIXES = (".jsonl", ".json", ".ndjson", ".csv", ".tsv")
+
+
+@dataclass
+class Table:
+    path: Path
+    columns: list[str]
+    """Column names: the CSV header, or every key seen in the JSONL rows (first-seen order)."""
+    rows: list[tuple[int, dict]] = field(default_factory=list)
+    """(line number in the file, row) pairs; blank lines are not rows."""
+
+
+def row_id(row: dict, path: str | Path, n: int) -> str:
+    """A row's id: its own ``id`` field, else ``<file stem>-<line number>`` (stable while the file is)."""
+    rid = row.get("id")
+    return str(rid) if rid not in (None, "") else f"{Path(path).stem}-{n}"
+
+
+def read_text_file(path: str | Path, error: type[VistanceError] = DataError) -> str:
+    """A UTF-8 file's text (a BOM is dropped); unreadable or non-UTF-8 files raise ``error`` naming the file."""
+    path = Path(path)
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise error(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a folder, not a file") from None
+    except UnicodeDecodeError as e:
+        raise error(f"{path}: not UTF-8 text ({e.reason} at byte {e.start}); re-save it as UTF-8") from None
+    except OSError as e:
+        raise error(f"{path}: cannot read ({e.strerror})") from None
+
+
+def iter_jsonl(path: str | Path, text: str | None = None, error: type[ValueError] = DataError) -> Iterator[tuple[int, dict]]:
+    """``(line number, object)`` for each non-blank line of a JSONL file (or of ``text`` read from it).
+
+    Fails on the first bad line with ``path:line: what is wrong`` (raised as ``error``).
+    """
+    if text is None:
+        text = read_text_file(path, error if issubclass(error, VistanceError) else DataError)
+    for n, line in enumerate(text.split("\n"), 1):  # not splitlines(): U+2028 may sit inside a string
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise error(f"{path}:{n}: malformed JSON ({e.msg})") from None
+        if not isinstance(obj, dict):
+            raise error(f"{path}:{n}: expected a JSON object, got {type(obj).__name__}")
+        yield n, obj
+
+
+def read_table(path: str | Path, error: type[VistanceError] = DataError, text: str | None = None) -> Table:
+    """Rows of a JSONL / CSV / TSV file. ``text``: the file's content when the caller already read it."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise error(f"{path}: unsupported file type {suffix or '(none)'!r} (use .jsonl, .csv or .tsv)")
+    if text is None:
+        text = read_text_file(path, error)
+    if suffix in (".csv", ".tsv"):
+        # Article bodies can exceed csv's default 128 KiB field limit.
+        csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if suffix == ".tsv" else ",")
+        try:
+            rows = [(reader.line_num, row) for row in reader]
+        except csv.Error as e:
+            raise error(f"{path}:{reader.line_num}: malformed CSV ({e})") from None
+        return Table(path, list(reader.fieldnames or []), rows)
+    rows = list(iter_jsonl(path, text, error=error))
+    columns = list(dict.fromkeys(k for _, r in rows for k in r))
+    return Table(path, columns, rows)
+
+
+def read_labelled_table(path: str | Path, text_column: str, label_column: str,
+                        error: type[VistanceError] = DataError) -> list[dict]:
+    """``{id, text, label}`` rows of any table with a text and a label column (labels as strings).
+
+    Rows with an empty text or label are skipped with a warning that counts them.
+    """
+    table = read_table(path, error)
+    if not table.rows:
+        raise error(f"{path}: no rows")
+    for col in (text_column, label_column):
+        if col not in table.columns:
+            raise error(f"{path}: no column {col!r} (columns: {', '.join(map(str, table.columns))}); "
+                        "set data.text_column / data.label_column")
+    out, skipped = [], 0
+    for n, row in table.rows:
+        text, label = row.get(text_column), row.get(label_column)
+        if text is None or not str(text).strip() or label is None or str(label).strip() == "":
+            skipped += 1
+            continue
+        out.append({"id": row_id(row, path, n), "text": str(text), "label": str(label).strip()})
+    if skipped:
+        print(f"warning: {path}: skipped {skipped} row(s) with an empty text or label", file=sys.stderr)
+    return out
+
+
+def read_jsonl(path: str | Path) -> list[dict]:
+    return [obj for _, obj in iter_jsonl(path)]
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` to a temporary file beside ``path`` and rename it over: a crash leaves no half file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_jsonl(path: str | Path, rows: Iterable[dict]) -> Path:
+    return atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

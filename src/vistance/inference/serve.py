@@ -1,0 +1,242 @@
+"""An HTTP service around :class:`~vistance.predict.StanceClassifier` (FastAPI + uvicorn).
+
+::
+
+    python -m vistance.serve --model RUN_OR_CHECKPOINT [--stance-model M] [--host 127.0.0.1 --port 8000]
+
+    curl -s localhost:8000/health
+    curl -s localhost:8000/predict -H 'content-type: application/json' -d '{"texts": ["Nga sẵn sàng đàm phán."]}'
+    curl -s localhost:8000/analyze -H 'content-type: application/json' -d '{"text": "…an article…"}'
+
+The model is loaded once, when the process starts, and shared by every request. Requests are
+bounded (body bytes, texts per request, characters per text) because one oversized request would
+otherwise hold the CPU for minutes while everyone else waits: too large a body is answered with
+413, too many or too long texts and malformed JSON with 422, each with a one-line ``detail``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from .. import __version__
+from ..errors import InputError, VistanceError, exit_on_error
+from .classifier import StanceClassifier
+from .cli import threads_arg
+
+
+@dataclass
+class ServeLimits:
+    """What one request may ask for."""
+
+    max_body_bytes: int = 1_000_000
+    """Largest request body; a long news article is ~50 kB, so 1 MB leaves room for a batch of them."""
+    max_texts: int = 256
+    """Most sentences per /predict request (about ten seconds of PhoBERT-base on two CPU cores)."""
+    max_chars: int = 100_000
+    """Longest single text (a sentence for /predict, a whole article for /analyze)."""
+
+    def __post_init__(self) -> None:
+        for name in ("max_body_bytes", "max_texts", "max_chars"):
+            if getattr(self, name) < 1:
+                raise InputError(f"--{name.replace('_', '-')} must be positive, not {getattr(self, name)}")
+
+
+class PredictRequest(BaseModel):
+    texts: list[str]
+    """Raw sentences; the checkpoint's own preprocessing is applied."""
+
+
+class AnalyzeRequest(BaseModel):
+    text: str
+    """A whole article, as pasted from a news site."""
+    id: str = "article"
+    """Article id used in sentence ids (``<id>-00``, ``<id>-01``, ...)."""
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over ``max_bytes`` with 413, before the JSON is parsed.
+
+    Checks ``Content-Length`` up front and also counts the bytes actually received, so a chunked
+    body without a length cannot slip past. The body is buffered here (it is bounded) and replayed
+    to the application: FastAPI turns any error raised while it reads the body into a 400, so the
+    check has to happen before FastAPI sees the request.
+    """
+
+    def __init__(self, app, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await self._reject(send, int(value))
+                return
+
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # client went away: nothing to answer
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._reject(send, size, at_least=True)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _reject(self, send, size: int, at_least: bool = False) -> None:
+        size_text = f"{'at least ' if at_least else ''}{size} bytes"
+        detail = f"request body too large: {size_text} > limit {self.max_bytes} bytes"
+        body = json.dumps({"detail": detail}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _validation_message(errors: list[dict]) -> str:
+    """One readable line from pydantic's error list, e.g. ``body.texts: Input should be a valid list``."""
+    parts = []
+    for e in errors[:3]:
+        where = ".".join(str(x) for x in e.get("loc", ()))
+        if e.get("type") == "json_invalid":
+            parts.append(f"malformed JSON at character {e.get('loc', (None, '?'))[-1]}")
+        elif e.get("type") == "model_attributes_type" and where == "body":
+            parts.append("expected a JSON object (send it with content-type: application/json)")
+        else:
+            parts.append(f"{where}: {e.get('msg', 'invalid')}")
+    more = f" (+{len(errors) - 3} more)" if len(errors) > 3 else ""
+    return "invalid request: " + "; ".join(parts) + more
+
+
+def create_app(classifier: StanceClassifier, limits: ServeLimits | None = None) -> FastAPI:
+    """The FastAPI application serving ``classifier`` (already loaded) under ``limits``."""
+    limits = limits or ServeLimits()
+    app = FastAPI(title="vistance", version=__version__,
+                  description="Claim detection and stance toward the Russia-Ukraine peace process in Vietnamese news.")
+    app.add_middleware(BodyLimitMiddleware, max_bytes=limits.max_body_bytes)
+    app.state.classifier = classifier
+    app.state.limits = limits
+    # One prediction at a time: torch already uses every core for one batch, and two concurrent
+    # batches would only fight over them.
+    lock = threading.Lock()
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        errors = jsonable_encoder(exc.errors())
+        return JSONResponse(status_code=422, content={"detail": _validation_message(errors), "errors": errors})
+
+    def check_text(text: str, what: str) -> None:
+        if not text.strip():
+            raise HTTPException(422, f"{what} is empty or white space only")
+        if len(text) > limits.max_chars:
+            raise HTTPException(422, f"{what} too long: {len(text)} characters > limit {limits.max_chars}")
+
+    # async: served on the event loop, so a liveness probe answers even while every worker thread
+    # waits for the prediction lock (sync endpoints share a bounded thread pool).
+    @app.get("/health")
+    async def health() -> dict:
+        info = classifier.describe()
+        model = info["model"]
+        return {
+            "status": "ok",
+            "vistance_version": __version__,
+            "mode": info["mode"],
+            "model": model["path"],
+            "labels": classifier.labels,
+            "task": model["task"],
+            "kind": model["kind"],
+            "stance_model": info.get("stance_model"),
+            "claim_threshold": info["claim_threshold"],
+            "speakers": info["speakers"],
+            "limits": {"max_body_bytes": limits.max_body_bytes, "max_texts": limits.max_texts,
+                       "max_chars": limits.max_chars},
+        }
+
+    @app.post("/predict")
+    def predict(req: PredictRequest) -> dict:
+        if len(req.texts) > limits.max_texts:
+            raise HTTPException(422, f"too many texts: {len(req.texts)} > limit {limits.max_texts} per request")
+        for i, t in enumerate(req.texts):
+            check_text(t, f"texts[{i}]")
+        with lock:
+            try:
+                results = classifier.predict(req.texts)
+            except InputError as e:
+                raise HTTPException(422, str(e)) from None
+        return {"results": [{"text": t} | r for t, r in zip(req.texts, results)]}
+
+    @app.post("/analyze")
+    def analyze(req: AnalyzeRequest) -> dict:
+        check_text(req.text, "text")
+        with lock:
+            try:
+                return classifier.analyze(req.text, article_id=req.id)
+            except InputError as e:
+                raise HTTPException(422, str(e)) from None
+
+    return app
+
+
+def build_parser() -> argparse.ArgumentParser:
+    d = ServeLimits()
+    p = argparse.ArgumentParser(prog="python -m vistance.serve", description="Serve a vistance model over HTTP.")
+    p.add_argument("--model", required=True, help="run folder or checkpoint folder (joint, or claim for a cascade)")
+    p.add_argument("--stance-model", help="stance-task run/checkpoint: cascade after the --model claim checkpoint")
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: loopback only)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--max-body-bytes", type=int, default=d.max_body_bytes)
+    p.add_argument("--max-texts", type=int, default=d.max_texts)
+    p.add_argument("--max-chars", type=int, default=d.max_chars)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--quantize", choices=("int8", "bf16"),
+                   help="transformer checkpoints: dynamic int8 quantisation, or bfloat16 (CPUs with AVX512-BF16/AMX)")
+    p.add_argument("--threads", type=threads_arg, default=None,
+                   help="torch intra-op threads, or 'auto': one per core not busy at start-up (default: one per core)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        limits = ServeLimits(args.max_body_bytes, args.max_texts, args.max_chars)
+        classifier = StanceClassifier.from_pretrained(args.model, args.stance_model, quantize=args.quantize,
+                                                      num_threads=args.threads, batch_size=args.batch_size)
+    except VistanceError as e:
+        return exit_on_error(e)
+    import uvicorn
+
+    print(f"vistance {__version__}: serving {args.model} ({classifier.mode}) on http://{args.host}:{args.port}",
+          file=sys.stderr)
+    uvicorn.run(create_app(classifier, limits), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

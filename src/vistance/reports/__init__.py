@@ -1,0 +1,2 @@
+"""Reports a person reads: shared HTML/Markdown pieces (:mod:`.html`), the evaluation report
+(:mod:`.evaluation`), run comparisons (:mod:`.comparison`) and model cards (:mod:`.modelcard`)."""
