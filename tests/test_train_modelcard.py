@@ -62,7 +62,7 @@ base_model: vinai/phobert-base-v2
 
 # vistance phobert-base-v2
 
-A fine-tuned transformer for claim detection and stance in one 4-way classifier (not_claim / favor / against / neutral) toward the Russia-Ukraine peace process, for Vietnamese news sentences.
+A model of kind `transformer` (a pre-trained encoder fine-tuned with a classification head (PhoBERT, e5-small, ...)) for claim detection and stance in one 4-way decision (not_claim / favor / against / neutral) in Vietnamese news sentences.
 
 ## Labels
 

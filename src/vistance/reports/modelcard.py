@@ -11,20 +11,8 @@ from pathlib import Path
 
 from ..checkpoint import CARD_FILE, CheckpointMeta
 from ..config import Config
-
-TASK_DESCRIPTIONS = {
-    "joint": "claim detection and stance in one 4-way classifier (not_claim / favor / against / neutral) "
-    "toward the Russia-Ukraine peace process, for Vietnamese news sentences",
-    "claim": "claim detection (claim / not_claim) in Vietnamese news sentences",
-    "stance": "stance of a claim toward the Russia-Ukraine peace process (favor / against / neutral)",
-    "custom": "text classification with the labels of the training file",
-}
-KIND_DESCRIPTIONS = {
-    "transformer": "fine-tuned transformer",
-    "tiny": "tiny randomly initialised RoBERTa with a PhoBERT-format tokenizer (for tests and offline demos)",
-    "baseline": "TF-IDF word and character n-grams + class-weighted logistic regression (scikit-learn, skops)",
-}
-
+from ..models import get_kind
+from ..tasks import get_task
 
 def _f(x) -> str:
     return "–" if x is None else f"{x:.4f}"
@@ -83,7 +71,8 @@ def model_card(cfg: Config, meta: CheckpointMeta, metrics: dict, data: dict) -> 
         "",
         f"# vistance {cfg.name}",
         "",
-        f"A {KIND_DESCRIPTIONS[meta.kind]} for {TASK_DESCRIPTIONS.get(meta.task, meta.task)}.",
+        f"A model of kind `{meta.kind}` ({get_kind(meta.kind).description or meta.kind}) for "
+        f"{get_task(meta.task, meta.labels).description} in Vietnamese news sentences.",
         "",
         "## Labels",
         "",
