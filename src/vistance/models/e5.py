@@ -399,7 +399,7 @@ def cache_root() -> Path:
 def _stale_reason(folder: Path) -> str | None:
     """Why ``folder`` cannot be used as is (``None``: it is a complete conversion of the pinned weights)."""
     if not folder.exists():
-        return "first use"
+        return "not converted yet"
     try:
         info = json.loads((folder / INFO_FILE).read_text(encoding="utf-8"))
         source = {key: info.get(key) for key in source_info()}
@@ -433,7 +433,7 @@ def ensure_converted(cache_dir: str | os.PathLike | None = None) -> Path:
     reason = _stale_reason(folder)
     if reason is None:
         return folder
-    if reason != "first use":
+    if folder.exists():
         print(f"e5: rebuilding {folder}: {reason}", file=sys.stderr, flush=True)
     if folder.parent.is_dir():
         _sweep_abandoned(folder.parent, FOLDER_NAME)
