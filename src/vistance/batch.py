@@ -1,0 +1,750 @@
+"""Score a whole news archive, shard by shard, on one machine or a Ray cluster: ``python -m vistance.batch``.
+
+::
+
+    python -m vistance.batch --model RUN --input 'archive/*.jsonl' --output scored/
+    python -m vistance.batch --model RUN --input 'archive/**/*.parquet' --articles --output scored/ \\
+        --engine ray --workers 8 [--address auto] [--gpus-per-worker 1]
+
+**A shard is the unit of work.** Each input file (JSONL, CSV or Parquet; ``.jsonl.gz``/``.csv.gz``
+too) becomes exactly one Parquet file in the output folder, written to a temporary name and renamed,
+so an output file is either complete or absent. ``_manifest.json`` beside them records the
+checkpoint's hash, each finished shard's input fingerprint (size, mtime, sha256 of the bytes that
+were scored) and counts, which is what makes a rerun safe: finished shards are skipped, and a
+different checkpoint, different options or an edited input shard are refused unless ``--overwrite``.
+An output file that the manifest does not list (a crash between the rename and the manifest
+update) is simply scored again and replaced, so a rerun never duplicates or drops a row.
+
+**Both engines run the same per-shard code** (:class:`ShardScorer`). ``--engine local`` (the
+default, which never imports Ray) calls it in this process. ``--engine ray`` hands it to Ray Data
+as a callable class: ``map_batches`` over a dataset of shard descriptors, one per block, on a pool
+of ``--workers`` actors that each load the model once and then read, score and write whole shards.
+Actors write the outputs themselves, so on a multi-node cluster ``--input`` and ``--output`` must
+be paths that every node mounts (NFS or similar) and vistance must be installed on every node.
+Parallelism is across shards: give at least as many shards as workers.
+
+Output columns are the predict CLI's CSV columns, always all of them so that every shard has one
+schema: ``id, text, article, date, position, kind, start, end, claim, claim_score, stance,
+stance_favor, stance_against, stance_neutral`` (null where not applicable, full precision), plus
+``speaker, speaker_start, speaker_end`` when the classifier's results carry ``speaker`` /
+``speaker_span``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import fcntl
+import glob
+import gzip
+import hashlib
+import io
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+from .articles import parse_article
+from .data import STANCE_LABELS, file_sha256, iter_jsonl
+from .errors import CheckpointError, InputError, VistanceError, exit_on_error
+from .predict import StanceClassifier, format_counts, stance_counts
+from .runs import now_iso, write_json
+from .text import normalize
+
+MANIFEST = "_manifest.json"
+LOCK = ".vistance-batch.lock"
+FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv", ".parquet": "parquet"}
+# Sentences per predict call inside a shard: enough batches that sorting by length still pads little,
+# few enough that progress moves every few seconds even for a transformer on a CPU.
+BATCHES_PER_CHUNK = 16
+# The manifest is rewritten after a finished shard at most this often: with thousands of shards,
+# rewriting it after every one would cost more than the shards. Losing the last few entries in a
+# crash only means those shards are scored again.
+MANIFEST_INTERVAL_S = 2.0
+# Defaults for a Ray instance that this command starts itself (never when joining a cluster), unless
+# already set. Turning off Ray's multi-node support makes it bind 127.0.0.1 instead of the machine's
+# address, where machines that allow only loopback traffic hang at start; token authentication
+# guards nothing on a single-user local instance.
+LOCAL_RAY_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "disabled"}
+
+# Ray Data's console messages that this command replaces: that its progress bars are off (ours counts
+# sentences), when each execution starts and ends, and an actor's exception, logged with Ray's
+# traceback (and, raised as the original class, called a Ray bug) before it is raised here, where
+# a VistanceError becomes one line and anything else keeps its traceback.
+RAY_DATA_QUIET = {
+    "ray.data._internal.progress": logging.ERROR,
+    "ray.data._internal.execution.streaming_executor": logging.WARNING,
+    "ray.data._internal.execution.streaming_executor_state": logging.CRITICAL,
+    "ray.data.exceptions": logging.CRITICAL,
+}
+
+
+class BatchError(VistanceError):
+    """The output folder, its manifest or the engine cannot be used as asked; the message says why."""
+
+
+# --------------------------------------------------------------------------- shards
+
+
+@dataclass(frozen=True)
+class Shard:
+    input: str
+    """Absolute path of the input file."""
+    name: str
+    """Output file, relative to the output folder: the input's path under its glob's base, as .parquet."""
+    size: int
+
+
+def shard_format(path: str | Path) -> tuple[str, bool] | None:
+    """(format, gzipped) from the file name, or None for a file that is not a shard."""
+    name = Path(path).name.lower()
+    gz = name.endswith(".gz")
+    suffix = Path(name[:-3] if gz else name).suffix
+    fmt = FORMATS.get(suffix)
+    if fmt is None or (gz and fmt == "parquet"):
+        return None
+    return fmt, gz
+
+
+def _stem(path: Path) -> str:
+    """The file name without its format suffixes: ``part-0`` for ``part-0.jsonl.gz``."""
+    name = path.name[:-3] if path.name.lower().endswith(".gz") else path.name
+    return Path(name).stem
+
+
+def _glob_base(pattern: str) -> Path | None:
+    """The folder part of a glob before its first wildcard (output names are relative to it); None if no glob."""
+    parts = Path(pattern).parts
+    for i, part in enumerate(parts):
+        if any(c in part for c in "*?["):
+            return Path(*parts[:i]) if i else Path(".")
+    return None
+
+
+def list_shards(pattern: str, output: str | Path) -> list[Shard]:
+    """The input shards for a file, a folder (its shard files) or a glob (``**`` recurses), sorted.
+
+    Files under the output folder are left out, so an output folder inside the archive is never read
+    back as input.
+    """
+    path = Path(pattern)
+    out = Path(output).absolute()
+    base = _glob_base(pattern)
+    if path.is_dir():
+        if path.absolute() == out:
+            raise InputError(f"{path}: the output folder cannot be the input folder; choose another --output")
+        base = path
+        files = sorted(p for p in path.iterdir() if p.is_file() and shard_format(p))
+        if not files:
+            raise InputError(f"{path}: no .jsonl, .csv or .parquet shards in this folder")
+    else:
+        if base is None:
+            base = path.parent
+        files = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+        files = [f for f in files if not f.absolute().is_relative_to(out)]
+        if not files:
+            raise InputError(f"no input matches {pattern!r}")
+        for f in files:
+            if not shard_format(f):
+                raise InputError(f"{f}: not a shard; give .jsonl, .csv or .parquet files (.jsonl.gz, .csv.gz too)")
+    shards, seen = [], {}
+    for f in files:
+        rel = f.absolute().relative_to(base.absolute())
+        shard = Shard(str(f.absolute()), str(rel.with_name(_stem(rel) + ".parquet")), f.stat().st_size)
+        if shard.name in seen:
+            raise InputError(f"{seen[shard.name]} and {f} would both be written to {shard.name}; rename one")
+        if Path(shard.input) == out / shard.name:
+            raise InputError(f"{f}: the output folder would overwrite this input; choose another --output")
+        seen[shard.name] = f
+        shards.append(shard)
+    return shards
+
+
+# --------------------------------------------------------------------------- reading a shard
+
+
+def _records(path: Path, data: bytes, fields: Sequence[str]) -> Iterator[tuple[int, dict]]:
+    """(line or row number, record) for a shard's bytes; Parquet reads only the columns in ``fields``."""
+    fmt, gz = shard_format(path)
+    if gz:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as e:
+            raise InputError(f"{path}: not a readable gzip file ({e})") from None
+    if fmt == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            source = pq.ParquetFile(pa.BufferReader(data))
+            columns = [c for c in fields if c in source.schema_arrow.names]
+            table = source.read(columns=columns)
+        except (pa.ArrowException, OSError) as e:
+            raise InputError(f"{path}: not a readable Parquet file ({e})") from None
+        for n, row in enumerate(table.to_pylist(), 1):
+            yield n, row
+        return
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start}); re-save it as UTF-8") from None
+    if fmt == "jsonl":
+        yield from iter_jsonl(path, text, error=InputError)
+        return
+    reader = csv.DictReader(io.StringIO(text), delimiter="\t" if fmt == "tsv" else ",")
+    for row in reader:
+        yield reader.line_num, row
+
+
+def _str_or_none(value) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def shard_sentences(path: str | Path, data: bytes, *, articles: bool, text_field: str) -> tuple[list[dict], dict]:
+    """The sentences of one shard, in input order, and ``{"articles", "skipped"}`` counts.
+
+    Sentence rows keep their ``id`` (else ``<shard>-<line>``, as the predict CLI names them) and pass
+    ``article`` and ``date`` through. Article rows are split by :func:`parse_article`, so ids,
+    positions, kinds and offsets are the ones ``StanceClassifier.analyze`` gives; the row's ``date``
+    wins over a ``date YYYY-MM-DD`` marker in the text, and a ``title`` becomes one more sentence
+    (kind ``title``, id ``<article>-title``, no position or offsets, since it is not in the text).
+    """
+    path = Path(path)
+    stem = _stem(path)
+    sentences: list[dict] = []
+    info = {"articles": 0, "skipped": 0}
+    for n, row in _records(path, data, ("id", text_field, "article", "date", "title")):
+        if text_field not in row:
+            raise InputError(f"{path}:{n}: no {text_field!r} field (fields: {', '.join(map(str, row))}); "
+                             "name the text column with --text-field")
+        raw = "" if row[text_field] is None else str(row[text_field])
+        rid = _str_or_none(row.get("id")) or f"{stem}-{n}"
+        if not articles:
+            text = normalize(raw)
+            if not text:
+                info["skipped"] += 1
+                continue
+            sentences.append({"id": rid, "text": text, "article": _str_or_none(row.get("article")),
+                              "date": _str_or_none(row.get("date"))})
+            continue
+        article = parse_article(raw, rid)
+        title = " ".join(normalize(_str_or_none(row.get("title")) or "").split())
+        if not article.sentences and not title:
+            info["skipped"] += 1
+            continue
+        info["articles"] += 1
+        date = _str_or_none(row.get("date")) or article.date
+        if title:
+            sentences.append({"id": f"{rid}-title", "text": title, "article": rid, "date": date, "kind": "title"})
+        sentences += [{"id": s.id, "text": s.text, "article": rid, "date": date, "position": s.position,
+                       "kind": s.kind, "start": s.start, "end": s.end} for s in article.sentences]
+    return sentences, info
+
+
+# --------------------------------------------------------------------------- writing a shard
+
+SENTENCE_COLUMNS = ("id", "text", "article", "date", "position", "kind", "start", "end")
+INT_COLUMNS = frozenset(("position", "start", "end", "speaker_start", "speaker_end"))
+
+
+def output_table(sentences: Sequence[dict], results: Sequence[dict]):
+    """The Parquet table of one shard: sentence fields, then the prediction flattened as in the predict CSV."""
+    import pyarrow as pa
+
+    columns = {c: [s.get(c) for s in sentences] for c in SENTENCE_COLUMNS}
+    columns["claim"] = [r["claim"] for r in results]
+    columns["claim_score"] = [r["claim_score"] for r in results]
+    columns["stance"] = [r["stance"] for r in results]
+    for label in STANCE_LABELS:
+        columns[f"stance_{label}"] = [None if r["stance_scores"] is None else r["stance_scores"][label]
+                                      for r in results]
+    if any("speaker" in r or "speaker_span" in r for r in results):
+        spans = [r.get("speaker_span") or (None, None) for r in results]
+        columns["speaker"] = [r.get("speaker") for r in results]
+        columns["speaker_start"] = [span[0] for span in spans]
+        columns["speaker_end"] = [span[1] for span in spans]
+    # An explicit type per column: an all-null column (no article input, a claim-only model) would
+    # otherwise get Arrow's null type, and shards would disagree on their schema.
+    return pa.table(columns, schema=pa.schema([(c, _arrow_type(c)) for c in columns]))
+
+
+def _arrow_type(column: str):
+    import pyarrow as pa
+
+    if column in INT_COLUMNS:
+        return pa.int32()
+    if column == "claim_score" or column.startswith("stance_"):
+        return pa.float64()
+    return pa.string()
+
+
+def write_atomic_parquet(table, target: Path) -> None:
+    """Write beside the target, then rename: a reader or a rerun never sees half a shard.
+
+    The temporary name is fixed per shard, so a crash leaves at most one stale temporary per shard
+    and the rerun of that shard replaces it; it starts with a dot, which Parquet dataset readers skip.
+    """
+    import pyarrow.parquet as pq
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+# --------------------------------------------------------------------------- the per-shard worker
+
+
+class ShardScorer:
+    """Loads a checkpoint once, then reads, scores and writes whole shards.
+
+    The local engine calls :meth:`score` in-process; Ray Data constructs one per actor and calls it
+    through ``__call__``. :meth:`score` yields progress events after each chunk of sentences and a
+    last event whose ``record`` is the shard's manifest entry (JSON); every event has the same keys,
+    because Ray Data turns each into a one-row block.
+    """
+
+    def __init__(self, checkpoint: str, *, articles: bool, text_field: str, batch_size: int,
+                 num_threads: int | None = None):
+        self.articles = articles
+        self.text_field = text_field
+        self.load_error = None
+        try:
+            self.clf = StanceClassifier.from_pretrained(checkpoint, batch_size=batch_size, num_threads=num_threads)
+        except (ValueError, OSError) as e:
+            # Raised from the first shard instead of here: Ray reports an exception from an actor's
+            # __init__ only as text inside ActorDiedError, but passes one from a call back intact.
+            self.load_error = CheckpointError(f"{checkpoint}: cannot load the checkpoint ({e})")
+
+    def score(self, input: str, output: str) -> Iterator[dict]:
+        if self.load_error is not None:
+            raise self.load_error
+        start = time.perf_counter()
+        path = Path(input)
+        try:
+            with path.open("rb") as f:
+                data = f.read()
+                stat = os.fstat(f.fileno())
+        except OSError as e:
+            raise InputError(f"{path}: cannot read ({e.strerror})") from None
+        sentences, info = shard_sentences(path, data, articles=self.articles, text_field=self.text_field)
+        chunk = BATCHES_PER_CHUNK * self.clf.batch_size
+        results: list[dict] = []
+        for i in range(0, len(sentences), chunk):
+            results += self.clf.predict([s["text"] for s in sentences[i : i + chunk]])
+            yield {"input": input, "done": len(results), "total": len(sentences), "record": ""}
+        write_atomic_parquet(output_table(sentences, results), Path(output))
+        record = {
+            "input": input, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+            "sha256": hashlib.sha256(data).hexdigest(), "sentences": len(sentences), **info,
+            "counts": stance_counts(results), "seconds": round(time.perf_counter() - start, 3),
+        }
+        yield {"input": input, "done": len(results), "total": len(sentences), "record": json.dumps(record)}
+
+    def __call__(self, batch: dict) -> Iterator[dict]:
+        for input, output in zip(batch["input"], batch["output"]):
+            for event in self.score(str(input), str(output)):
+                yield {k: [v] for k, v in event.items()}
+
+
+# --------------------------------------------------------------------------- manifest and resume
+
+
+def checkpoint_digest(directory: Path) -> str:
+    """sha256 over a checkpoint folder's file names and contents: changes whenever any file does."""
+    h = hashlib.sha256()
+    for f in sorted(p for p in directory.rglob("*") if p.is_file()):
+        h.update(f.relative_to(directory).as_posix().encode() + b"\0" + file_sha256(f).encode() + b"\n")
+    return h.hexdigest()
+
+
+def _read_manifest(out: Path) -> dict | None:
+    path = out / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(manifest, dict) and isinstance(manifest.get("shards"), dict):
+            return manifest
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        pass
+    raise BatchError(f"{path}: unreadable manifest; delete {out} to start again")
+
+
+def _same_input(shard: Shard, entry: dict) -> bool:
+    """Whether the file is still the bytes that were scored: size and mtime first, content when they differ."""
+    stat = os.stat(shard.input)
+    if entry.get("input") == shard.input and (stat.st_size, stat.st_mtime_ns) == (entry["size"], entry["mtime_ns"]):
+        return True
+    return stat.st_size == entry["size"] and file_sha256(shard.input) == entry["sha256"]
+
+
+def plan(out: Path, shards: Sequence[Shard], checkpoint: dict, options: dict, overwrite: bool) -> tuple[dict, list]:
+    """The manifest to continue from and the shards still to score; refuses what would mix results.
+
+    A manifest made with another checkpoint or other options, or a finished shard whose input has
+    changed, raises :class:`BatchError` unless ``overwrite``; then the affected shards are redone
+    (all of them, and the old outputs deleted, when the checkpoint or options differ).
+    """
+    old = _read_manifest(out)
+    if old is None and any(p.name != LOCK for p in out.iterdir()) and not overwrite:
+        raise BatchError(f"{out}: not empty and has no {MANIFEST}, so it is not a vistance.batch output; "
+                         "choose a new folder (or pass --overwrite to write into it anyway)")
+    if old is not None and (old.get("checkpoint", {}).get("sha256") != checkpoint["sha256"]
+                            or old.get("options") != options):
+        if not overwrite:
+            what = "checkpoint" if old.get("options") == options else "options (--articles / --text-field)"
+            raise BatchError(f"{out} was written with another {what} ({old['checkpoint']['path']}, "
+                             f"{old['options']}); pass --overwrite to score every shard again, or choose another "
+                             "--output")
+        for name in old["shards"]:
+            (out / name).unlink(missing_ok=True)
+        old = None
+    done = {} if old is None else old["shards"]
+    by_input = {e["input"]: name for name, e in done.items()}
+    todo, changed = [], []
+    for shard in shards:
+        other = by_input.get(shard.input)
+        if other is not None and other != shard.name and (out / other).is_file():
+            raise BatchError(f"{shard.input} was written to {out / other} by an earlier run and would now go to "
+                             f"{out / shard.name} (the --input glob's base folder changed); rerun with the earlier "
+                             "--input, or choose another --output")
+        entry = done.get(shard.name)
+        if entry is None or not (out / shard.name).is_file():
+            todo.append(shard)
+        elif not _same_input(shard, entry):
+            changed.append(shard)
+    if changed and not overwrite:
+        more = f" and {len(changed) - 1} other shard(s)" if len(changed) > 1 else ""
+        raise BatchError(f"{changed[0].input}{more} changed since {out / changed[0].name} was written; pass "
+                         "--overwrite to score the changed shard(s) again")
+    redo = {s.name for s in changed}
+    manifest = {"vistance_version": __version__, "status": "running", "started": now_iso(), "updated": now_iso(),
+                "finished": None, "checkpoint": checkpoint, "options": options, "engine": None, "workers": None,
+                "counts": {}, "timings": {}, "shards": {n: e for n, e in done.items() if n not in redo}}
+    return manifest, sorted(todo + changed, key=lambda s: s.name)
+
+
+def totals(shard_entries: dict) -> dict:
+    """Counts over finished shards: shards, articles, sentences, skipped rows and counts by outcome."""
+    out = {"shards": len(shard_entries), "articles": 0, "sentences": 0, "skipped": 0, "outcomes": {}}
+    for e in shard_entries.values():
+        for k in ("articles", "sentences", "skipped"):
+            out[k] += e[k]
+        for k, v in e["counts"].items():
+            out["outcomes"][k] = out["outcomes"].get(k, 0) + v
+    return out
+
+
+@contextlib.contextmanager
+def _locked(out: Path) -> Iterator[None]:
+    """One run per output folder at a time: two would race on the manifest and the same shards."""
+    with open(out / LOCK, "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BatchError(f"{out}: another vistance.batch run is writing this folder") from None
+        yield
+
+
+class _Progress:
+    """Applies events from either engine: the manifest entry of each finished shard, and the progress bar.
+
+    The bar counts input bytes, which is known for every shard before any is read, so its ETA
+    holds for shards of unequal size; shards, sentences and sentences/s are shown beside it.
+    """
+
+    def __init__(self, out: Path, manifest: dict, todo: Sequence[Shard], already_done: int, show: bool):
+        from tqdm.auto import tqdm
+
+        self.out, self.manifest, self.already_done = out, manifest, already_done
+        self.by_input = {s.input: s for s in todo}
+        self.shards_total, self.shards_done, self.sentences = len(todo), 0, 0
+        self.done: dict[str, tuple[int, int]] = {}  # (sentences, bytes) counted so far, per shard
+        self.start = self.last_write = time.perf_counter()
+        self.bar = tqdm(total=sum(s.size for s in todo), disable=not (show and todo), file=sys.stderr,
+                        mininterval=0.5, bar_format="batch: {percentage:3.0f}%|{bar}| {desc} [{elapsed}<{remaining}]")
+        self._describe()
+
+    def _describe(self) -> None:
+        rate = self.sentences / max(time.perf_counter() - self.start, 1e-9)
+        self.bar.set_description_str(f"{self.shards_done}/{self.shards_total} shards, {self.sentences:,} sentences, "
+                                     f"{rate:,.0f} sentences/s", refresh=False)
+
+    def update(self, event: dict) -> None:
+        shard = self.by_input[str(event["input"])]
+        done, total = int(event["done"]), int(event["total"])
+        # An empty shard's only event is its last one: it still moves the bar by its bytes.
+        nbytes = shard.size if event["record"] else shard.size * done // max(total, 1)
+        previous, previous_bytes = self.done.get(shard.input, (0, 0))
+        self.done[shard.input] = done, nbytes
+        self.sentences += done - previous
+        if event["record"]:
+            self.shards_done += 1
+            self.manifest["shards"][shard.name] = json.loads(str(event["record"]))
+            if time.perf_counter() - self.last_write >= MANIFEST_INTERVAL_S:
+                self.save()
+        self._describe()
+        self.bar.update(nbytes - previous_bytes)
+
+    def save(self, status: str = "running") -> None:
+        elapsed = time.perf_counter() - self.start
+        self.manifest.update(status=status, updated=now_iso(), counts=totals(self.manifest["shards"]), timings={
+            "seconds": round(elapsed, 3), "shards": self.shards_done, "shards_already_done": self.already_done,
+            "sentences": self.sentences, "sentences_per_second": round(self.sentences / max(elapsed, 1e-9), 2)})
+        if status == "complete":
+            self.manifest["finished"] = now_iso()
+        write_json(self.out / MANIFEST, self.manifest)
+        self.last_write = time.perf_counter()
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+# --------------------------------------------------------------------------- engines
+
+
+def _run_local(todo: Sequence[Shard], out: Path, scorer_kwargs: dict, progress: _Progress) -> None:
+    scorer = ShardScorer(**scorer_kwargs)
+    for shard in todo:
+        for event in scorer.score(shard.input, str(out / shard.name)):
+            progress.update(event)
+
+
+@contextlib.contextmanager
+def ray_session(address: str | None, need: dict[str, float]) -> Iterator:
+    """Ray, connected: to ``address``, to a session this process already opened, or to a new local instance.
+
+    A local instance gets a private, short temporary folder, removed afterwards (Ray's socket paths
+    must fit in 107 bytes, and another user's ``/tmp/ray`` is not writable) unless ``RAY_TMPDIR``
+    says where Ray should keep its files; it is shut down at the end. ``need``
+    (total CPUs/GPUs of the actor pool) is checked against a local instance, where Ray would
+    otherwise wait forever for actors it cannot place.
+    """
+    if address is None:
+        for key, value in LOCAL_RAY_ENV.items():
+            os.environ.setdefault(key, value)
+    try:
+        import ray
+    except ImportError:
+        raise BatchError('--engine ray needs Ray: pip install -e ".[scale]"') from None
+    if ray.is_initialized():
+        yield ray
+        return
+    temp = None
+    if address is None:
+        if "RAY_TMPDIR" not in os.environ:
+            temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")
+        ray.init(address="local", _temp_dir=temp, include_dashboard=False, logging_level=logging.WARNING)
+    else:
+        try:
+            ray.init(address=address, logging_level=logging.WARNING)
+        except (ConnectionError, RuntimeError, ValueError) as e:
+            raise BatchError(f"cannot join the Ray cluster at {address} ({' '.join(str(e).split())})") from None
+    try:
+        if address is None:
+            have = ray.cluster_resources()
+            for resource, amount in need.items():
+                if amount > have.get(resource, 0):
+                    raise BatchError(f"the actors need {amount:g} {resource} in all and this machine's Ray has "
+                                     f"{have.get(resource, 0):g}; lower --workers or the per-worker share")
+        yield ray
+    finally:
+        ray.shutdown()
+        if temp is not None:
+            shutil.rmtree(temp, ignore_errors=True)
+
+
+def _vistance_cause(err: BaseException | None) -> VistanceError | None:
+    """The VistanceError an actor raised, if that is what stopped a Ray run.
+
+    Ray wraps it (the original is ``cause``) and appends its retry advice to the message on new
+    lines; a VistanceError message is one line, so the first line is the original message.
+    """
+    while err is not None:
+        cause = getattr(err, "cause", None)
+        if isinstance(cause, BaseException):
+            err = cause
+        elif isinstance(err, VistanceError):
+            return type(err)(str(err).split("\n")[0])
+        else:
+            err = err.__cause__
+    return None
+
+
+def _run_ray(todo: Sequence[Shard], out: Path, scorer_kwargs: dict, progress: _Progress, *, address: str | None,
+             workers: int, cpus_per_worker: float, gpus_per_worker: float) -> None:
+    workers = min(workers, len(todo))  # an actor without a shard would only load the model
+    need = {"CPU": workers * cpus_per_worker, "GPU": workers * gpus_per_worker}
+    with ray_session(address, {k: v for k, v in need.items() if v}) as ray:
+        from ray.data import ActorPoolStrategy, DataContext
+
+        ctx = DataContext.get_current()
+        ctx.enable_progress_bars = False  # ours counts sentences; Ray's would count blocks
+        ctx.print_on_execution_start = False
+        # Each progress event its own block: Ray Data would otherwise gather a task's small outputs
+        # into one block and deliver them only when the whole shard is done.
+        ctx.target_max_block_size = 1
+        for name, level in RAY_DATA_QUIET.items():
+            logging.getLogger(name).setLevel(level)
+        ctx.raise_original_map_exception = True
+        items = [{"input": s.input, "output": str(out / s.name)} for s in todo]
+        ds = ray.data.from_items(items, override_num_blocks=len(items))  # one shard per block, so per task
+        ds = ds.map_batches(
+            ShardScorer, batch_size=1, num_cpus=cpus_per_worker, num_gpus=gpus_per_worker or None,
+            # One shard in flight per actor: a shard is long, and one queued behind another on a busy
+            # actor would wait while an idle actor has nothing to do.
+            compute=ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=1),
+            fn_constructor_kwargs={**scorer_kwargs, "num_threads": max(1, int(cpus_per_worker))},
+            # Ray forwards actors' output line by line: a model-loading bar would arrive as a garbled
+            # line, late, beside ours.
+            runtime_env={"env_vars": {"HF_HUB_DISABLE_PROGRESS_BARS": "1"}},
+        )
+        try:
+            for event in ds.iter_rows():
+                progress.update(event)
+        except Exception as e:
+            cause = _vistance_cause(e)
+            if cause is None:
+                raise
+            raise cause from None
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def run_batch(
+    model: str | Path,
+    inputs: str,
+    output: str | Path,
+    *,
+    articles: bool = False,
+    text_field: str = "text",
+    engine: str = "local",
+    address: str | None = None,
+    workers: int = 1,
+    batch_size: int = 32,
+    cpus_per_worker: float = 1.0,
+    gpus_per_worker: float = 0.0,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> dict:
+    """Score every shard of ``inputs`` not already in ``output``; returns the manifest as written.
+
+    ``timings`` in the result covers this call only; ``counts`` covers every shard in the folder.
+    """
+    from .checkpoint import CheckpointError as LoadError
+    from .checkpoint import resolve_checkpoint
+
+    if engine not in ("local", "ray"):
+        raise BatchError(f"unknown engine {engine!r}; use local or ray")
+    if engine == "local" and (workers != 1 or address is not None or gpus_per_worker):
+        raise BatchError("--workers, --address and --gpus-per-worker need --engine ray")
+    if workers < 1 or batch_size < 1 or cpus_per_worker <= 0 or gpus_per_worker < 0:
+        raise BatchError("--workers and --batch-size must be at least 1, --cpus-per-worker above 0, "
+                         "--gpus-per-worker at least 0")
+    out = Path(output)
+    if out.exists() and not out.is_dir():
+        raise BatchError(f"{out}: exists and is not a folder; --output names the folder for the Parquet shards")
+    shards = list_shards(inputs, out)
+    try:
+        ckpt = resolve_checkpoint(model).absolute()
+    except LoadError as e:
+        raise CheckpointError(str(e)) from None
+    checkpoint = {"path": str(ckpt), "sha256": checkpoint_digest(ckpt)}
+    options = {"articles": articles, "text_field": text_field}
+    out.mkdir(parents=True, exist_ok=True)
+
+    with _locked(out):
+        manifest, todo = plan(out, shards, checkpoint, options, overwrite)
+        manifest.update(engine=engine, workers=workers, batch_size=batch_size)
+        bar = _Progress(out, manifest, todo, len(shards) - len(todo), progress)
+        bar.save()
+        scorer_kwargs = {"checkpoint": str(ckpt), "articles": articles, "text_field": text_field,
+                         "batch_size": batch_size}
+        status = "failed"
+        try:
+            if todo and engine == "local":
+                _run_local(todo, out, scorer_kwargs, bar)
+            elif todo:
+                _run_ray(todo, out, scorer_kwargs, bar, address=address, workers=workers,
+                         cpus_per_worker=cpus_per_worker, gpus_per_worker=gpus_per_worker)
+            status = "complete"
+        except KeyboardInterrupt:
+            status = "interrupted"
+            raise
+        finally:
+            bar.close()
+            bar.save(status)
+    return manifest
+
+
+def summary(manifest: dict, out: str | Path) -> str:
+    """The one line that ends a run: what the folder holds, and what this run did how fast."""
+    c, t = manifest["counts"], manifest["timings"]
+    held = f"{out}: {c['shards']} shard(s), {c['sentences']:,} sentence(s): {format_counts(c['outcomes'])}; "
+    if not t["shards"]:
+        return held + "nothing left to score"
+    resumed = f" ({t['shards_already_done']} were already done)" if t["shards_already_done"] else ""
+    return (held + f"this run: {t['shards']} shard(s){resumed}, {t['sentences']:,} sentence(s) in {t['seconds']:.1f} s, "
+            f"{t['sentences_per_second']:,.1f} sentences/s (engine {manifest['engine']}, {manifest['workers']} "
+            "worker(s))")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m vistance.batch",
+                                description="Score a news archive (JSONL/CSV/Parquet shards) into Parquet shards.")
+    p.add_argument("--model", required=True, help="run folder or checkpoint folder")
+    p.add_argument("--input", required=True, help="a shard, a folder of shards, or a quoted glob ('a/**/*.jsonl')")
+    p.add_argument("--output", required=True, help="folder for the output shards and _manifest.json")
+    p.add_argument("--articles", action="store_true", help="rows are whole articles (id, text, optional date, "
+                   "title), split into sentences")
+    p.add_argument("--text-field", default="text", help="name of the text column (default: text)")
+    p.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="local: this process (default); ray: a pool of actors on a Ray cluster")
+    p.add_argument("--address", help="Ray cluster to join: auto (started with `ray start`) or ray://host:10001; "
+                   "default: start a local Ray on this machine")
+    p.add_argument("--workers", type=int, default=1, help="Ray actors, each with its own copy of the model")
+    p.add_argument("--batch-size", type=int, default=32, help="sentences per forward pass (default 32)")
+    p.add_argument("--cpus-per-worker", type=float, default=1.0,
+                   help="CPUs Ray reserves per actor, also its torch threads (default 1; fractions allowed)")
+    p.add_argument("--gpus-per-worker", type=float, default=0.0, help="GPUs per actor (e.g. 1, or 0.5 to share)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="score again what changed (checkpoint, options or input shards) instead of refusing")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        manifest = run_batch(
+            args.model, args.input, args.output, articles=args.articles, text_field=args.text_field,
+            engine=args.engine, address=args.address, workers=args.workers, batch_size=args.batch_size,
+            cpus_per_worker=args.cpus_per_worker, gpus_per_worker=args.gpus_per_worker,
+            overwrite=args.overwrite, progress=not args.quiet,
+        )
+    except VistanceError as e:
+        return exit_on_error(e)
+    except KeyboardInterrupt:
+        print(f"interrupted; finished shards are kept in {args.output}: rerun the same command to score the rest",
+              file=sys.stderr)
+        return 130
+    print(summary(manifest, args.output), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,346 @@
+"""``python -m vistance.batch``: shards in, Parquet shards out, equal to ``StanceClassifier.predict``, resumable.
+
+The default tests run the local engine on the baseline and tiny runs of ``conftest.py``. The slow
+test starts a local Ray (2 CPUs), checks the actor pool gives the same rows, interrupts the command
+line after its first shard and shows the rerun finishes with every row exactly once.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from vistance import batch
+from vistance.batch import BatchError, run_batch
+from vistance.predict import StanceClassifier
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "data" / "annotated" / "seed.jsonl"
+RAW = ROOT / "data" / "raw"
+
+
+def seed_rows() -> list[dict]:
+    return [json.loads(line) for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def write_sentence_shards(folder: Path, rows: list[dict] | None = None) -> list[tuple[str, str]]:
+    """Seed sentences as three shards, one per format: JSONL (ids, one empty row), CSV (no id column:
+    ids come from line numbers), Parquet. Returns the expected (id, text) pairs in output order."""
+    rows = rows if rows is not None else seed_rows()
+    folder.mkdir(parents=True, exist_ok=True)
+    a, b, c = rows[:40], rows[40:80], rows[80:]
+    with open(folder / "part-0.jsonl", "w", encoding="utf-8") as f:
+        f.writelines(json.dumps({"id": r["id"], "text": r["text"], "date": r.get("date"), "article": r.get("article")},
+                                ensure_ascii=False) + "\n" for r in a[:20] + [{"id": "empty", "text": "  "}] + a[20:])
+    with open(folder / "part-1.csv", "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["text"])
+        writer.writerows([r["text"]] for r in b)
+    pq.write_table(pa.table({"id": [r["id"] for r in c], "text": [r["text"] for r in c]}), folder / "part-2.parquet")
+    return ([(r["id"], r["text"]) for r in a] + [(f"part-1-{n}", r["text"]) for n, r in enumerate(b, 2)]
+            + [(r["id"], r["text"]) for r in c])
+
+
+def read_output(out: Path) -> list[dict]:
+    """Every output row, shard by shard in name order, rows in file order."""
+    rows = []
+    for f in sorted(out.rglob("*.parquet")):
+        rows += pq.read_table(f).to_pylist()
+    return rows
+
+
+def assert_rows_match(rows: list[dict], texts: list[str], clf: StanceClassifier, tol: float) -> None:
+    """Labels exactly, scores within ``tol`` (transformers pad batches differently), row by row."""
+    expected = clf.predict(texts)
+    assert [r["text"] for r in rows] == texts
+    for row, exp in zip(rows, expected, strict=True):
+        assert (row["claim"], row["stance"]) == (exp["claim"], exp["stance"]), row["id"]
+        assert row["claim_score"] == pytest.approx(exp["claim_score"], abs=tol)
+        for label, score in exp["stance_scores"].items():
+            assert row[f"stance_{label}"] == pytest.approx(score, abs=tol)
+
+
+def cli(*argv: str, capsys) -> tuple[int, str]:
+    code = batch.main([*argv, "--quiet"])
+    return code, capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- equality with predict
+
+
+def test_local_engine_equals_predict_on_sentence_shards(baseline_run, tmp_path, capsys):
+    expected = write_sentence_shards(tmp_path / "in")
+    ray_was_loaded = "ray" in sys.modules
+    code, err = cli("--model", str(baseline_run), "--input", str(tmp_path / "in" / "part-*"),
+                    "--output", str(tmp_path / "out"), capsys=capsys)
+    assert code == 0, err
+    if not ray_was_loaded:
+        assert "ray" not in sys.modules, "the local engine must not import Ray"
+
+    rows = read_output(tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.parquet")) == ["part-0.parquet", "part-1.parquet",
+                                                                            "part-2.parquet"]
+    assert [(r["id"], r["text"]) for r in rows] == expected
+    assert_rows_match(rows, [t for _, t in expected], StanceClassifier.from_pretrained(baseline_run), tol=1e-9)
+    assert rows[0]["date"] == seed_rows()[0]["date"] and rows[0]["position"] is None
+    assert list(rows[0]) == ["id", "text", "article", "date", "position", "kind", "start", "end", "claim",
+                             "claim_score", "stance", "stance_favor", "stance_against", "stance_neutral"]
+
+    manifest = json.loads((tmp_path / "out" / "_manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "complete" and manifest["engine"] == "local"
+    assert manifest["counts"]["sentences"] == len(expected) and manifest["counts"]["skipped"] == 1
+    entry = manifest["shards"]["part-0.parquet"]
+    assert entry["sha256"] == batch.file_sha256(tmp_path / "in" / "part-0.jsonl")
+    assert manifest["checkpoint"]["sha256"] == batch.checkpoint_digest(Path(manifest["checkpoint"]["path"]))
+    assert err.strip().startswith(f"{tmp_path / 'out'}: 3 shard(s), {len(expected)} sentence(s)")
+
+
+def article_shard(path: Path) -> list[dict]:
+    """The five raw articles as JSONL rows; the first gets a title and a date field."""
+    rows = [{"id": f.stem[:3], "text": f.read_text(encoding="utf-8")} for f in sorted(RAW.glob("*.txt"))]
+    rows[0] |= {"title": "Nga nói sẵn sàng đàm phán với Mỹ", "date": "2025-11-17"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return rows
+
+
+def test_local_engine_equals_analyze_on_articles(tiny_run, tmp_path):
+    articles = article_shard(tmp_path / "in" / "news.jsonl")
+    run_batch(tiny_run, str(tmp_path / "in" / "news.jsonl"), tmp_path / "out", articles=True, progress=False)
+    rows = read_output(tmp_path / "out")
+
+    clf = StanceClassifier.from_pretrained(tiny_run)
+    title, rows = rows[0], rows[1:]
+    assert (title["id"], title["kind"], title["article"], title["position"], title["start"]) == (
+        "000-title", "title", "000", None, None)
+    assert_rows_match([title], [articles[0]["title"]], clf, tol=1e-5)
+    expected = []
+    for a in articles:
+        analysis = clf.analyze(a["text"], article_id=a["id"])
+        expected += [s | {"article": a["id"], "date": a.get("date", analysis["date"])} for s in analysis["sentences"]]
+    keys = ("id", "article", "date", "position", "kind", "start", "end", "text", "claim", "stance")
+    assert [{k: r[k] for k in keys} for r in rows] == [{k: s[k] for k in keys} for s in expected]
+    assert_rows_match(rows, [s["text"] for s in expected], clf, tol=1e-5)
+
+
+def test_speaker_columns_appear_when_results_carry_them(baseline_run, tmp_path, monkeypatch):
+    original = StanceClassifier.predict
+
+    def with_speakers(self, texts, **kw):
+        return [r | {"speaker": "Nga", "speaker_span": (0, 3)} for r in original(self, texts, **kw)]
+
+    monkeypatch.setattr(StanceClassifier, "predict", with_speakers)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "s.jsonl").write_text('{"id": "a", "text": "Nga sẵn sàng đàm phán."}\n', encoding="utf-8")
+    run_batch(baseline_run, str(tmp_path / "in"), tmp_path / "out", progress=False)
+    row = read_output(tmp_path / "out")[0]
+    assert (row["speaker"], row["speaker_start"], row["speaker_end"]) == ("Nga", 0, 3)
+
+
+# --------------------------------------------------------------------------- resume
+
+
+def test_rerun_after_a_crash_finishes_without_duplicates(baseline_run, tmp_path, monkeypatch):
+    expected = write_sentence_shards(tmp_path / "in")
+    inputs, out = str(tmp_path / "in"), tmp_path / "out"
+    scored, crash = [], [True]
+    original = batch.ShardScorer.score
+
+    def crash_on_second_shard(self, input, output):
+        scored.append(Path(input).name)
+        if crash[0] and len(scored) == 2:
+            raise RuntimeError("simulated crash")
+        yield from original(self, input, output)
+
+    monkeypatch.setattr(batch.ShardScorer, "score", crash_on_second_shard)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        run_batch(baseline_run, inputs, out, progress=False)
+    manifest = json.loads((out / "_manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "failed" and list(manifest["shards"]) == ["part-0.parquet"]
+
+    # A shard written but not yet recorded (a kill between the rename and the manifest update) is redone.
+    (out / "part-1.parquet").write_bytes((out / "part-0.parquet").read_bytes())
+    scored.clear()
+    crash[0] = False
+    manifest = run_batch(baseline_run, inputs, out, progress=False)
+    assert scored == ["part-1.csv", "part-2.parquet"]
+    assert manifest["status"] == "complete" and manifest["timings"]["shards_already_done"] == 1
+    assert [(r["id"], r["text"]) for r in read_output(out)] == expected
+    assert not list(out.glob(".*.tmp"))
+
+    scored.clear()
+    assert run_batch(baseline_run, inputs, out, progress=False)["timings"]["shards"] == 0 and scored == []
+
+
+def test_changed_checkpoint_is_refused_unless_overwrite(baseline_run, tmp_path):
+    write_sentence_shards(tmp_path / "in")
+    other = tmp_path / "other-checkpoint"
+    shutil.copytree(baseline_run / "checkpoint", other)
+    run_batch(baseline_run, str(tmp_path / "in"), tmp_path / "out", progress=False)
+
+    (other / "README.md").write_text("edited model card\n", encoding="utf-8")
+    with pytest.raises(BatchError, match="another checkpoint .*--overwrite"):
+        run_batch(other, str(tmp_path / "in"), tmp_path / "out", progress=False)
+    with pytest.raises(BatchError, match=r"another options \(--articles"):
+        run_batch(baseline_run, str(tmp_path / "in"), tmp_path / "out", articles=True, progress=False)
+    manifest = run_batch(other, str(tmp_path / "in"), tmp_path / "out", overwrite=True, progress=False)
+    assert manifest["timings"]["shards"] == 3 and manifest["checkpoint"]["path"] == str(other.absolute())
+
+
+def test_changed_input_is_refused_unless_overwrite(baseline_run, tmp_path):
+    write_sentence_shards(tmp_path / "in")
+    shard, out = tmp_path / "in" / "part-0.jsonl", tmp_path / "out"
+    run_batch(baseline_run, str(tmp_path / "in"), out, progress=False)
+
+    os.utime(shard, (1, 1))  # touched, or copied without its time: same bytes, still done
+    assert run_batch(baseline_run, str(tmp_path / "in"), out, progress=False)["timings"]["shards"] == 0
+
+    with open(shard, "a", encoding="utf-8") as f:
+        f.write('{"id": "new", "text": "Kiev bác bỏ đề xuất ngừng bắn."}\n')
+    with pytest.raises(BatchError, match=f"{shard} changed since .*part-0.parquet was written"):
+        run_batch(baseline_run, str(tmp_path / "in"), out, progress=False)
+    manifest = run_batch(baseline_run, str(tmp_path / "in"), out, overwrite=True, progress=False)
+    assert manifest["timings"]["shards"] == 1 and manifest["timings"]["shards_already_done"] == 2
+    assert read_output(out)[40]["id"] == "new"
+
+
+# --------------------------------------------------------------------------- one-line errors
+
+
+def bad_inputs(root: Path, baseline_run: Path) -> dict[str, tuple[list[str], str]]:
+    """name -> (arguments, what the error line must contain)."""
+    good = root / "good"
+    write_sentence_shards(good)
+    (root / "json").mkdir()
+    (root / "json" / "a.jsonl").write_text('{"id": 1, "text": "ok"}\n{"id": 2, "text": \n', encoding="utf-8")
+    (root / "latin1").mkdir()
+    (root / "latin1" / "a.csv").write_bytes("text\nNga s\u1eb5n s\u00e0ng\n".encode("utf-16"))
+    (root / "parquet").mkdir()
+    (root / "parquet" / "a.parquet").write_bytes(b"PAR1 not really")
+    (root / "field").mkdir()
+    (root / "field" / "a.jsonl").write_text('{"id": 1, "content": "Nga sẵn sàng."}\n', encoding="utf-8")
+    (root / "a-file").write_text("", encoding="utf-8")
+    (root / "stranger").mkdir()
+    (root / "stranger" / "notes.txt").write_text("mine\n", encoding="utf-8")
+    corrupt = root / "corrupt"
+    shutil.copytree(baseline_run / "checkpoint", corrupt)
+    (corrupt / "model.skops").write_bytes(b"not a zip")
+    model = ["--model", str(baseline_run)]
+    return {
+        "no match": ([*model, "--input", str(root / "nothing" / "*.jsonl"), "--output", str(root / "o1")],
+                     "no input matches"),
+        "malformed json": ([*model, "--input", str(root / "json"), "--output", str(root / "o2")],
+                           f"{root / 'json' / 'a.jsonl'}:2: malformed JSON"),
+        "not utf-8": ([*model, "--input", str(root / "latin1"), "--output", str(root / "o3")],
+                      f"{root / 'latin1' / 'a.csv'}: not UTF-8"),
+        "bad parquet": ([*model, "--input", str(root / "parquet"), "--output", str(root / "o4")],
+                        f"{root / 'parquet' / 'a.parquet'}: not a readable Parquet file"),
+        "missing text field": ([*model, "--input", str(root / "field"), "--output", str(root / "o5")],
+                               "no 'text' field (fields: id, content); name the text column with --text-field"),
+        "output is a file": ([*model, "--input", str(good), "--output", str(root / "a-file")],
+                             "exists and is not a folder"),
+        "not our folder": ([*model, "--input", str(good), "--output", str(root / "stranger")],
+                           "not empty and has no _manifest.json"),
+        "no checkpoint": (["--model", str(root / "missing"), "--input", str(good), "--output", str(root / "o6")],
+                          "no such file or directory"),
+        "corrupt checkpoint": (["--model", str(corrupt), "--input", str(good), "--output", str(root / "o7")],
+                               "cannot load the checkpoint"),
+        "workers without ray": ([*model, "--input", str(good), "--output", str(root / "o8"), "--workers", "2"],
+                                "need --engine ray"),
+    }
+
+
+def test_bad_input_is_one_error_line(baseline_run, tmp_path, capsys):
+    for name, (argv, message) in bad_inputs(tmp_path, baseline_run).items():
+        code, err = cli(*argv, capsys=capsys)
+        assert code == 2, name
+        assert err.startswith("error: ") and err.count("\n") == 1 and message in err, (name, err)
+
+
+def test_engine_ray_without_ray_says_how_to_install(baseline_run, tmp_path, monkeypatch, capsys):
+    write_sentence_shards(tmp_path / "in")
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
+    code, err = cli("--model", str(baseline_run), "--input", str(tmp_path / "in"), "--output", str(tmp_path / "o"),
+                    "--engine", "ray", capsys=capsys)
+    assert (code, err) == (2, 'error: --engine ray needs Ray: pip install -e ".[scale]"\n')
+
+
+# --------------------------------------------------------------------------- Ray
+
+
+@pytest.mark.slow
+def test_ray_engine_equals_predict_and_resumes_after_interrupt(baseline_run, tiny_run, tmp_path):
+    for key, value in batch.LOCAL_RAY_ENV.items():
+        os.environ.setdefault(key, value)
+    ray = pytest.importorskip("ray", reason='ray is not installed (pip install -e ".[scale]")')
+    expected = write_sentence_shards(tmp_path / "in")
+    article_shard(tmp_path / "articles" / "news.jsonl")
+    texts = [t for _, t in expected]
+
+    temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")
+    ray.init(address="local", num_cpus=2, _temp_dir=temp, include_dashboard=False)
+    try:
+        for run, tol in ((baseline_run, 1e-9), (tiny_run, 1e-5)):
+            out = tmp_path / f"out-{run.name}"
+            # 0.5 CPU each: two actors and the driver share two cores.
+            manifest = run_batch(run, str(tmp_path / "in"), out, engine="ray", workers=2, cpus_per_worker=0.5,
+                                 progress=False)
+            assert manifest["engine"] == "ray" and manifest["counts"]["sentences"] == len(texts)
+            rows = read_output(out)
+            assert [(r["id"], r["text"]) for r in rows] == expected
+            assert_rows_match(rows, texts, StanceClassifier.from_pretrained(run), tol)
+        run_batch(tiny_run, str(tmp_path / "articles"), tmp_path / "art-ray", articles=True, engine="ray",
+                  workers=2, cpus_per_worker=0.5, progress=False)
+        run_batch(tiny_run, str(tmp_path / "articles"), tmp_path / "art-local", articles=True, progress=False)
+        ray_rows, local_rows = read_output(tmp_path / "art-ray"), read_output(tmp_path / "art-local")
+        assert [r["id"] for r in ray_rows] == [r["id"] for r in local_rows]
+        assert [r["stance"] for r in ray_rows] == [r["stance"] for r in local_rows]
+    finally:
+        ray.shutdown()
+        shutil.rmtree(temp, ignore_errors=True)
+
+    # Twelve shards through one actor, interrupted (Ctrl-C) once the first is written.
+    rows = seed_rows()
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for i in range(12):
+        with open(archive / f"day-{i:02d}.jsonl", "w", encoding="utf-8") as f:
+            f.writelines(json.dumps({"id": f"{i}-{r['id']}", "text": r["text"]}, ensure_ascii=False) + "\n"
+                         for r in rows)
+    out = tmp_path / "archive-out"
+    argv = [sys.executable, "-m", "vistance.batch", "--model", str(tiny_run), "--input", str(archive),
+            "--output", str(out), "--engine", "ray", "--workers", "1", "--cpus-per-worker", "0.5"]
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 240
+        while not glob.glob(str(out / "*.parquet")) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    written = len(list(out.glob("*.parquet")))
+    assert 1 <= written < 12, f"the interrupt came too late to test resuming ({written} shards written)"
+    assert json.loads((out / "_manifest.json").read_text(encoding="utf-8"))["status"] == "interrupted"
+
+    done = subprocess.run(argv + ["--quiet"], capture_output=True, text=True, env=env, timeout=300,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    ids = [r["id"] for r in read_output(out)]
+    assert len(ids) == len(set(ids)) == 12 * len(rows)
+    assert json.loads((out / "_manifest.json").read_text(encoding="utf-8"))["status"] == "complete"
