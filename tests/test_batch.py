@@ -25,7 +25,7 @@ import pytest
 
 from vistance import batch
 from vistance.batch import BatchError, run_batch
-from vistance.predict import StanceClassifier
+from vistance.inference import StanceClassifier
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "data" / "annotated" / "seed.jsonl"

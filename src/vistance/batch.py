@@ -52,11 +52,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
-from .articles import parse_article
-from .data import STANCE_LABELS, file_sha256, iter_jsonl
+from .data import file_sha256, iter_jsonl
+from .data.articles import parse_article
 from .errors import CheckpointError, InputError, VistanceError, exit_on_error
-from .predict import StanceClassifier, format_counts, stance_counts
+from .inference import StanceClassifier
+from .inference.classifier import stance_counts
+from .inference.cli import format_counts
 from .runs import now_iso, write_json
+from .tasks import STANCE_LABELS
 from .text import normalize
 
 MANIFEST = "_manifest.json"
