@@ -1,0 +1,504 @@
+"""Who said it: the speaker of each sentence, from its own words and, in an article, from its neighbours.
+
+Within a sentence (:func:`own_attribution`) the speaker is the mention that a quotation or a cue points at,
+tried in this order, because each is more reliable than the next on the labelled data:
+
+1. a trailing attribution after a closing quote: ``"...", ông Ushakov nói``;
+2. ``Theo X, ...`` and reporting frames (``dẫn lời X``, ``tuyên bố của X``);
+3. ``X: ...`` (interview answers, headlines);
+4. the subject of the first speech or attitude verb outside fronted adverbials (``Tuy nhiên, Moscow nhiều lần
+   cho rằng ...``); a media outlet gives way to an actor it reports (``Axios đưa tin ông Trump đã nói``);
+5. a sentence-initial subject without a cue (``Nhà lãnh đạo Mỹ ủng hộ kế hoạch này``), kept as weak.
+
+With article context (:meth:`SpeakerAttributor.attribute`) sentences are read in order: titles resolve to
+the person the article names with that title, surnames to the full name it gave first, pronouns to the
+previous speaker, a quotation split over several sentences takes the attribution of the sentence that opens
+or closes it, and a claim with no attribution at all continues the previous speaker.
+
+A learnt alias table (``fit``) maps mention strings that the rules leave unresolved or resolve differently
+from the annotators (a spelling, a title, a surname) to the labelled speaker.
+"""
+
+from __future__ import annotations
+
+import collections
+import difflib
+import functools
+import json
+import os
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import CheckpointError
+from . import lexicon as lx
+from .mentions import CLAUSE_PUNCT, PREPOSITIONS, Mention, SentenceScan, tables, tokenize
+
+SPEAKERS_FILE = "speakers.json"
+FORMAT_VERSION = 1
+# A quotation left open for longer than this is a stray mark, not a quote spanning sentences.
+MAX_QUOTE_SENTENCES = 8
+# How far into its clause the subject may start ("Còn nhà phân tích ...", "Mới đây Phát ngôn viên ...").
+SUBJECT_OFFSET = 3
+REPORT_FRAMES = (("dẫn", "lời"), ("theo", "lời"), ("dẫn", "tuyên", "bố", "của"), ("tuyên", "bố", "của"),
+                 ("thông", "báo", "của"), ("dẫn", "báo", "cáo", "của"), ("báo", "cáo", "của"), ("dẫn", "lời", "của"),
+                 ("theo", "tuyên", "bố", "của"), ("theo", "thông", "báo", "của"), ("dẫn", "nguồn", "tin", "từ"),
+                 ("dẫn", "thông", "báo", "của"), ("phát", "biểu", "của"))
+ACTOR_KINDS = frozenset(("person", "title", "org", "media", "country", "group", "both", "pronoun", "pair"))
+ALIAS_KINDS = frozenset(("person", "title", "org", "group"))
+CONTEXT_KINDS = frozenset(("pronoun", "both"))
+# Alias plausibility: a name's spelling variant shares most letters ("Sergey Volina" / "Serhiy Volyna": 0.77);
+# a title longer than this is a mis-chunked clause, not a title.
+ALIAS_SIMILARITY = 0.6
+MAX_TITLE_WORDS = 6
+SKIP_KINDS = frozenset(("caption", "heading"))
+
+
+def _is_person_name(name: str) -> bool:
+    parts = name.split()
+    return len(parts) >= 2 and all(p[:1].isupper() for p in parts)
+
+
+def _plausible_alias(m: Mention, gold: str) -> bool:
+    """Whether labelled speaker ``gold`` can be what mention ``m`` stands for (see SpeakerAttributor.fit)."""
+    if m.kind in ("person", "title") and m.actor:
+        return False
+    if m.kind == "title":  # a bare head ("ngoại trưởng") is anaphoric: whoever the article is about
+        bare = tables()["title_heads"].match(tokenize(m.key), 0, [True] * len(m.key.split())) == (
+            len(m.key.split()), m.key)
+        return _is_person_name(gold) and not bare and len(m.key.split()) <= MAX_TITLE_WORDS
+    similar = difflib.SequenceMatcher(None, m.key, gold.lower()).ratio() >= ALIAS_SIMILARITY
+    return similar or gold.lower().endswith(" " + m.key)
+
+
+def normalize_speaker(name: str | None) -> str:
+    """The light normalisation speakers are compared under: NFC, case-folded, single spaces, no end punctuation."""
+    if not name:
+        return ""
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split()).strip(" .,;:\"'“”")
+
+
+@dataclass
+class Own:
+    """A sentence's own attribution: the mention and how it was found."""
+
+    mention: Mention
+    rule: str
+    """quote / theo / frame / colon / cue / subject"""
+
+    @property
+    def strong(self) -> bool:
+        return self.rule != "subject"
+
+
+# --------------------------------------------------------------------------- one sentence
+
+
+def _segments(scan: SentenceScan, first: int, stop: int) -> list[tuple[int, int]]:
+    """Clause pieces of tokens [first, stop) split at commas, colons, dashes and brackets outside quotes."""
+    out, start = [], first
+    for k in range(first, stop):
+        if scan.tokens[k].text in CLAUSE_PUNCT and not scan.quote.inside[k]:
+            if k > start:
+                out.append((start, k))
+            start = k + 1
+    if stop > start:
+        out.append((start, stop))
+    return out
+
+
+def _adverbial(scan: SentenceScan, seg: tuple[int, int]) -> bool:
+    every = [True] * len(scan.tokens)
+    return bool(tables()["openers"].match(scan.tokens, seg[0], every))
+
+
+def _subject_of(scan: SentenceScan, first: int, stop: int) -> Mention | None:
+    """The subject before token ``stop``: the first actor mention opening a non-adverbial clause piece."""
+    for seg in _segments(scan, first, stop):
+        cands = [m for m in scan.mentions if seg[0] <= m.first < seg[1] and m.kind in ACTOR_KINDS
+                 and not (m.first > 0 and scan.tokens[m.first - 1].lower in PREPOSITIONS)]
+        if _adverbial(scan, seg) and not (cands and cands[0].first == seg[0]):
+            continue
+        if cands and cands[0].first - seg[0] < SUBJECT_OFFSET:
+            return _apposition(scan, cands[0], stop)
+    return None
+
+
+def _apposition(scan: SentenceScan, m: Mention, stop: int) -> Mention:
+    """"tỉnh trưởng Sumy, Dmytro Jyvytsky cho biết": a bare title before a comma and a name is that name."""
+    if m.kind != "title" or m.actor or m.stop >= stop or scan.tokens[m.stop].text != ",":
+        return m
+    nxt = scan.mention_at(m.stop + 1) if m.stop + 1 < len(scan.tokens) else None
+    return nxt if nxt is not None and nxt.kind == "person" and nxt.first == m.stop + 1 else m
+
+
+def _cue_subject(scan: SentenceScan, first: int, stop: int) -> Mention | None:
+    """Subject of the first cue in tokens [first, stop) that has one; a media outlet yields to a later actor."""
+    found = None
+    for c_first, c_stop in scan.cues:
+        if not first <= c_first < stop:
+            continue
+        seg_start = first
+        subj = _subject_of(scan, seg_start, c_first)
+        if subj is None:
+            continue
+        if subj.kind != "media":
+            return subj
+        found = found or subj
+        later = _cue_subject(scan, c_stop, stop)
+        return later or found
+    return found
+
+
+def _after_theo(scan: SentenceScan) -> Mention | None:
+    """``Theo X, ...`` / ``..., theo X.`` and reporting frames (``dẫn lời X``, ``Trong tuyên bố của X``): X.
+
+    A frame without "theo"/"dẫn" counts only when it opens a clause: "trái với tuyên bố của Nga" late
+    in a sentence mentions Russia's statement, it does not report it.
+    """
+    toks = scan.tokens
+    starts = [seg[0] for seg in _segments(scan, 0, len(toks))]
+    for m in scan.mentions:
+        if m.kind not in ACTOR_KINDS or scan.quote.inside[m.first]:
+            continue
+        before = tuple(t.lower for t in toks[max(0, m.first - 5):m.first])
+        closed = m.stop >= len(toks) or toks[m.stop].text in ",.;:" or toks[m.stop].lower == "thì"
+        if before[-1:] == ("theo",) and closed:
+            return m
+        for frame in REPORT_FRAMES:
+            if before[-len(frame):] != frame:
+                continue
+            at = m.first - len(frame)
+            if frame[0] in ("theo", "dẫn") or any(0 <= at - s < SUBJECT_OFFSET for s in starts):
+                return m
+    return None
+
+
+def own_attribution(scan: SentenceScan) -> Own | None:
+    """The speaker mention this sentence names itself, or None (see the module docstring for the order)."""
+    toks, n = scan.tokens, len(scan.tokens)
+    if not n:
+        return None
+    if scan.quote.last_close is not None:
+        tail = scan.quote.last_close + 1
+        m = _cue_subject(scan, tail, n)
+        if m is not None:
+            return Own(m, "quote")
+    theo = _after_theo(scan)
+    if theo is not None and theo.kind != "media":
+        return Own(theo, "theo")
+    first = next((m for m in scan.mentions if m.kind in ACTOR_KINDS), None)
+    if first is not None and first.first < SUBJECT_OFFSET and first.stop < n and toks[first.stop].text == ":":
+        return Own(first, "colon")
+    m = _cue_subject(scan, 0, n)
+    if m is not None:
+        return Own(m, "cue")
+    if theo is not None:
+        return Own(theo, "theo")
+    segs = [s for s in _segments(scan, 0, n) if not _adverbial(scan, s)]
+    if segs:
+        cands = [m for m in scan.mentions if segs[0][0] <= m.first < segs[0][1] and m.kind in ACTOR_KINDS]
+        if cands and cands[0].first - segs[0][0] < SUBJECT_OFFSET and not scan.quote.inside[cands[0].first]:
+            return Own(cands[0], "subject")
+    return None
+
+
+# --------------------------------------------------------------------------- article context
+
+
+@dataclass
+class ArticleContext:
+    """What an article says about its actors: full names behind surnames, persons behind titles."""
+
+    titles: dict[str, str] = field(default_factory=dict)
+    surnames: dict[str, str] = field(default_factory=dict)
+    pairs: list[str] = field(default_factory=list)
+    previous: str | None = None
+    """The speaker of the last body sentence read so far."""
+    previous_person: str | None = None
+
+    def learn_names(self, scan: SentenceScan, resolve_name) -> None:
+        """Full names and the titles written before them, from anywhere in the article."""
+        for m in scan.mentions:
+            if m.kind != "person":
+                continue
+            name = resolve_name(m)
+            if " " in m.surface:  # a surname alone ("Yermak") would map to a namesake in the lexicon
+                self.surnames.setdefault(name.split()[-1].lower(), name)
+                self.surnames.setdefault(m.key.split()[-1], name)
+            if m.title:
+                self.titles.setdefault(m.title, name)
+
+    def learn_pairs(self, scan: SentenceScan) -> None:
+        """"Nga - Mỹ", "Mỹ và Nga" read so far: the parties a later "cả hai bên" refers to (R3)."""
+        countries = [m for m in scan.mentions if m.kind in ("country", "pair")]
+        for a, b in zip(countries, countries[1:]):
+            if b.first - a.stop == 1 and scan.tokens[a.stop].text in ("-", "–", "và") and a.actor != b.actor:
+                self.pairs.append(f"{a.actor} và {b.actor}")
+        self.pairs += [m.actor for m in scan.mentions if m.kind == "pair" and m.actor]
+
+    def title_person(self, key: str) -> str | None:
+        if key in self.titles:
+            return self.titles[key]
+        # A bare head ("Ngoại trưởng") names the one person the article gave that head.
+        found = {v for k, v in self.titles.items() if k.startswith(key + " ") or k == key}
+        return found.pop() if len(found) == 1 else None
+
+
+class SpeakerAttributor:
+    """Rule-based speaker attribution with a learnt alias table. See the module docstring."""
+
+    def __init__(self, aliases: dict[str, str] | None = None, *, generic: bool = True, use_aliases: bool = True,
+                 ner: bool = False):
+        self.aliases = dict(aliases or {})
+        """Lower-case mention -> normalised speaker, learnt by :meth:`fit`."""
+        self.generic = generic
+        """Find names, titles, groups and organisations outside the curated lexicon (capitalisation rules)."""
+        self.use_aliases = use_aliases
+        self.ner = ner
+        """Add underthesea NER person/organisation spans the rules missed (slower; measured, not default)."""
+
+    # ------------------------------------------------------------------ learning
+    @classmethod
+    def fit(cls, records: Iterable[dict], **options) -> SpeakerAttributor:
+        """Learn aliases from labelled records with ``text`` and ``speaker`` (claims only).
+
+        The mention the rules pick in each sentence votes for the labelled speaker where the rules resolve it
+        differently, if the pair is plausible: a title may denote any named person ("quan chức Nga" -> Yury
+        Ushakov), a name or group only a similar name (a spelling: "Sergey Volina" -> Serhiy Volyna).
+        Curated actors are never re-aliased, and an implausible pair (an interview answer whose sentence
+        names someone else) teaches nothing. The majority vote wins per mention string.
+        """
+        plain = cls(generic=options.get("generic", True), use_aliases=False, ner=options.get("ner", False))
+        votes: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+        for rec in records:
+            gold, text = rec.get("speaker"), rec.get("text")
+            if not gold or not text or rec.get("claim") not in (None, "claim"):
+                continue
+            scan = plain._scan(text, rec.get("date"))
+            own = own_attribution(scan)
+            candidates = [own.mention] if own else []
+            surname = gold.split()[-1].lower()
+            candidates += [m for m in scan.mentions if m.kind == "person" and m.key.split()[-1] == surname]
+            for m in candidates:
+                if m.kind in ALIAS_KINDS and _plausible_alias(m, gold) and \
+                        normalize_speaker(plain._resolve(m, None)) != normalize_speaker(gold):
+                    votes[m.key][gold] += 1
+        aliases = {k: c.most_common(1)[0][0] for k, c in votes.items()}
+        return cls(aliases, **options)
+
+    # ------------------------------------------------------------------ persistence
+    def to_dict(self) -> dict:
+        return {"format": FORMAT_VERSION, "generic": self.generic, "use_aliases": self.use_aliases, "ner": self.ner,
+                "aliases": dict(sorted(self.aliases.items()))}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SpeakerAttributor:
+        if not isinstance(d, dict) or d.get("format") != FORMAT_VERSION or not isinstance(d.get("aliases"), dict):
+            raise CheckpointError(f"not a speaker table of format {FORMAT_VERSION}: expected a JSON object with "
+                                  "'format' and 'aliases'")
+        return cls(d["aliases"], generic=bool(d.get("generic", True)), use_aliases=bool(d.get("use_aliases", True)),
+                   ner=bool(d.get("ner", False)))
+
+    def save(self, directory: str | os.PathLike) -> Path:
+        path = Path(directory) / SPEAKERS_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike) -> SpeakerAttributor:
+        path = Path(directory)
+        path = path if path.is_file() else path / SPEAKERS_FILE
+        try:
+            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            raise CheckpointError(f"{path}: no speaker table") from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise CheckpointError(f"{path}: not a JSON speaker table ({e})") from None
+        except CheckpointError as e:
+            raise CheckpointError(f"{path}: {e}") from None
+
+    # ------------------------------------------------------------------ attribution
+    def attribute(self, sentences: Sequence[dict], *, context: bool = True) -> list[dict]:
+        """``{"speaker", "speaker_span"}`` per sentence; see the module docstring.
+
+        ``sentences`` are dicts with ``text`` and optionally ``article``, ``position``, ``paragraph``, ``kind``,
+        ``date``. With ``context`` they are read as consecutive sentences of their articles (grouped by
+        ``article`` when present, all one article otherwise) and sorted by ``position`` within each.
+        """
+        for i, s in enumerate(sentences):
+            if not isinstance(s, dict) or not isinstance(s.get("text"), str):
+                raise TypeError(f"sentence {i}: expected a dict with a 'text' string")
+        out: list[dict] = [{"speaker": None, "speaker_span": None} for _ in sentences]
+        if not context:
+            for i, s in enumerate(sentences):
+                scan = self._scan(s["text"], s.get("date"))
+                own = own_attribution(scan)
+                if own and own.mention.kind not in CONTEXT_KINDS:
+                    name = self._resolve(own.mention, None)
+                    if name:
+                        out[i] = {"speaker": name, "speaker_span": [own.mention.start, own.mention.end]}
+            return out
+        groups: dict[object, list[int]] = collections.defaultdict(list)
+        for i, s in enumerate(sentences):
+            groups[s.get("article")].append(i)
+        for idx in groups.values():
+            idx.sort(key=lambda i: (sentences[i].get("position") is None, sentences[i].get("position") or 0))
+            for i, res in zip(idx, self._attribute_article([sentences[i] for i in idx])):
+                out[i] = res
+        return out
+
+    def _attribute_article(self, sents: list[dict]) -> list[dict]:
+        scans, open_after = self._scan_article(sents)
+        ctx = ArticleContext()
+        for scan in scans:
+            ctx.learn_names(scan, lambda m: self._resolve(m, None) or m.surface)
+        owns = [own_attribution(scan) for scan in scans]
+        quoted = self._quote_groups(scans, open_after, owns)
+
+        voice = self._voice(scans, owns, ctx)
+
+        out = []
+        for k, (s, own) in enumerate(zip(sents, owns)):
+            ctx.learn_pairs(scans[k])
+            speaker, span = None, None
+            if own is not None and own.strong:
+                speaker = self._resolve(own.mention, ctx)
+                span = None if own.mention.kind in CONTEXT_KINDS else [own.mention.start, own.mention.end]
+            if speaker is None and k in quoted:
+                speaker = self._resolve(quoted[k], ctx)
+            if speaker is None and voice:
+                speaker = voice
+            if speaker is None and own is not None:
+                speaker = self._resolve(own.mention, ctx)
+                span = None if own.mention.kind in CONTEXT_KINDS else [own.mention.start, own.mention.end]
+            if speaker is None:
+                speaker, span = ctx.previous, None
+            if s.get("kind") not in SKIP_KINDS and speaker:
+                ctx.previous = speaker
+                if own is not None and own.mention.kind == "person":
+                    ctx.previous_person = speaker
+            out.append({"speaker": speaker, "speaker_span": span if speaker else None})
+        return out
+
+    def _scan_article(self, sents: list[dict]) -> tuple[list[SentenceScan], list[bool]]:
+        """Scan each sentence, and say which leave a quotation open for the next one.
+
+        A sentence without quotation marks inside an open quotation is all quote, so it is rescanned
+        masked: it cannot name its own speaker. A new paragraph closes any quotation left open.
+        """
+        scans, open_after, prev_open, run, prev_para = [], [], False, 0, None
+        for s in sents:
+            para = s.get("paragraph")
+            if para is not None and para != prev_para:
+                prev_open = False
+            prev_para = para
+            scan = self._scan(s["text"], s.get("date"))
+            if prev_open and not scan.quote.has_marks and s.get("kind") not in SKIP_KINDS:
+                scan = self._scan(s["text"], s.get("date"), all_inside=True)
+            still_open = scan.quote.ends_inside if scan.quote.has_marks else prev_open
+            run = run + 1 if still_open else 0
+            if run > MAX_QUOTE_SENTENCES:
+                still_open, run = False, 0
+            scans.append(scan)
+            open_after.append(still_open)
+            prev_open = still_open
+        return scans, open_after
+
+    def _quote_groups(self, scans: list[SentenceScan], open_after: list[bool], owns: list[Own | None]) -> dict:
+        """Sentence index -> the mention that attributes the quotation spanning it.
+
+        A quotation runs from the sentence that opens it to the one that closes it; its speaker is the
+        closing sentence's trailing attribution (`", ông X nói`), else the opening sentence's own one.
+        """
+        out, i, n = {}, 0, len(scans)
+        while i < n:
+            if not open_after[i]:
+                i += 1
+                continue
+            j = i + 1
+            while j < n and open_after[j]:
+                j += 1
+            closer = owns[j] if j < n and scans[j].quote.starts_inside and owns[j] and owns[j].rule == "quote" else None
+            opener = owns[i] if owns[i] and owns[i].strong else None
+            source = closer or opener
+            if source is not None:
+                for k in range(i, min(j + 1, n)):
+                    out[k] = source.mention
+            i = j + 1
+        return out
+
+    def _voice(self, scans: list[SentenceScan], owns: list[Own | None], ctx: ArticleContext) -> str | None:
+        """The interviewee or author whose words an article is, if it is an interview or an op-ed.
+
+        Evidence: answers introduced as ``Đại tá Lê Thế Mẫu: ...``, a ``Nguồn: Dmitri Trenin, ...`` line, and
+        a person next to "phỏng vấn / trò chuyện / trao đổi / chia sẻ với". Unattributed sentences of such an
+        article are that person's (interview answers, the author's analysis), not the last actor named.
+        """
+        votes: collections.Counter = collections.Counter()
+        for scan, own in zip(scans, owns):
+            if own is not None and own.rule == "colon" and own.mention.kind == "person":
+                votes[self._resolve(own.mention, ctx)] += 2
+            toks = scan.tokens
+            every = [True] * len(toks)
+            people = [m for m in scan.mentions if m.kind == "person"
+                      and not (m.first and toks[m.first - 1].lower in PREPOSITIONS)]
+            if not people:
+                continue
+            if toks and toks[0].lower == "nguồn" and len(toks) > 1 and toks[1].text == ":" and people[0].first == 2:
+                votes[self._resolve(people[0], ctx)] += 2
+            elif any(tables()["interview"].match(toks, i, every) for i in range(len(toks))):
+                votes[self._resolve(people[0], ctx)] += 1
+        if not votes:
+            return None
+        name, count = votes.most_common(1)[0]
+        return name if count >= 1 else None
+
+    def _scan(self, text: str, date: str | None, *, all_inside: bool = False) -> SentenceScan:
+        return SentenceScan(text, date, all_inside=all_inside, generic=self.generic,
+                            ner_spans=_ner_spans(text) if self.ner else None)
+
+    def _resolve(self, m: Mention, ctx: ArticleContext | None) -> str | None:
+        """The normalised speaker a mention denotes, or None when only missing context could tell."""
+        alias = self.aliases.get(m.key) if self.use_aliases else None
+        if m.kind == "pronoun":
+            if ctx is None:
+                return None
+            person = m.surface in lx.HONORIFICS
+            return (ctx.previous_person if person else None) or ctx.previous
+        if m.kind == "both":
+            return (ctx.pairs[-1] if ctx and ctx.pairs else None)
+        if m.kind == "person":
+            if ctx is not None and " " not in m.surface:  # the article's "Bohdan Yermak" beats a namesake
+                full = ctx.surnames.get(m.key)
+                if full:
+                    return full
+            return m.actor or alias or m.surface
+        if m.kind == "title":
+            found = ctx.title_person(m.key) if ctx is not None else None
+            return found or m.actor or alias or (ctx.previous_person if ctx is not None else None) or m.surface
+        return (alias if m.kind in ALIAS_KINDS else None) or m.actor or m.surface
+
+
+@functools.lru_cache(maxsize=50_000)
+def _ner_spans(text: str) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, PER|ORG) spans from underthesea's NER, located back in the text."""
+    from underthesea import ner
+
+    spans, cursor, cur = [], 0, None
+    for word, _pos, _chunk, tag in ner(text):
+        at = text.find(word, cursor)
+        if at < 0:
+            continue
+        cursor = at + len(word)
+        label = tag[2:] if tag != "O" else None
+        if label in ("PER", "ORG") and tag.startswith("B-"):
+            cur = [at, cursor, label]
+            spans.append(cur)
+        elif label in ("PER", "ORG") and cur is not None and cur[2] == label:
+            cur[1] = cursor
+        else:
+            cur = None
+    return tuple((s, e, lab) for s, e, lab in spans)
