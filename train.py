@@ -92,7 +92,8 @@ def main(argv=None, callbacks=()) -> Path:
             save_checkpoint = not cfg.training.cv or get_kind(cfg.model.kind).small_checkpoint
             if main_process:
                 info = runs.read_json(fold_dir / "data.json")
-                fold_metrics.append(training.save_outputs(fold_dir, learner, scores, cfg, task, info, save_checkpoint))
+                fold_metrics.append(training.save_outputs(fold_dir, learner, scores, cfg, task, info, save_checkpoint,
+                                                          train=split.train))
             if cfg.training.cv and main_process:
                 print(f"{fold_dir.name}: {training.format_metrics(fold_metrics[-1])}", flush=True)
         if main_process:

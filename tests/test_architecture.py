@@ -82,7 +82,8 @@ def test_a_kind_registered_from_a_test_file_trains_saves_loads_and_predicts(
     clf = StanceClassifier.from_pretrained(run)
     results = clf.predict(["Nga sẵn sàng đàm phán.", "Giá xăng tăng."])
     # Every sentence gets the same answer: the training distribution, decoded like any other kind's.
-    assert results[0] == results[1] and results[0]["claim"] == "claim"
+    keys = ("claim", "claim_score", "stance", "stance_scores")
+    assert [results[0][k] for k in keys] == [results[1][k] for k in keys] and results[0]["claim"] == "claim"
     counts = read_json(run / "data.json")["label_counts"]["train"]
     expected = {lab: (counts[lab] + 1) / (sum(counts.values()) + 4) for lab in JOINT}
     assert results[0]["claim_score"] == pytest.approx(1 - expected["not_claim"], abs=1e-5)

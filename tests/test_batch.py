@@ -97,7 +97,8 @@ def test_local_engine_equals_predict_on_sentence_shards(baseline_run, tmp_path, 
     assert_rows_match(rows, [t for _, t in expected], StanceClassifier.from_pretrained(baseline_run), tol=1e-9)
     assert rows[0]["date"] == seed_rows()[0]["date"] and rows[0]["position"] is None
     assert list(rows[0]) == ["id", "text", "article", "date", "position", "kind", "start", "end", "claim",
-                             "claim_score", "stance", "stance_favor", "stance_against", "stance_neutral"]
+                             "claim_score", "stance", "stance_favor", "stance_against", "stance_neutral", "speaker",
+                             "speaker_start", "speaker_end"]
 
     manifest = json.loads((tmp_path / "out" / "_manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "complete" and manifest["engine"] == "local"

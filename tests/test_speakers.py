@@ -174,3 +174,24 @@ def test_cli_bad_input_is_one_line(tmp_path, capsys):
 def test_normalisation_is_light():
     assert normalize_speaker("  Donald  TRUMP. ") == normalize_speaker("donald trump") == "donald trump"
     assert normalize_speaker(None) == ""
+
+
+def test_a_trained_checkpoint_attributes_speakers_with_article_context(baseline_run):
+    from vistance import StanceClassifier
+
+    assert (baseline_run / "checkpoint" / SPEAKERS_FILE).is_file()
+    clf = StanceClassifier.from_pretrained(baseline_run)
+    article = ('Ông Yury Ushakov, Trợ lý Tổng thống Nga, ngày 16/11 tuyên bố Nga sẵn sàng đàm phán.\n\n'
+               '"Các cuộc trao đổi vẫn tiếp tục.\n'
+               'Chúng tôi chờ phản hồi", ông Ushakov nói.')
+    sents = clf.analyze(article)["sentences"]
+    for s in sents:
+        assert set(s) >= {"speaker", "speaker_span"}
+        if s["claim"] == "not_claim":
+            assert s["speaker"] is None
+    first = sents[0]
+    if first["claim"] == "claim":
+        assert first["speaker"] == "Yury Ushakov"
+        assert first["text"][first["speaker_span"][0]:first["speaker_span"][1]].endswith("Ushakov")
+    (row,) = clf.predict(["Ông Peskov nói Nga sẵn sàng đàm phán."])
+    assert "speaker" in row

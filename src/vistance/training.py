@@ -157,8 +157,13 @@ def save_outputs(
     task: Task,
     data_info: dict,
     save_checkpoint: bool = True,
+    train: Sequence[dict] = (),
 ) -> dict:
-    """``metrics.json``, ``predictions.jsonl`` and (optionally) ``checkpoint/`` with its model card."""
+    """``metrics.json``, ``predictions.jsonl`` and (optionally) ``checkpoint/`` with its model card.
+
+    A corpus-task checkpoint also gets the speaker attributor learnt from the training records'
+    speakers (``speakers.json``), so the checkpoint alone reproduces who said each claim.
+    """
     from .reports.modelcard import write_model_card
 
     out_dir = Path(out_dir)
@@ -185,6 +190,11 @@ def save_outputs(
             source=getattr(learner, "source", None),
         )
         directory = out_dir / "checkpoint"
+        if task.is_corpus_task:
+            from .speakers import SPEAKERS_FILE, SpeakerAttributor
+
+            SpeakerAttributor.fit([e for e in train if e.get("speaker")]).save(directory)
+            meta.extras["speakers"] = SPEAKERS_FILE
         learner.save(directory, meta)
         if metrics["model_size_bytes"] is None:
             metrics["model_size_bytes"] = ckpt.checkpoint_size_bytes(directory)

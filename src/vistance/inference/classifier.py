@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import sys
+import unicodedata
 from collections.abc import Iterable
 
 import numpy as np
@@ -231,7 +232,8 @@ class StanceClassifier:
             return self._predict_with_progress(texts, batch_size)
         results = self._results(self.predict_proba(texts, batch_size=batch_size))
         if self.speakers is not None:
-            found = self.speakers.attribute([{"text": t} for t in texts], context=False)
+            # Offsets index the NFC form (what the model and the attributor read).
+            found = self.speakers.attribute([{"text": unicodedata.normalize("NFC", t)} for t in texts], context=False)
             _add_speakers(results, found)
         return results
 
