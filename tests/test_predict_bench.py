@@ -34,8 +34,6 @@ def test_modes_agree_on_the_tiny_model(tiny_run):
     assert r["vistance_bf16"]["max_abs_prob_diff"] < 0.05
     for mode in ("pipeline_loop", "vistance", "vistance_int8", "vistance_bf16"):
         assert r[mode]["sentences_per_second"] > 0
-    assert r["speedup_vistance_vs_loop"] == pytest.approx(
-        r["vistance"]["sentences_per_second"] / r["pipeline_loop"]["sentences_per_second"])
     text = bench_predict.report(r)
     assert "sentences/s" in text and "int8 / fp32" in text and "bf16 / fp32" in text
 
