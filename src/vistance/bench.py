@@ -1,4 +1,4 @@
-"""Benchmarks: ``python -m vistance.bench train`` and ``python -m vistance.bench predict``.
+"""Benchmarks: ``python -m vistance.bench train``, ``python -m vistance.bench predict`` and ``... batch``.
 
 ``train`` times one training step (forward, backward, AdamW) of a randomly initialised RoBERTa of
 PhoBERT-base's shape (hidden 768, 12 layers, 64k vocabulary, 258 positions: the real model's
@@ -13,7 +13,8 @@ Lengths come from the corpus sentences, word-segmented and tokenised with the ti
 tokenizer learnt from them with every merge seen at least twice, so that frequent words are one
 token as in PhoBERT's 64k vocabulary. The same batches are timed in both modes.
 
-``predict`` is ``vistance.bench_predict`` (prediction throughput).
+``predict`` is ``vistance.bench_predict`` (prediction throughput), ``batch`` is ``vistance.bench_batch``
+(archive scoring throughput, local and on Ray).
 """
 
 from __future__ import annotations
@@ -168,6 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
 
         return bench_predict(argv[1:]) or 0
+    if argv[:1] == ["batch"]:
+        from .bench_batch import main as bench_batch
+
+        return bench_batch(argv[1:])
     p = argparse.ArgumentParser(prog="python -m vistance.bench", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("train", help="time per training step: dynamic padding vs padding to 256")
@@ -181,6 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--json", help="also write the figures to this file")
     sub.add_parser("predict", help="prediction throughput (vistance.bench_predict); options: predict --help")
+    sub.add_parser("batch", help="archive scoring throughput (vistance.bench_batch); options: batch --help")
     args = p.parse_args(argv)
     bench_train(args)
     return 0
