@@ -200,8 +200,11 @@ def _records(path: Path, data: bytes, fields: Sequence[str]) -> Iterator[tuple[i
         yield from iter_jsonl(path, text, error=InputError)
         return
     reader = csv.DictReader(io.StringIO(text), delimiter="\t" if fmt == "tsv" else ",")
-    for row in reader:
-        yield reader.line_num, row
+    try:
+        for row in reader:
+            yield reader.line_num, row
+    except csv.Error as e:  # e.g. a field over csv's 128 KiB limit
+        raise InputError(f"{path}:{reader.line_num}: unreadable CSV ({e})") from None
 
 
 def _str_or_none(value) -> str | None:
@@ -650,8 +653,8 @@ def run_batch(
 
     if engine not in ("local", "ray"):
         raise BatchError(f"unknown engine {engine!r}; use local or ray")
-    if engine == "local" and (workers != 1 or address is not None or gpus_per_worker):
-        raise BatchError("--workers, --address and --gpus-per-worker need --engine ray")
+    if engine == "local" and (workers != 1 or address is not None or cpus_per_worker != 1 or gpus_per_worker):
+        raise BatchError("--workers, --address, --cpus-per-worker and --gpus-per-worker need --engine ray")
     if address is not None and address.startswith("ray://"):
         # Ray Data's streaming execution needs a driver inside the cluster: through Ray Client it fails
         # at the first block (AttributeError: 'Worker' object has no attribute 'core_worker', Ray 2.60).
