@@ -294,9 +294,10 @@ def test_engine_ray_without_ray_says_how_to_install(baseline_run, tmp_path, monk
 
 
 @pytest.mark.slow
-def test_ray_engine_equals_predict_and_resumes_after_interrupt(baseline_run, tiny_run, tmp_path):
-    for key, value in batch.LOCAL_RAY_ENV.items():
-        os.environ.setdefault(key, value)
+def test_ray_engine_equals_predict_and_resumes_after_interrupt(baseline_run, tiny_run, tmp_path, monkeypatch):
+    for key, value in batch.LOCAL_RAY_ENV.items():  # before Ray is imported: it reads them once
+        if key not in os.environ:
+            monkeypatch.setenv(key, value)
     ray = pytest.importorskip("ray", reason='ray is not installed (pip install -e ".[scale]")')
     expected = write_sentence_shards(tmp_path / "in")
     article_shard(tmp_path / "articles" / "news.jsonl")
