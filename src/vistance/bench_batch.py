@@ -119,10 +119,10 @@ def report(r: dict, workers: Sequence[int]) -> str:
     widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
     for row in [head, ["-" * w for w in widths], *rows]:
         lines.append("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
-    busy = max(r["load_average_before"], r["load_average_after"])
-    if busy > 0.5:
-        lines.append(f"load average {busy:.1f} on {r['cpu_count']} cores: other processes shared the CPU, so these "
-                     "figures are pessimistic and noisy")
+    # Only the load before the runs says something about other processes: afterwards it is mostly ours.
+    if r["load_average_before"] > 0.5:
+        lines.append(f"load average {r['load_average_before']:.1f} on {r['cpu_count']} cores before the runs: other "
+                     "processes shared the CPU, so these figures are pessimistic and noisy")
     return "\n".join(lines)
 
 
