@@ -8,6 +8,7 @@ line after its first shard and shows the rerun finishes with every row exactly o
 from __future__ import annotations
 
 import csv
+import fcntl
 import glob
 import json
 import os
@@ -261,6 +262,8 @@ def bad_inputs(root: Path, baseline_run: Path) -> dict[str, tuple[list[str], str
                                "cannot load the checkpoint"),
         "workers without ray": ([*model, "--input", str(good), "--output", str(root / "o8"), "--workers", "2"],
                                 "need --engine ray"),
+        "ray client": ([*model, "--input", str(good), "--output", str(root / "o9"), "--engine", "ray", "--address",
+                        "ray://head:10001"], "cannot run through Ray Client"),
     }
 
 
@@ -269,6 +272,15 @@ def test_bad_input_is_one_error_line(baseline_run, tmp_path, capsys):
         code, err = cli(*argv, capsys=capsys)
         assert code == 2, name
         assert err.startswith("error: ") and err.count("\n") == 1 and message in err, (name, err)
+
+
+def test_one_run_per_output_folder(baseline_run, tmp_path):
+    write_sentence_shards(tmp_path / "in")
+    (tmp_path / "out").mkdir()
+    with open(tmp_path / "out" / batch.LOCK, "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(BatchError, match="another vistance.batch run is writing this folder"):
+            run_batch(baseline_run, str(tmp_path / "in"), tmp_path / "out", progress=False)
 
 
 def test_engine_ray_without_ray_says_how_to_install(baseline_run, tmp_path, monkeypatch, capsys):
@@ -283,9 +295,10 @@ def test_engine_ray_without_ray_says_how_to_install(baseline_run, tmp_path, monk
 
 
 @pytest.mark.slow
-def test_ray_engine_equals_predict_and_resumes_after_interrupt(baseline_run, tiny_run, tmp_path):
-    for key, value in batch.LOCAL_RAY_ENV.items():
-        os.environ.setdefault(key, value)
+def test_ray_engine_equals_predict_and_resumes_after_interrupt(baseline_run, tiny_run, tmp_path, monkeypatch):
+    for key, value in batch.LOCAL_RAY_ENV.items():  # before Ray is imported: it reads them once
+        if key not in os.environ:
+            monkeypatch.setenv(key, value)
     ray = pytest.importorskip("ray", reason='ray is not installed (pip install -e ".[scale]")')
     expected = write_sentence_shards(tmp_path / "in")
     article_shard(tmp_path / "articles" / "news.jsonl")

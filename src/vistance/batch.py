@@ -203,8 +203,11 @@ def _records(path: Path, data: bytes, fields: Sequence[str]) -> Iterator[tuple[i
         yield from iter_jsonl(path, text, error=InputError)
         return
     reader = csv.DictReader(io.StringIO(text), delimiter="\t" if fmt == "tsv" else ",")
-    for row in reader:
-        yield reader.line_num, row
+    try:
+        for row in reader:
+            yield reader.line_num, row
+    except csv.Error as e:  # e.g. a field over csv's 128 KiB limit
+        raise InputError(f"{path}:{reader.line_num}: unreadable CSV ({e})") from None
 
 
 def _str_or_none(value) -> str | None:
@@ -653,8 +656,13 @@ def run_batch(
 
     if engine not in ("local", "ray"):
         raise BatchError(f"unknown engine {engine!r}; use local or ray")
-    if engine == "local" and (workers != 1 or address is not None or gpus_per_worker):
-        raise BatchError("--workers, --address and --gpus-per-worker need --engine ray")
+    if engine == "local" and (workers != 1 or address is not None or cpus_per_worker != 1 or gpus_per_worker):
+        raise BatchError("--workers, --address, --cpus-per-worker and --gpus-per-worker need --engine ray")
+    if address is not None and address.startswith("ray://"):
+        # Ray Data's streaming execution needs a driver inside the cluster: through Ray Client it fails
+        # at the first block (AttributeError: 'Worker' object has no attribute 'core_worker', Ray 2.60).
+        raise BatchError(f"Ray Data cannot run through Ray Client ({address}); run the command on a node of the "
+                         "cluster with --address auto")
     if workers < 1 or batch_size < 1 or cpus_per_worker <= 0 or gpus_per_worker < 0:
         raise BatchError("--workers and --batch-size must be at least 1, --cpus-per-worker above 0, "
                          "--gpus-per-worker at least 0")
@@ -717,8 +725,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text-field", default="text", help="name of the text column (default: text)")
     p.add_argument("--engine", choices=("local", "ray"), default="local",
                    help="local: this process (default); ray: a pool of actors on a Ray cluster")
-    p.add_argument("--address", help="Ray cluster to join: auto (started with `ray start`) or ray://host:10001; "
-                   "default: start a local Ray on this machine")
+    p.add_argument("--address", help="Ray cluster to join, from one of its nodes: auto (the cluster `ray start` "
+                   "started here) or HEAD_IP:6379; default: start a private Ray on this machine")
     p.add_argument("--workers", type=int, default=1, help="Ray actors, each with its own copy of the model")
     p.add_argument("--batch-size", type=int, default=32, help="sentences per forward pass (default 32)")
     p.add_argument("--cpus-per-worker", type=float, default=1.0,

@@ -5,7 +5,7 @@ import sys
 
 from . import __doc__ as DOC
 
-SUBCOMMANDS = {"train": "train", "predict": "predict"}
+SUBCOMMANDS = {"train": "train", "predict": "predict", "batch": "batch"}
 
 
 def main(argv=None) -> int:

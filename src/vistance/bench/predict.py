@@ -68,8 +68,9 @@ def sample(texts: list[str], n: int, seed: int) -> list[str]:
     return [pool[i % len(pool)] for i in range(n)]
 
 
-def build_checkpoint(directory: Path, sentences: list[str], seed: int = 0) -> Path:
-    """A random PhoBERT-base-sized joint classifier saved as a vistance checkpoint in ``directory``."""
+def build_checkpoint(directory: Path, sentences: list[str], seed: int = 0, shape: dict = PHOBERT_BASE_SHAPE,
+                     shape_name: str = "PhoBERT-base") -> Path:
+    """A random joint classifier of ``shape`` (default PhoBERT-base's) saved as a vistance checkpoint in ``directory``."""
     import torch
     from transformers import RobertaConfig, RobertaForSequenceClassification
 
@@ -89,12 +90,12 @@ def build_checkpoint(directory: Path, sentences: list[str], seed: int = 0) -> Pa
         tokenizer = build_tiny_tokenizer(preprocess(sentences, pre), directory, num_merges=30_000)
     torch.manual_seed(seed)
     config = RobertaConfig(
-        **PHOBERT_BASE_SHAPE, pad_token_id=1, bos_token_id=0, eos_token_id=2, layer_norm_eps=1e-5,
+        **shape, pad_token_id=1, bos_token_id=0, eos_token_id=2, layer_norm_eps=1e-5,
         num_labels=len(labels), id2label=dict(enumerate(labels)), label2id={k: i for i, k in enumerate(labels)},
     )
     model = RobertaForSequenceClassification(config).eval()
     meta = CheckpointMeta(kind="transformer", task="joint", labels=labels, preprocess=pre.to_dict(),
-                          max_length=PHOBERT_MAX_TOKENS, base_model="random-init (PhoBERT-base shape)")
+                          max_length=PHOBERT_MAX_TOKENS, base_model=f"random-init ({shape_name} shape)")
     return save_transformer(directory, model, tokenizer, meta)
 
 

@@ -1,4 +1,4 @@
-"""Benchmarks: ``python -m vistance.bench train`` and ``python -m vistance.bench predict``.
+"""Benchmarks: ``python -m vistance.bench train``, ``python -m vistance.bench predict`` and ``... batch``.
 
 ``train`` times one training step (forward, backward, AdamW) of a randomly initialised RoBERTa of
 PhoBERT-base's shape (hidden 768, 12 layers, 64k vocabulary, 258 positions: the real model's
@@ -13,7 +13,8 @@ Lengths come from the corpus sentences, word-segmented and tokenised with the ti
 tokenizer learnt from them with every merge seen at least twice, so that frequent words are one
 token as in PhoBERT's 64k vocabulary. The same batches are timed in both modes.
 
-``predict`` is ``vistance.bench_predict`` (prediction throughput).
+``predict`` is ``vistance.bench_predict`` (prediction throughput), ``batch`` is ``vistance.bench_batch``
+(archive scoring throughput, local and on Ray).
 """
 
 from __future__ import annotations
