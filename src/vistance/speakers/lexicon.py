@@ -30,6 +30,8 @@ PERSONS: dict[str, tuple[str, ...]] = {
     "Vasily Nebenzya": ("Vasily Nebenzya", "Vassily Nebenzia", "Vasily Nebenzia", "Nebenzya", "Nebenzia"),
     "Igor Konashenkov": ("Igor Konashenkov", "Konashenkov"),
     "Ramzan Kadyrov": ("Ramzan Kadyrov", "Kadyrov"),
+    "Yevgeny Prigozhin": ("Yevgeny Prigozhin", "Yevgeniy Prigozhin", "Evgeny Prigozhin", "Yevgeny Prigozin",
+                          "Prigozhin"),
     "Alexander Lukashenko": ("Alexander Lukashenko", "Aleksandr Lukashenko", "Lukashenko"),
     # Ukraine
     "Volodymyr Zelensky": ("Volodymyr Zelensky", "Vladimir Zelensky", "Volodymyr Zelenskiy", "Volodymyr Zelenskyy",
@@ -101,10 +103,10 @@ PERSONS: dict[str, tuple[str, ...]] = {
 # because undated input is current news. Patterns are matched case-insensitively.
 _US_PRESIDENT = ((None, "Joe Biden"), ("2025-01-20", "Donald Trump"))
 TITLES: tuple[tuple[str, tuple[tuple[str | None, str], ...]], ...] = (
-    (r"(?:tổng thống|nhà lãnh đạo|người đứng đầu|lãnh đạo|ông chủ) (?:nga|liên bang nga|điện kremlin)"
-     r"|chủ nhân điện kremlin", ((None, "Vladimir Putin"),)),
-    (r"(?:tổng thống|nhà lãnh đạo|người đứng đầu|lãnh đạo) (?:mỹ|hoa kỳ|nhà trắng)"
-     r"|(?:chủ nhân|ông chủ) nhà trắng", _US_PRESIDENT),
+    ((r"(?:tổng thống|nhà lãnh đạo|người đứng đầu|lãnh đạo|ông chủ) (?:nga|liên bang nga|điện kremlin)"
+     r"|chủ nhân điện kremlin"), ((None, "Vladimir Putin"),)),
+    ((r"(?:tổng thống|nhà lãnh đạo|người đứng đầu|lãnh đạo) (?:mỹ|hoa kỳ|nhà trắng)"
+     r"|(?:chủ nhân|ông chủ) nhà trắng"), _US_PRESIDENT),
     (r"(?:tổng thống|nhà lãnh đạo|người đứng đầu|lãnh đạo) (?:ukraine|ukraina)", ((None, "Volodymyr Zelensky"),)),
     (r"(?:người phát ngôn|phát ngôn viên|thư ký báo chí) (?:của )?(?:điện kremlin|tổng thống nga)",
      ((None, "Dmitry Peskov"),)),
@@ -118,6 +120,8 @@ TITLES: tuple[tuple[str, tuple[tuple[str | None, str], ...]], ...] = (
      ((None, "Dmytro Kuleba"), ("2024-09-05", "Andrii Sybiha"))),
     (r"(?:trợ lý|cố vấn) (?:của )?(?:điện kremlin|tổng thống nga)", ((None, "Yury Ushakov"),)),
     (r"phó chủ tịch hội đồng an ninh nga|cựu tổng thống nga", ((None, "Dmitry Medvedev"),)),
+    ((r"(?:trùm|ông chủ|nhà sáng lập|người sáng lập|lãnh đạo|người đứng đầu) (?:tập đoàn |công ty quân sự tư nhân )?"
+     r"wagner"), ((None, "Yevgeny Prigozhin"),)),
     (r"đặc phái viên (?:của )?(?:tổng thống nga|điện kremlin)|đặc phái viên nga", ((None, "Kirill Dmitriev"),)),
     (r"đặc (?:phái viên|sứ) (?:của )?(?:tổng thống mỹ|nhà trắng|ông trump|mỹ)(?! về ukraine)", ((None, "Steve Witkoff"),)),
     (r"đặc (?:phái viên|sứ) (?:của )?mỹ về ukraine", ((None, "Keith Kellogg"),)),
@@ -193,6 +197,7 @@ INSTITUTIONS: dict[str, tuple[str, ...]] = {
     "Bộ Tổng tham mưu Ukraine": ("Bộ Tổng tham mưu Ukraine", "Bộ Tổng Tham mưu Ukraine"),
     "Quân đội Nga": ("Quân đội Nga",),
     "Quân đội Ukraine": ("Quân đội Ukraine",),
+    "Wagner": ("Tập đoàn Wagner", "Wagner"),
 }
 
 # A media outlet is the speaker only when the assessment is its own (§4): "Theo Bloomberg, ... Trump cho
@@ -214,14 +219,17 @@ MEDIA: dict[str, tuple[str, ...]] = {
     }.items()
 }
 
-# Regions and cities that follow titles ("Nhà lãnh đạo Chechnya", "tỉnh trưởng Sumy"): part of the title,
-# never a person's name.
-PLACES = (
+# Capitalised names that are never speakers: regions and cities that follow titles ("Nhà lãnh đạo Chechnya",
+# "tỉnh trưởng Sumy": part of the title), and weapon systems ("Tổ hợp Patriot").
+NON_ACTORS = (
     "Chechnya", "Crimea", "Donbass", "Donbas", "Donetsk", "Lugansk", "Luhansk", "Kharkiv", "Kharkov", "Sumy",
     "Mariupol", "Zaporizhzhia", "Zaporizhia", "Kherson", "Odessa", "Odesa", "Lviv", "Dnipro", "Belgorod", "Kursk",
     "Bucha", "Irpin", "Chernihiv", "Mykolaiv", "Pokrovsk", "Bakhmut", "Avdiivka", "Alaska", "Anchorage", "Istanbul",
     "Geneva", "Riyadh", "Jeddah", "Abu Dhabi", "Brussels", "Munich", "Davos", "Tajikistan", "Sochi", "Vasylkiv",
-    "DPR", "LPR", "Transnistria", "Gaza", "Biển Đen",
+    "DPR", "LPR", "Transnistria", "Gaza", "Biển Đen", "Lugansk", "Bakhmut", "Kiev", "Kyiv",
+    "Patriot", "HIMARS", "ATACMS", "Tomahawk", "Leopard", "Abrams", "Storm Shadow", "Taurus", "Oreshnik", "Kinzhal",
+    "Iskander", "Kalibr", "Sarmat", "Shahed", "Geran", "Bayraktar", "Javelin", "Stinger", "NASAMS", "IRIS-T",
+    "Starlink", "Buk", "Tornado", "Lancet", "Krasnopol", "Excalibur", "Gripen", "Mirage", "Rafale", "Challenger",
 )
 
 # Vietnamese country names (canonical first); capital-city metonyms map to the country (§4).
@@ -254,7 +262,7 @@ COUNTRIES: dict[str, tuple[str, ...]] = {
     "Romania": ("Romania",),
     "Moldova": ("Moldova",),
     "Slovakia": ("Slovakia",),
-    "Séc": ("CH Séc", "Cộng hòa Séc", "Séc"),
+    "Séc": ("CH Séc", "Cộng hòa Séc", "Séc", "Czech"),
     "Canada": ("Canada", "Ottawa"),
     "Australia": ("Australia", "Úc"),
     "Qatar": ("Qatar",),
