@@ -324,7 +324,10 @@ CUES = (
     "đồng ý", "nhất trí", "để ngỏ", "phát đi tín hiệu", "đề cập", "nhắc lại", "lặp lại", "chỉ ra", "khuyến cáo",
     "trấn an", "tiên đoán", "phàn nàn", "hoan nghênh", "chào đón", "coi", "xem", "nhận thấy", "thông tin",
     "lên tiếng", "khuyên", "ra lệnh", "ra tuyên bố", "công bố", "báo cáo", "dẫn lời", "quả quyết", "nghi ngờ",
-    "thất vọng", "kể", "đáp", "hứa",
+    "thất vọng", "kể", "đáp", "hứa", "đề cao", "khen ngợi", "bác", "phê phán", "hoài nghi", "gợi ý", "đồng tình",
+    "tán thành", "phản bác", "cảnh cáo", "dọa", "hứa hẹn", "kỳ vọng", "lạc quan", "bi quan", "dự kiến", "nhắn nhủ",
+    "gửi thông điệp", "ra điều kiện", "đặt điều kiện", "nêu điều kiện", "đòi", "đòi hỏi", "chúc mừng", "cảm ơn",
+    "phản ứng", "đáp trả", "phản pháo", "tiết lộ", "nói đùa",
 )
 # Fronted adverbials: a comma segment that opens with one of these is circumstance, not the subject
 # ("Trong cuộc họp báo với ... Olaf Scholz, ông Putin nói").

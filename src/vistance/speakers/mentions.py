@@ -24,15 +24,18 @@ OPEN_ONLY = "“«‘"
 CLOSE_ONLY = "”»’"
 QUOTES = OPEN_ONLY + CLOSE_ONLY + '"'
 CLAUSE_PUNCT = frozenset(",;:()[]–—-")
-PREPOSITIONS = frozenset(("theo", "của", "với", "về", "tới", "đến", "từ", "cho", "tại", "ở", "giữa", "trước", "sau", "bởi",
-                          "lên", "vào", "nhằm", "chống", "như", "giống", "là", "thay"))
+# A mention right after one of these is an object or a complement, never the subject.
+PREPOSITIONS = frozenset(("theo", "của", "với", "về", "tới", "đến", "từ", "cho", "tại", "ở", "giữa", "trước", "sau",
+                          "bởi", "lên", "vào", "nhằm", "chống", "như", "giống", "là", "thay"))
 MAX_TAIL = 6
 
-KINDS = ("person", "title", "org", "media", "country", "group", "both", "pronoun", "pair")
 _MEDIA_HEADS = frozenset(("báo", "tờ", "hãng", "kênh", "đài", "trang", "thông tấn xã"))
-_TAIL_STOPS = frozenset(("dẫn", "có", "thấy", "khiến", "cần", "phải", "được", "bị", "làm", "không", "chưa", "đưa",
-                         "hỏi", "rằng", "là", "và", "hoặc", "nhưng", "tuy", "dù", "mặc", "song", "khi", "sau", "trước", "trong", "tại", "ở", "với", "về",
-                         "này", "đó", "ấy"))
+# Words that end a title's or group's tail: verbs and auxiliaries, conjunctions, prepositions, demonstratives.
+_TAIL_STOPS = frozenset((
+    "dẫn", "có", "thấy", "khiến", "cần", "phải", "được", "bị", "làm", "không", "chưa", "đưa", "hỏi", "rằng", "là",
+    "và", "hoặc", "nhưng", "tuy", "dù", "mặc", "song", "khi", "sau", "trước", "trong", "tại", "ở", "với", "về",
+    "này", "đó", "ấy",
+))
 
 
 @dataclass
@@ -59,6 +62,7 @@ class Mention:
     """A chunk of tokens ``[first, stop)`` that may name a speaker."""
 
     kind: str
+    """person, title, org, media, country, group, both ("cả hai bên"), pronoun (also "quan chức này") or pair."""
     first: int
     stop: int
     start: int
