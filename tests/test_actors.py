@@ -122,8 +122,7 @@ def test_claim_only_file_counts_claims_and_says_stance_is_unavailable(tmp_path, 
 
 def test_a_claim_only_file_among_others_is_named(tmp_path, capsys):
     a = write_jsonl(tmp_path / "a.jsonl", ROWS)
-    b = write_csv(tmp_path / "b.csv", [dict(r, stance=None, stance_scores=None, id=f"b{i}")
-                                       for i, r in enumerate(ROWS)])
+    b = write_csv(tmp_path / "b.csv", [dict(r, stance=None, stance_scores=None) for r in ROWS])  # same ids
     out = tmp_path / "r"
     assert run([a, b, "--min-claims", "2", "--out", out], capsys)[0] == 0
     assert read_actors(out)["Vladimir Putin"]["claims"] == "10"
@@ -169,8 +168,8 @@ def test_bad_inputs_are_one_line(tmp_path, capsys):
         assert code == 2 and err.startswith("error: ") and "\n" not in err
         return err
 
-    no_speaker = write_jsonl(tmp_path / "old.jsonl", [{k: v for k, v in r.items() if k not in ("speaker", "speaker_span")}
-                                                      for r in ROWS])
+    old_rows = [{k: v for k, v in r.items() if k not in ("speaker", "speaker_span")} for r in ROWS]
+    no_speaker = write_jsonl(tmp_path / "old.jsonl", old_rows)
     err = error_of(no_speaker)
     assert "old.jsonl" in err and "without speaker attribution" in err and "rerun python -m vistance.predict" in err
 

@@ -146,7 +146,7 @@ def test_folds_keep_articles_that_share_a_sentence_together():
 def test_accuracy_floor_on_the_labelled_data():
     """Grouped 5-fold CV with only the repository's article files as context (no shared pool needed).
 
-    Measured 2026: seed claims 0.99 with context, all labelled claims 0.66 with context and 0.50 alone
+    Measured: seed claims 0.99 with context, all labelled claims 0.63 with context and 0.50 alone
     (the 2022 pool is a sample, so without its CSV most of its claims have no neighbours).
     """
     report = evaluate(LABELLED, cv=5, context_paths=[RAW],

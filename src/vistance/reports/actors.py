@@ -58,6 +58,8 @@ class Claim:
     speaker: str | None
     span: tuple[int, int] | None
     source: str
+    actor: str = ""
+    """The row the claim counts under in the report: its speaker, ``other`` or ``(unattributed)``."""
 
     @property
     def confidence(self) -> float:
@@ -221,7 +223,8 @@ def read_predictions(inputs: Sequence[str | Path]) -> tuple[list[Claim], list[So
             stance = _str(row.get("stance"))
             claims.append(Claim(
                 id=_str(row.get("id")) or f"{path.stem}-{n}", text=_str(row.get("text")) or "",
-                article=_str(row.get("article")), date=_date(row.get("date")), claim_score=_float(row.get("claim_score")),
+                article=_str(row.get("article")), date=_date(row.get("date")),
+                claim_score=_float(row.get("claim_score")),
                 stance=stance if stance in STANCE_LABELS else None, scores=_scores(row),
                 speaker=_str(row.get("speaker")), span=_span(row), source=str(path)))
             info.claims += 1
@@ -310,11 +313,8 @@ class ActorReport:
 
     by: str
     min_claims: int
-    top: int
     sources: list[SourceInfo]
     claims: list[Claim]
-    actor_of: dict[str, str]
-    """claim id -> actor as reported (a speaker, ``other`` or ``(unattributed)``)."""
     totals: dict[str, Tally]
     members: dict[str, int]
     """actor -> how many speakers it pools (``other``), else 1."""
@@ -333,21 +333,21 @@ def build_report(claims: list[Claim], sources: list[SourceInfo], *, by: str = "m
     if by not in PERIODS:
         raise ReportInputError(f"--by must be one of {', '.join(PERIODS)}, not {by!r}")
     per_speaker = collections.Counter(c.speaker for c in claims if c.speaker)
-    actor_of, members = {}, collections.Counter()
+    members = collections.Counter()
     for c in claims:
         if not c.speaker:
-            actor_of[c.id] = UNATTRIBUTED
+            c.actor = UNATTRIBUTED
         elif per_speaker[c.speaker] < min_claims:
-            actor_of[c.id] = OTHER
+            c.actor = OTHER
         else:
-            actor_of[c.id] = c.speaker
+            c.actor = c.speaker
     for s, n in per_speaker.items():
         members[s if n >= min_claims else OTHER] += 1
     totals: dict[str, Tally] = collections.defaultdict(Tally)
     cells: dict[tuple[str, str], list[Claim]] = collections.defaultdict(list)
     undated = []
     for c in claims:
-        actor = actor_of[c.id]
+        actor = c.actor
         totals[actor].add(c)
         if c.date is None:
             undated.append(c)
@@ -357,9 +357,8 @@ def build_report(claims: list[Claim], sources: list[SourceInfo], *, by: str = "m
         cell.sort(key=lambda c: -c.confidence)
     undated.sort(key=lambda c: -c.confidence)
     periods = _period_range(sorted({c.date for c in claims if c.date}), by)
-    named = sorted((a for a in totals if a not in (OTHER, UNATTRIBUTED)), key=lambda a: (-totals[a].claims, a))
-    return ActorReport(by, min_claims, top, sources, claims, actor_of, dict(totals), dict(members), periods,
-                       dict(cells), named[:top], undated)
+    return ActorReport(by, min_claims, sources, claims, dict(totals), dict(members), periods, dict(cells),
+                       _named(totals)[:top], undated)
 
 
 def _period_range(dates: list[dt.date], by: str) -> list[str]:
@@ -374,15 +373,21 @@ def _period_range(dates: list[dt.date], by: str) -> list[str]:
         d = d.replace(day=1)
     while d <= dates[-1]:
         out.append(period_of(d, by))
-        d = d + step if step else (d.replace(year=d.year + 1, month=1) if d.month == 12 else d.replace(month=d.month + 1))
+        if step:
+            d += step
+        else:
+            d = d.replace(year=d.year + 1, month=1) if d.month == 12 else d.replace(month=d.month + 1)
     return out
+
+
+def _named(totals: dict[str, Tally]) -> list[str]:
+    """Speakers with their own row, most claims first."""
+    return sorted((a for a in totals if a not in (OTHER, UNATTRIBUTED)), key=lambda a: (-totals[a].claims, a))
 
 
 def ordered_actors(report: ActorReport) -> list[str]:
     """Named actors by claims, then ``other``, then ``(unattributed)``."""
-    named = sorted((a for a in report.totals if a not in (OTHER, UNATTRIBUTED)),
-                   key=lambda a: (-report.totals[a].claims, a))
-    return named + [a for a in (OTHER, UNATTRIBUTED) if a in report.totals]
+    return _named(report.totals) + [a for a in (OTHER, UNATTRIBUTED) if a in report.totals]
 
 
 # --------------------------------------------------------------------------- CSV
@@ -397,10 +402,11 @@ def actor_rows(report: ActorReport) -> list[dict]:
     out = []
     for actor in ordered_actors(report):
         t = report.totals[actor]
-        dates = [c.date for c in report.claims if report.actor_of[c.id] == actor and c.date]
+        dates = [c.date for c in report.claims if c.actor == actor and c.date]
         row = {"actor": actor, "speakers": report.members.get(actor, 0), "claims": t.claims,
                "with_stance": t.with_stance, "dated": len(dates), "undated": t.claims - len(dates),
-               "first_date": min(dates).isoformat() if dates else "", "last_date": max(dates).isoformat() if dates else ""}
+               "first_date": min(dates).isoformat() if dates else "",
+               "last_date": max(dates).isoformat() if dates else ""}
         for s in STANCE_LABELS:
             row[s] = t.counts[s]
             share = t.share(s)
@@ -627,7 +633,8 @@ def _actor_table(report: ActorReport) -> str:
         t = report.totals[actor]
         name = _esc(actor)
         if actor == OTHER:
-            name += f' <span class="sub">({report.members.get(OTHER, 0)} speakers with &lt; {report.min_claims} claims)</span>'
+            pooled = report.members.get(OTHER, 0)
+            name += f' <span class="sub">({pooled} speakers with &lt; {report.min_claims} claims)</span>'
         cells = [name, str(t.claims)]
         if stance:
             ci = t.net_ci()
@@ -638,7 +645,8 @@ def _actor_table(report: ActorReport) -> str:
         rows.append("<tr>" + "".join(f'<td class="{"" if i == 0 else "num"}">{v}</td>' for i, v in enumerate(cells))
                     + "</tr>")
     ths = "".join(f'<th class="{"" if i == 0 else "num"}">{h}</th>' for i, h in enumerate(head))
-    return f'<div class="scroll actors"><table><thead><tr>{ths}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+    return (f'<div class="scroll actors"><table><thead><tr>{ths}</tr></thead><tbody>{"".join(rows)}</tbody>'
+            "</table></div>")
 
 
 def render_html(report: ActorReport) -> str:
@@ -653,7 +661,7 @@ def render_html(report: ActorReport) -> str:
              + f"<br>generated {dt.date.today().isoformat()} by <code>python -m vistance.actors</code></p>"]
     unattributed = report.totals[UNATTRIBUTED].claims if UNATTRIBUTED in report.totals else 0
     kpis = [(n_claims, "predicted claims"), (unattributed, "unattributed"),
-            (sum(1 for a in report.totals if a not in (OTHER, UNATTRIBUTED)), f"actors with ≥ {report.min_claims} claims"),
+            (len(_named(report.totals)), f"actors with ≥ {report.min_claims} claims"),
             (dated, "dated claims")]
     parts.append('<div class="kpis">' + "".join(f'<div class="kpi"><div class="v">{v}</div><div class="l">{_esc(lbl)}'
                                                f"</div></div>" for v, lbl in kpis) + "</div>")
@@ -681,7 +689,8 @@ def render_html(report: ActorReport) -> str:
     parts.append(f'<p class="note">Shares are of claims with a stance, with Wilson 95% intervals; the net index is '
                  f"(favor − against) / claims, from −1 (all against) to +1 (all favor), with a 95% interval. Speakers "
                  f"with fewer than {report.min_claims} claims are pooled as <em>other</em>.</p>" if stance else
-                 f'<p class="note">Speakers with fewer than {report.min_claims} claims are pooled as <em>other</em>.</p>')
+                 f'<p class="note">Speakers with fewer than {report.min_claims} claims are pooled as '
+                 "<em>other</em>.</p>")
     parts.append(_actor_table(report))
 
     if dated and stance and report.top_actors:
@@ -711,7 +720,8 @@ def render_html(report: ActorReport) -> str:
                 continue
             inner = "".join(
                 f"<details><summary>{_esc(p)} · {len(cs)} claim{'s' if len(cs) != 1 else ''}"
-                + (f" · net {_net(_tally(cs).net)}" if stance else "") + f"</summary>{_claims_table(cs, stance)}</details>"
+                + (f" · net {_net(_tally(cs).net)}" if stance else "")
+                + f"</summary>{_claims_table(cs, stance)}</details>"
                 for p, cs in reversed(cells))
             total = sum(len(cs) for _, cs in cells)
             parts.append(f"<details><summary>{_esc(actor)} · {total} dated claim{'s' if total != 1 else ''}</summary>"
@@ -720,13 +730,14 @@ def render_html(report: ActorReport) -> str:
         parts.append(f'<h2 id="undated">Undated claims ({len(report.undated)})</h2>')
         by_actor = collections.defaultdict(list)
         for c in report.undated:
-            by_actor[report.actor_of[c.id]].append(c)
+            by_actor[c.actor].append(c)
         for actor in ordered_actors(report):
             if by_actor.get(actor):
                 cs = by_actor[actor]
-                parts.append(f"<details><summary>{_esc(actor)} · {len(cs)}</summary>{_claims_table(cs, stance)}</details>")
+                parts.append(f"<details><summary>{_esc(actor)} · {len(cs)}</summary>{_claims_table(cs, stance)}"
+                             "</details>")
     if OTHER in report.totals:
-        pooled = collections.Counter(c.speaker for c in report.claims if report.actor_of[c.id] == OTHER)
+        pooled = collections.Counter(c.speaker for c in report.claims if c.actor == OTHER)
         parts.append(f"<h2>Pooled as other ({len(pooled)} speakers)</h2><p class=\"note\">"
                      + ", ".join(f"{_esc(s)} ({n})" for s, n in pooled.most_common()) + "</p>")
     return html_page("Actors — vistance", "\n".join(parts))
@@ -748,8 +759,8 @@ def write_report(inputs: Sequence[str | Path], out_dir: str | Path, *, by: str =
 
 
 def summary_line(report: ActorReport, out_dir: str | Path) -> str:
-    named = sum(1 for a in report.totals if a not in (OTHER, UNATTRIBUTED))
-    return (f"{len(report.claims)} claims, {named} actors (+ other/unattributed), {len(report.undated)} undated"
+    return (f"{len(report.claims)} claims, {len(_named(report.totals))} actors (+ other/unattributed), "
+            f"{len(report.undated)} undated"
             f"{'' if report.stance_available else ', stance unavailable'} -> {Path(out_dir) / REPORT_FILE}, "
             f"{Path(out_dir) / ACTORS_FILE}")
 

@@ -123,7 +123,8 @@ TITLES: tuple[tuple[str, tuple[tuple[str | None, str], ...]], ...] = (
     ((r"(?:trùm|ông chủ|nhà sáng lập|người sáng lập|lãnh đạo|người đứng đầu) (?:tập đoàn |công ty quân sự tư nhân )?"
      r"wagner"), ((None, "Yevgeny Prigozhin"),)),
     (r"đặc phái viên (?:của )?(?:tổng thống nga|điện kremlin)|đặc phái viên nga", ((None, "Kirill Dmitriev"),)),
-    (r"đặc (?:phái viên|sứ) (?:của )?(?:tổng thống mỹ|nhà trắng|ông trump|mỹ)(?! về ukraine)", ((None, "Steve Witkoff"),)),
+    (r"đặc (?:phái viên|sứ) (?:của )?(?:tổng thống mỹ|nhà trắng|ông trump|mỹ)(?! về ukraine)",
+     ((None, "Steve Witkoff"),)),
     (r"đặc (?:phái viên|sứ) (?:của )?mỹ về ukraine", ((None, "Keith Kellogg"),)),
     (r"phó tổng thống (?:mỹ|hoa kỳ)", ((None, "Kamala Harris"), ("2025-01-20", "JD Vance"))),
     (r"bộ trưởng quốc phòng (?:mỹ|hoa kỳ)", ((None, "Lloyd Austin"), ("2025-01-25", "Pete Hegseth"))),
@@ -133,7 +134,8 @@ TITLES: tuple[tuple[str, tuple[tuple[str | None, str], ...]], ...] = (
     (r"chánh văn phòng (?:của )?tổng thống (?:ukraine|ukraina)", ((None, "Andriy Yermak"),)),
     (r"tổng thống pháp|nhà lãnh đạo pháp", ((None, "Emmanuel Macron"),)),
     (r"thủ tướng anh|nhà lãnh đạo anh",
-     ((None, "Boris Johnson"), ("2022-09-06", "Liz Truss"), ("2022-10-25", "Rishi Sunak"), ("2024-07-05", "Keir Starmer"))),
+     ((None, "Boris Johnson"), ("2022-09-06", "Liz Truss"), ("2022-10-25", "Rishi Sunak"),
+      ("2024-07-05", "Keir Starmer"))),
     (r"thủ tướng đức|nhà lãnh đạo đức", ((None, "Olaf Scholz"), ("2025-05-06", "Friedrich Merz"))),
     (r"thủ tướng (?:italy|ý)", ((None, "Mario Draghi"), ("2022-10-22", "Giorgia Meloni"))),
     (r"thủ tướng hungary", ((None, "Viktor Orban"),)),
@@ -165,7 +167,8 @@ TITLE_HEADS = (
     "thiếu tá", "đại úy", "trung sĩ", "binh sĩ", "thị trưởng", "tỉnh trưởng", "thống đốc", "giáo sư", "tiến sĩ",
     "chuyên gia", "nhà phân tích", "nhà báo", "phóng viên", "tổng công tố", "công tố viên", "chỉ huy",
     "tổng tư lệnh", "tư lệnh", "tổng tham mưu trưởng", "nhà lãnh đạo", "lãnh đạo", "người đứng đầu",
-    "tổng giám đốc", "phó giám đốc", "giám đốc", "nhà sử học", "nhà nghiên cứu", "học giả", "nhà ngoại giao", "quan chức",
+    "tổng giám đốc", "phó giám đốc", "giám đốc", "nhà sử học", "nhà nghiên cứu", "học giả", "nhà ngoại giao",
+    "quan chức",
     "nhà khoa học", "luật sư", "thẩm phán", "chủ nhân", "ông chủ", "cựu",
 )
 
@@ -234,11 +237,12 @@ NON_ACTORS = (
 
 # Vietnamese country names (canonical first); capital-city metonyms map to the country (§4).
 COUNTRIES: dict[str, tuple[str, ...]] = {
-    "Nga": ("Nga", "Liên bang Nga", "nước Nga", "người Nga", "phía Nga", "chính phủ Nga", "chính quyền Nga", "Moscow", "Moskva",
+    "Nga": ("Nga", "Liên bang Nga", "nước Nga", "người Nga", "phía Nga", "chính phủ Nga", "chính quyền Nga", "Moscow",
+            "Moskva",
             "Matxcơva", "Mát-xcơ-va"),
     "Mỹ": ("Mỹ", "Hoa Kỳ", "nước Mỹ", "người Mỹ", "phía Mỹ", "chính phủ Mỹ", "chính quyền Mỹ", "Washington"),
-    "Ukraine": ("Ukraine", "Ukraina", "người Ukraine", "phía Ukraine", "chính phủ Ukraine", "chính quyền Ukraine", "Kiev", "Kyiv",
-                "chính quyền Kiev", "chính phủ Kiev"),
+    "Ukraine": ("Ukraine", "Ukraina", "người Ukraine", "phía Ukraine", "chính phủ Ukraine", "chính quyền Ukraine",
+                "Kiev", "Kyiv", "chính quyền Kiev", "chính phủ Kiev"),
     "Anh": ("Vương quốc Anh", "Anh", "London"),
     "Pháp": ("Pháp", "Paris"),
     "Đức": ("Đức", "Berlin"),
