@@ -238,8 +238,7 @@ NON_ACTORS = (
 # Vietnamese country names (canonical first); capital-city metonyms map to the country (§4).
 COUNTRIES: dict[str, tuple[str, ...]] = {
     "Nga": ("Nga", "Liên bang Nga", "nước Nga", "người Nga", "phía Nga", "chính phủ Nga", "chính quyền Nga", "Moscow",
-            "Moskva",
-            "Matxcơva", "Mát-xcơ-va"),
+            "Moskva", "Matxcơva", "Mát-xcơ-va"),
     "Mỹ": ("Mỹ", "Hoa Kỳ", "nước Mỹ", "người Mỹ", "phía Mỹ", "chính phủ Mỹ", "chính quyền Mỹ", "Washington"),
     "Ukraine": ("Ukraine", "Ukraina", "người Ukraine", "phía Ukraine", "chính phủ Ukraine", "chính quyền Ukraine",
                 "Kiev", "Kyiv", "chính quyền Kiev", "chính phủ Kiev"),
