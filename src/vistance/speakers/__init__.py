@@ -9,7 +9,12 @@
 ``python -m vistance.speakers evaluate FILES...`` measures it under grouped cross-validation.
 """
 
-from .attributor import SPEAKERS_FILE, SpeakerAttributor, normalize_speaker, own_attribution
+from .attributor import (
+    SPEAKERS_FILE,
+    SpeakerAttributor,
+    normalize_speaker,
+    own_attribution,
+)
 from .mentions import Mention, SentenceScan
 
 __all__ = ["SPEAKERS_FILE", "Mention", "SentenceScan", "SpeakerAttributor", "normalize_speaker", "own_attribution"]

@@ -247,10 +247,10 @@ def _fmt(s: dict) -> str:
 
 def format_report(report: dict) -> str:
     """The printed table: approaches x readings, then per source, then the confusions."""
-    lines = [f"{report['claims']} labelled claims in {report['articles']} articles "
+    lines = [(f"{report['claims']} labelled claims in {report['articles']} articles "
              f"({report['claims_with_neighbours']} with neighbouring sentences); "
              f"{'grouped ' + str(report['cv']) + '-fold CV' if report['cv'] > 1 else 'no CV (fit on all)'}; "
-             f"95% article bootstrap",
+             f"95% article bootstrap"),
              f"context from: {', '.join(report['context_sources']) or '(labelled files only)'}", "",
              f"{'approach':<10} {'sentence only':<24} {'with article context':<24} description"]
     for name, e in report["approaches"].items():

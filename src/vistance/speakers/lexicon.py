@@ -30,6 +30,8 @@ PERSONS: dict[str, tuple[str, ...]] = {
     "Vasily Nebenzya": ("Vasily Nebenzya", "Vassily Nebenzia", "Vasily Nebenzia", "Nebenzya", "Nebenzia"),
     "Igor Konashenkov": ("Igor Konashenkov", "Konashenkov"),
     "Ramzan Kadyrov": ("Ramzan Kadyrov", "Kadyrov"),
+    "Yevgeny Prigozhin": ("Yevgeny Prigozhin", "Yevgeniy Prigozhin", "Evgeny Prigozhin", "Yevgeny Prigozin",
+                          "Prigozhin"),
     "Alexander Lukashenko": ("Alexander Lukashenko", "Aleksandr Lukashenko", "Lukashenko"),
     # Ukraine
     "Volodymyr Zelensky": ("Volodymyr Zelensky", "Vladimir Zelensky", "Volodymyr Zelenskiy", "Volodymyr Zelenskyy",
@@ -101,10 +103,10 @@ PERSONS: dict[str, tuple[str, ...]] = {
 # because undated input is current news. Patterns are matched case-insensitively.
 _US_PRESIDENT = ((None, "Joe Biden"), ("2025-01-20", "Donald Trump"))
 TITLES: tuple[tuple[str, tuple[tuple[str | None, str], ...]], ...] = (
-    (r"(?:tổng thống|nhà lãnh đạo|người đứng đầu|lãnh đạo|ông chủ) (?:nga|liên bang nga|điện kremlin)"
-     r"|chủ nhân điện kremlin", ((None, "Vladimir Putin"),)),
-    (r"(?:tổng thống|nhà lãnh đạo|người đứng đầu|lãnh đạo) (?:mỹ|hoa kỳ|nhà trắng)"
-     r"|(?:chủ nhân|ông chủ) nhà trắng", _US_PRESIDENT),
+    ((r"(?:tổng thống|nhà lãnh đạo|người đứng đầu|lãnh đạo|ông chủ) (?:nga|liên bang nga|điện kremlin)"
+     r"|chủ nhân điện kremlin"), ((None, "Vladimir Putin"),)),
+    ((r"(?:tổng thống|nhà lãnh đạo|người đứng đầu|lãnh đạo) (?:mỹ|hoa kỳ|nhà trắng)"
+     r"|(?:chủ nhân|ông chủ) nhà trắng"), _US_PRESIDENT),
     (r"(?:tổng thống|nhà lãnh đạo|người đứng đầu|lãnh đạo) (?:ukraine|ukraina)", ((None, "Volodymyr Zelensky"),)),
     (r"(?:người phát ngôn|phát ngôn viên|thư ký báo chí) (?:của )?(?:điện kremlin|tổng thống nga)",
      ((None, "Dmitry Peskov"),)),
@@ -118,8 +120,11 @@ TITLES: tuple[tuple[str, tuple[tuple[str | None, str], ...]], ...] = (
      ((None, "Dmytro Kuleba"), ("2024-09-05", "Andrii Sybiha"))),
     (r"(?:trợ lý|cố vấn) (?:của )?(?:điện kremlin|tổng thống nga)", ((None, "Yury Ushakov"),)),
     (r"phó chủ tịch hội đồng an ninh nga|cựu tổng thống nga", ((None, "Dmitry Medvedev"),)),
+    ((r"(?:trùm|ông chủ|nhà sáng lập|người sáng lập|lãnh đạo|người đứng đầu) (?:tập đoàn |công ty quân sự tư nhân )?"
+     r"wagner"), ((None, "Yevgeny Prigozhin"),)),
     (r"đặc phái viên (?:của )?(?:tổng thống nga|điện kremlin)|đặc phái viên nga", ((None, "Kirill Dmitriev"),)),
-    (r"đặc (?:phái viên|sứ) (?:của )?(?:tổng thống mỹ|nhà trắng|ông trump|mỹ)(?! về ukraine)", ((None, "Steve Witkoff"),)),
+    (r"đặc (?:phái viên|sứ) (?:của )?(?:tổng thống mỹ|nhà trắng|ông trump|mỹ)(?! về ukraine)",
+     ((None, "Steve Witkoff"),)),
     (r"đặc (?:phái viên|sứ) (?:của )?mỹ về ukraine", ((None, "Keith Kellogg"),)),
     (r"phó tổng thống (?:mỹ|hoa kỳ)", ((None, "Kamala Harris"), ("2025-01-20", "JD Vance"))),
     (r"bộ trưởng quốc phòng (?:mỹ|hoa kỳ)", ((None, "Lloyd Austin"), ("2025-01-25", "Pete Hegseth"))),
@@ -129,7 +134,8 @@ TITLES: tuple[tuple[str, tuple[tuple[str | None, str], ...]], ...] = (
     (r"chánh văn phòng (?:của )?tổng thống (?:ukraine|ukraina)", ((None, "Andriy Yermak"),)),
     (r"tổng thống pháp|nhà lãnh đạo pháp", ((None, "Emmanuel Macron"),)),
     (r"thủ tướng anh|nhà lãnh đạo anh",
-     ((None, "Boris Johnson"), ("2022-09-06", "Liz Truss"), ("2022-10-25", "Rishi Sunak"), ("2024-07-05", "Keir Starmer"))),
+     ((None, "Boris Johnson"), ("2022-09-06", "Liz Truss"), ("2022-10-25", "Rishi Sunak"),
+      ("2024-07-05", "Keir Starmer"))),
     (r"thủ tướng đức|nhà lãnh đạo đức", ((None, "Olaf Scholz"), ("2025-05-06", "Friedrich Merz"))),
     (r"thủ tướng (?:italy|ý)", ((None, "Mario Draghi"), ("2022-10-22", "Giorgia Meloni"))),
     (r"thủ tướng hungary", ((None, "Viktor Orban"),)),
@@ -161,7 +167,8 @@ TITLE_HEADS = (
     "thiếu tá", "đại úy", "trung sĩ", "binh sĩ", "thị trưởng", "tỉnh trưởng", "thống đốc", "giáo sư", "tiến sĩ",
     "chuyên gia", "nhà phân tích", "nhà báo", "phóng viên", "tổng công tố", "công tố viên", "chỉ huy",
     "tổng tư lệnh", "tư lệnh", "tổng tham mưu trưởng", "nhà lãnh đạo", "lãnh đạo", "người đứng đầu",
-    "tổng giám đốc", "phó giám đốc", "giám đốc", "nhà sử học", "nhà nghiên cứu", "học giả", "nhà ngoại giao", "quan chức",
+    "tổng giám đốc", "phó giám đốc", "giám đốc", "nhà sử học", "nhà nghiên cứu", "học giả", "nhà ngoại giao",
+    "quan chức",
     "nhà khoa học", "luật sư", "thẩm phán", "chủ nhân", "ông chủ", "cựu",
 )
 
@@ -193,6 +200,7 @@ INSTITUTIONS: dict[str, tuple[str, ...]] = {
     "Bộ Tổng tham mưu Ukraine": ("Bộ Tổng tham mưu Ukraine", "Bộ Tổng Tham mưu Ukraine"),
     "Quân đội Nga": ("Quân đội Nga",),
     "Quân đội Ukraine": ("Quân đội Ukraine",),
+    "Wagner": ("Tập đoàn Wagner", "Wagner"),
 }
 
 # A media outlet is the speaker only when the assessment is its own (§4): "Theo Bloomberg, ... Trump cho
@@ -214,23 +222,26 @@ MEDIA: dict[str, tuple[str, ...]] = {
     }.items()
 }
 
-# Regions and cities that follow titles ("Nhà lãnh đạo Chechnya", "tỉnh trưởng Sumy"): part of the title,
-# never a person's name.
-PLACES = (
+# Capitalised names that are never speakers: regions and cities that follow titles ("Nhà lãnh đạo Chechnya",
+# "tỉnh trưởng Sumy": part of the title), and weapon systems ("Tổ hợp Patriot").
+NON_ACTORS = (
     "Chechnya", "Crimea", "Donbass", "Donbas", "Donetsk", "Lugansk", "Luhansk", "Kharkiv", "Kharkov", "Sumy",
     "Mariupol", "Zaporizhzhia", "Zaporizhia", "Kherson", "Odessa", "Odesa", "Lviv", "Dnipro", "Belgorod", "Kursk",
     "Bucha", "Irpin", "Chernihiv", "Mykolaiv", "Pokrovsk", "Bakhmut", "Avdiivka", "Alaska", "Anchorage", "Istanbul",
     "Geneva", "Riyadh", "Jeddah", "Abu Dhabi", "Brussels", "Munich", "Davos", "Tajikistan", "Sochi", "Vasylkiv",
-    "DPR", "LPR", "Transnistria", "Gaza", "Biển Đen",
+    "DPR", "LPR", "Transnistria", "Gaza", "Biển Đen", "Lugansk", "Bakhmut", "Kiev", "Kyiv",
+    "Patriot", "HIMARS", "ATACMS", "Tomahawk", "Leopard", "Abrams", "Storm Shadow", "Taurus", "Oreshnik", "Kinzhal",
+    "Iskander", "Kalibr", "Sarmat", "Shahed", "Geran", "Bayraktar", "Javelin", "Stinger", "NASAMS", "IRIS-T",
+    "Starlink", "Buk", "Tornado", "Lancet", "Krasnopol", "Excalibur", "Gripen", "Mirage", "Rafale", "Challenger",
 )
 
 # Vietnamese country names (canonical first); capital-city metonyms map to the country (§4).
 COUNTRIES: dict[str, tuple[str, ...]] = {
-    "Nga": ("Nga", "Liên bang Nga", "nước Nga", "người Nga", "phía Nga", "chính phủ Nga", "chính quyền Nga", "Moscow", "Moskva",
-            "Matxcơva", "Mát-xcơ-va"),
+    "Nga": ("Nga", "Liên bang Nga", "nước Nga", "người Nga", "phía Nga", "chính phủ Nga", "chính quyền Nga", "Moscow",
+            "Moskva", "Matxcơva", "Mát-xcơ-va"),
     "Mỹ": ("Mỹ", "Hoa Kỳ", "nước Mỹ", "người Mỹ", "phía Mỹ", "chính phủ Mỹ", "chính quyền Mỹ", "Washington"),
-    "Ukraine": ("Ukraine", "Ukraina", "người Ukraine", "phía Ukraine", "chính phủ Ukraine", "chính quyền Ukraine", "Kiev", "Kyiv",
-                "chính quyền Kiev", "chính phủ Kiev"),
+    "Ukraine": ("Ukraine", "Ukraina", "người Ukraine", "phía Ukraine", "chính phủ Ukraine", "chính quyền Ukraine",
+                "Kiev", "Kyiv", "chính quyền Kiev", "chính phủ Kiev"),
     "Anh": ("Vương quốc Anh", "Anh", "London"),
     "Pháp": ("Pháp", "Paris"),
     "Đức": ("Đức", "Berlin"),
@@ -254,7 +265,7 @@ COUNTRIES: dict[str, tuple[str, ...]] = {
     "Romania": ("Romania",),
     "Moldova": ("Moldova",),
     "Slovakia": ("Slovakia",),
-    "Séc": ("CH Séc", "Cộng hòa Séc", "Séc"),
+    "Séc": ("CH Séc", "Cộng hòa Séc", "Séc", "Czech"),
     "Canada": ("Canada", "Ottawa"),
     "Australia": ("Australia", "Úc"),
     "Qatar": ("Qatar",),
@@ -316,7 +327,10 @@ CUES = (
     "đồng ý", "nhất trí", "để ngỏ", "phát đi tín hiệu", "đề cập", "nhắc lại", "lặp lại", "chỉ ra", "khuyến cáo",
     "trấn an", "tiên đoán", "phàn nàn", "hoan nghênh", "chào đón", "coi", "xem", "nhận thấy", "thông tin",
     "lên tiếng", "khuyên", "ra lệnh", "ra tuyên bố", "công bố", "báo cáo", "dẫn lời", "quả quyết", "nghi ngờ",
-    "thất vọng", "kể", "đáp", "hứa",
+    "thất vọng", "kể", "đáp", "hứa", "đề cao", "khen ngợi", "bác", "phê phán", "hoài nghi", "gợi ý", "đồng tình",
+    "tán thành", "phản bác", "cảnh cáo", "dọa", "hứa hẹn", "kỳ vọng", "lạc quan", "bi quan", "dự kiến", "nhắn nhủ",
+    "gửi thông điệp", "ra điều kiện", "đặt điều kiện", "nêu điều kiện", "đòi", "đòi hỏi", "chúc mừng", "cảm ơn",
+    "phản ứng", "đáp trả", "phản pháo", "tiết lộ", "nói đùa",
 )
 # Fronted adverbials: a comma segment that opens with one of these is circumstance, not the subject
 # ("Trong cuộc họp báo với ... Olaf Scholz, ông Putin nói").

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import functools
 import re
-from pathlib import Path
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from . import lexicon as lx
 
@@ -24,15 +24,18 @@ OPEN_ONLY = "“«‘"
 CLOSE_ONLY = "”»’"
 QUOTES = OPEN_ONLY + CLOSE_ONLY + '"'
 CLAUSE_PUNCT = frozenset(",;:()[]–—-")
-PREPOSITIONS = frozenset(("theo", "của", "với", "về", "tới", "đến", "từ", "cho", "tại", "ở", "giữa", "trước", "sau", "bởi",
-                          "lên", "vào", "nhằm", "chống", "như", "giống", "là", "thay"))
+# A mention right after one of these is an object or a complement, never the subject.
+PREPOSITIONS = frozenset(("theo", "của", "với", "về", "tới", "đến", "từ", "cho", "tại", "ở", "giữa", "trước", "sau",
+                          "bởi", "lên", "vào", "nhằm", "chống", "như", "giống", "là", "thay"))
 MAX_TAIL = 6
 
-KINDS = ("person", "title", "org", "media", "country", "group", "both", "pronoun", "pair")
 _MEDIA_HEADS = frozenset(("báo", "tờ", "hãng", "kênh", "đài", "trang", "thông tấn xã"))
-_TAIL_STOPS = frozenset(("dẫn", "có", "thấy", "khiến", "cần", "phải", "được", "bị", "làm", "không", "chưa", "đưa",
-                         "hỏi", "rằng", "là", "và", "hoặc", "nhưng", "tuy", "dù", "mặc", "song", "khi", "sau", "trước", "trong", "tại", "ở", "với", "về",
-                         "này", "đó", "ấy"))
+# Words that end a title's or group's tail: verbs and auxiliaries, conjunctions, prepositions, demonstratives.
+_TAIL_STOPS = frozenset((
+    "dẫn", "có", "thấy", "khiến", "cần", "phải", "được", "bị", "làm", "không", "chưa", "đưa", "hỏi", "rằng", "là",
+    "và", "hoặc", "nhưng", "tuy", "dù", "mặc", "song", "khi", "sau", "trước", "trong", "tại", "ở", "với", "về",
+    "này", "đó", "ấy",
+))
 
 
 @dataclass
@@ -59,6 +62,7 @@ class Mention:
     """A chunk of tokens ``[first, stop)`` that may name a speaker."""
 
     kind: str
+    """person, title, org, media, country, group, both ("cả hai bên"), pronoun (also "quan chức này") or pair."""
     first: int
     stop: int
     start: int
@@ -137,13 +141,20 @@ class PhraseTable:
         return None
 
 
+# The word list places tones the old way ("hoà", "thuý"); news text mostly the new way ("hòa", "thúy").
+_OLD_TONES = {"oà": "òa", "oá": "óa", "oả": "ỏa", "oã": "õa", "oạ": "ọa", "oè": "òe", "oé": "óe", "oẻ": "ỏe",
+              "oẽ": "õe", "oẹ": "ọe", "uỳ": "ùy", "uý": "úy", "uỷ": "ủy", "uỹ": "ũy", "uỵ": "ụy"}
+_OLD_TONE_RE = re.compile("|".join(_OLD_TONES))
+
+
 @functools.cache
 def vietnamese_words() -> frozenset[str]:
     """Lower-case Vietnamese words and syllables (underthesea's Viet74K list), to tell words from names."""
     import underthesea
 
     path = Path(underthesea.__file__).parent / "corpus" / "data" / "Viet74K.txt"
-    return frozenset(line.strip().lower() for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    words = {line.strip().lower() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+    return frozenset(words | {_OLD_TONE_RE.sub(lambda m: _OLD_TONES[m.group()], w) for w in words})
 
 
 def _is_acronym(s: str) -> bool:
@@ -178,7 +189,10 @@ def tables() -> dict:
             countries.add(s, canon, case_sensitive=s[:1].isupper())
 
     plain = PhraseTable.of
+    known = {t for spellings in (*lx.INSTITUTIONS.values(), *lx.COUNTRIES.values(), *lx.MEDIA.values())
+             for s in spellings for t in _phrase_tokens(s) if t[:1].isupper()}
     return {
+        "known": frozenset(known),
         "persons": persons,
         "orgs": orgs,
         "countries": countries,
@@ -188,7 +202,7 @@ def tables() -> dict:
         "determiners": plain(lx.GROUP_DETERMINERS),
         "group_only": plain(lx.GROUP_ONLY),
         "interview": plain(lx.INTERVIEW_CUES),
-        "places": PhraseTable.of(lx.PLACES, case_sensitive=True),
+        "places": PhraseTable.of(lx.NON_ACTORS, case_sensitive=True),
         "group_nouns": plain(lx.GROUP_NOUNS),
         "both": plain(lx.BOTH_SIDES),
         "pronouns": plain(lx.PRONOUNS),
@@ -245,7 +259,7 @@ def quoting(tokens: list[Token], text: str) -> Quoting:
                     inside[k] = True
         elif last_close is None and first_open is None:
             starts_inside = True
-            for k in range(0, i + 1):
+            for k in range(i + 1):
                 inside[k] = True
         last_close = i
     ends_inside = depth > 0
@@ -351,7 +365,7 @@ class SentenceScan:
             stop, canon = hit
             prev = toks[i - 1] if i else None
             if stop - j == 1 and j == i and prev is not None and prev.cap and prev.word and \
-                    prev.lower not in lx.HONORIFICS and prev.lower not in _COMMON:
+                    prev.lower not in lx.HONORIFICS and prev.lower not in _COMMON and prev.text not in tb["known"]:
                 return None  # "Bohdan Yermak" is not the lexicon's Andriy Yermak: left to the name step
             return self._add("person", i, stop, actor=canon, surface=self.span_text(j, stop))
 
@@ -427,7 +441,8 @@ class SentenceScan:
             while first < stop and toks[first].lower in _COMMON:  # "Nhưng", "Các" opening a clause
                 first += 1
             run = toks[first:stop]
-            if not run or all(len(t.text.rstrip(".")) <= 2 for t in run) or tb["places"].match(toks, first, free):
+            if not run or all(len(t.text.rstrip(".")) <= 2 for t in run) or tb["places"].match(toks, first, free) \
+                    or any(ch.isdigit() for t in run for ch in t.text):  # "F-16", "Su-35": hardware, not people
                 return stop
             # One capitalised Vietnamese word is a sentence opener ("Chắc chắn"), not a surname, unless an
             # honorific or title stands before it.
