@@ -64,6 +64,16 @@ def _rank(args) -> int:
     return 0
 
 
+def _domains(args) -> int:
+    from .domains import markdown, run_domains
+
+    files = dict(item.split("=", 1) for item in args.source)
+    results = run_domains(args.config, files, args.cv, args.out)
+    print(markdown(results))
+    print(f"-> {Path(args.out).with_suffix('.md')}, {Path(args.out).with_suffix('.json')}")
+    return 0
+
+
 def _curve(args) -> int:
     from .curve import run_curve
 
@@ -146,6 +156,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override")
     p.add_argument("--out", required=True, help="PNG; the numbers go to the same name with .json")
     p.set_defaults(run=_curve)
+
+    p = sub.add_parser("domains", help="cross-domain table: train on some sources, test on each (grouped CV in-domain)")
+    p.add_argument("--config", nargs="+", required=True, help="one or more configs (e.g. baseline, e5-small-frozen)")
+    p.add_argument("--source", nargs="+", metavar="NAME=FILE", default=[
+        "seed=data/annotated/seed.jsonl", "pool-2022=data/annotated/pool-2022.jsonl",
+        "news-2025=data/annotated/news-2025.jsonl"], help="named labelled files (default: the three corpus files)")
+    p.add_argument("--cv", type=int, default=5)
+    p.add_argument("--out", required=True, help="base name: writes <out>.md and <out>.json")
+    p.set_defaults(run=_domains)
 
     p = sub.add_parser("stats", help="label distribution of file sets side by side (Markdown table)")
     p.add_argument("--set", action="append", required=True, metavar="NAME=FILE[,FILE...]",

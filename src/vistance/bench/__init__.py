@@ -3,4 +3,5 @@
     python -m vistance.bench train [--help]     # seconds per training step: dynamic padding vs padding to 256
     python -m vistance.bench predict [--help]   # sentences/s end to end: per-sentence loop, fp32, int8, bf16
     python -m vistance.bench batch [--help]     # archive scoring: local vs Ray at 1 and 2 workers
+    python -m vistance.bench e5-train [--help]  # seconds per epoch of e5 fine-tuning: frozen vs trainable embeddings
 """

@@ -5,7 +5,7 @@ import sys
 
 from . import __doc__ as DOC
 
-SUBCOMMANDS = {"train": "train", "predict": "predict", "batch": "batch"}
+SUBCOMMANDS = {"train": "train", "predict": "predict", "batch": "batch", "e5-train": "e5train"}
 
 
 def main(argv=None) -> int:

@@ -44,10 +44,19 @@ class E5FrozenConfig:
             raise ValueError(f"model.e5_frozen.batch_size must be positive, not {self.batch_size}")
 
 
-def _encoder():
-    from .e5 import E5Encoder
+_ENCODER = None
+_VECTORS: dict[tuple[int, str], np.ndarray] = {}
+"""Frozen vectors by (max length, model input): a process that trains many heads (CV folds, the
+cross-domain table) encodes each sentence once."""
 
-    return E5Encoder()
+
+def _encoder():
+    global _ENCODER
+    if _ENCODER is None:
+        from .e5 import E5Encoder
+
+        _ENCODER = E5Encoder()
+    return _ENCODER
 
 
 def _softmax_head(X: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -71,19 +80,20 @@ class E5FrozenLearner(Learner):
         from .e5 import source_info
 
         self.source = source_info()
-        self._memo: dict[str, np.ndarray] = {}
+        self._memo = _VECTORS
 
     def head_options(self) -> E5FrozenConfig:
         return self.cfg.model.e5_frozen
 
     def vectors(self, examples) -> np.ndarray:
         texts = self.texts(examples)  # the shared preprocessing: NFC, "query: " prefix (configs/e5-small-frozen.yaml)
-        missing = list(dict.fromkeys(t for t in texts if t not in self._memo))
+        n = self.cfg.model.max_length
+        missing = list(dict.fromkeys(t for t in texts if (n, t) not in self._memo))
         if missing:
-            enc = self.encoder.encode(missing, batch_size=self.options.batch_size, max_length=self.cfg.model.max_length,
-                                      prefix="", progress=len(missing) > 200)
-            self._memo.update(zip(missing, enc))
-        return np.stack([self._memo[t] for t in texts]) if texts else np.zeros((0, self.encoder.dim), np.float32)
+            enc = self.encoder.encode(missing, batch_size=self.options.batch_size, max_length=n, prefix="",
+                                      progress=len(missing) > 200)
+            self._memo.update(((n, t), v) for t, v in zip(missing, enc))
+        return np.stack([self._memo[(n, t)] for t in texts]) if texts else np.zeros((0, self.encoder.dim), np.float32)
 
     def fit(self, train, dev, resume=False, callbacks=()):
         start = time.time()

@@ -98,7 +98,7 @@ class SetFitLearner(E5FrozenLearner):
               file=sys.stderr)
         trainer.train_embeddings(texts, [self.labels.index(e["label"]) for e in train], args=args)
         self.encoder = SentenceEncoder(body)
-        self._memo = {}
+        self._memo = {}  # this encoder's own vectors, not the frozen ones
         self.fit_head(train, dev)
         self.train_seconds = time.time() - start
         return self
