@@ -170,7 +170,7 @@ def test_export_reads_articles_and_csv_with_text_field(tmp_path):
     export_file(src, "doccano", out, text_field="content")
     lines = read_jsonl(out)
     assert [(x["id"], x["article"], x["text"]) for x in lines] == [
-        ("x-0000", "x", "Câu thứ nhất."), ("rows-0002", "rows", "Câu thứ ba.")]
+        ("rows-2", "x", "Câu thứ nhất."), ("rows-4", "rows", "Câu thứ ba.")]  # <file>-<line>, as every reader
     with pytest.raises(ValueError, match="no 'text' field"):
         export_file(src, "doccano", out)
 

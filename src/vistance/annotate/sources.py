@@ -6,29 +6,22 @@ white space collapsed); other columns ride along as meta fields.
 
 from __future__ import annotations
 
-import csv
-import sys
 from pathlib import Path
 
+from ..data.tables import read_table, row_id
+from ..errors import InputError
 from ..text import normalize
 
 POOL_COLUMNS = ("doc_id", "doc_label", "sentence")
 
 
-class SourceError(ValueError):
+class SourceError(InputError):
     """An input file cannot be read as sentences; the message names the file."""
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[dict]]:
-    # Article bodies in the pool's articles CSV exceed csv's default 128 KiB field limit.
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            reader = csv.DictReader(f)
-            rows = list(reader)
-            return list(reader.fieldnames or []), rows
-    except UnicodeDecodeError as e:
-        raise SourceError(f"{path}: not UTF-8 ({e.reason} at byte {e.start}); re-save it as UTF-8") from None
+    table = read_table(path, SourceError)
+    return table.columns, [row for _, row in table.rows]
 
 
 def _pool_dates(articles_csv: Path) -> dict[str, str | None]:
@@ -75,17 +68,17 @@ def read_pool_csv(path: str | Path, articles_csv: str | Path | None = None) -> l
     return out
 
 
-def _rows_to_sentences(rows: list[dict], path: Path, text_field: str) -> list[dict]:
+def _rows_to_sentences(table, path: Path, text_field: str) -> list[dict]:
     out = []
-    for i, row in enumerate(rows):
+    for n, row in table.rows:
         if text_field not in row:
-            raise SourceError(f"{path}: row {i + 1} has no {text_field!r} field (choose one with --text-field)")
+            raise SourceError(f"{path}:{n}: no {text_field!r} field (choose one with --text-field)")
         text = normalize(str(row[text_field] or ""))
         if not text:
             continue
         article = str(row.get("article") or path.stem)
-        rec = {"id": str(row.get("id") or f"{article}-{i:04d}"), "article": article,
-               "date": row.get("date") or None, "text": text}
+        # One id rule for every table (vistance.data.tables.row_id): the row's own id, else <file>-<line>.
+        rec = {"id": row_id(row, path, n), "article": article, "date": row.get("date") or None, "text": text}
         # CSV cells are strings: an empty one means "no value", not an empty meta field.
         rec.update({k: v for k, v in row.items() if k not in rec and k != text_field and v not in ("", None)})
         out.append(rec)
@@ -94,7 +87,6 @@ def _rows_to_sentences(rows: list[dict], path: Path, text_field: str) -> list[di
 
 def read_sentences(path: str | Path, text_field: str = "text") -> list[dict]:
     """Sentences from an article ``.txt``, a folder of them, a JSONL/CSV of rows, or the pool CSV."""
-    from ..data import read_jsonl
     from ..data.articles import parse_file, parse_folder
 
     path = Path(path)
@@ -105,17 +97,9 @@ def read_sentences(path: str | Path, text_field: str = "text") -> list[dict]:
     suffix = path.suffix.lower()
     if suffix == ".txt":
         return [s.to_dict() for s in parse_file(path).sentences]
-    if suffix in (".jsonl", ".json"):
-        try:
-            rows = read_jsonl(path)
-        except UnicodeDecodeError as e:
-            raise SourceError(f"{path}: not UTF-8 ({e.reason})") from None
-        except ValueError as e:
-            raise SourceError(str(e)) from None
-        return _rows_to_sentences(rows, path, text_field)
-    if suffix == ".csv":
-        columns, rows = _read_csv(path)
-        if all(c in columns for c in POOL_COLUMNS) and text_field not in columns:
+    if suffix in (".jsonl", ".json", ".csv", ".tsv"):
+        table = read_table(path, SourceError)
+        if suffix == ".csv" and all(c in table.columns for c in POOL_COLUMNS) and text_field not in table.columns:
             return read_pool_csv(path)
-        return _rows_to_sentences(rows, path, text_field)
+        return _rows_to_sentences(table, path, text_field)
     raise SourceError(f"{path}: unsupported input (give a .txt article, a folder of them, .jsonl or .csv)")
