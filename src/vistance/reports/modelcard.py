@@ -129,6 +129,10 @@ def model_card(cfg: Config, meta: CheckpointMeta, metrics: dict, data: dict) -> 
             "```",
         ]
     lines += ["", "## Training", ""]
+    if meta.source:
+        src = meta.source
+        lines.append(f"- pre-trained weights: `{src.get('package')}=={src.get('version')}` "
+                     f"(`{src.get('weights_file')}`, sha256 `{src.get('sha256')}`)")
     if is_transformer:
         lines += [
             f"- base model: `{meta.base_model or 'random initialisation'}`",

