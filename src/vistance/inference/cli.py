@@ -51,14 +51,15 @@ def threads_arg(value: str) -> int | None:
     return int(value)
 
 
-def read_sources(path: str | Path, *, articles: bool = False, text_field: str = "text",
-                 text: str | None = None) -> tuple[list[dict] | None, list[dict] | None, dict]:
+def read_sources(path: str | Path, *, articles: bool = False, text_field: str = "text", text: str | None = None,
+                 field_option: str = "--text-field") -> tuple[list[dict] | None, list[dict] | None, dict]:
     """What an input holds before articles are parsed: ``(articles, sentences, info)``, one of them None.
 
     ``articles`` are ``{"id", "text" (raw), "date" (the row's, else None), "title" (the row's, else None)}``;
     ``sentences`` are ``{"id", "text"}`` rows of a sentence table, normalised, empty ones skipped (counted in
     ``info["skipped"]``). ``text``: the file's content when the caller already has it (an upload); ``path``
-    then only names it (its suffix says the format). Raises :class:`InputError` naming the file.
+    then only names it (its suffix says the format). Raises :class:`InputError` naming the file (and, for a
+    missing text column, ``field_option``: the option that names it).
     """
     path = Path(path)
     info = {"articles": 0, "skipped": 0, "is_articles": True}
@@ -82,7 +83,7 @@ def read_sources(path: str | Path, *, articles: bool = False, text_field: str = 
         for n, row in table.rows:
             if text_field not in row:
                 raise InputError(f"{path}:{n}: no {text_field!r} field (fields: {', '.join(map(str, row))}); "
-                                 "name the text column with --text-field")
+                                 f"name the text column with {field_option}")
             raw = "" if row[text_field] is None else str(row[text_field])
             rid = row_id(row, path, n)
             if articles:
