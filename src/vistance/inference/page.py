@@ -26,7 +26,7 @@ from fastapi import FastAPI, HTTPException, Query
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
-from ..data.tables import read_table
+from ..data.tables import TABLE_SUFFIXES, read_table
 from ..errors import InputError
 from ..reports.actors import actor_rows, build_report, claim_from_row
 from ..tasks import STANCE_LABELS
@@ -242,7 +242,7 @@ def add_page(app: FastAPI, classifier: StanceClassifier, limits, lock: threading
             for f in req.files:
                 name = PurePath(f.name.replace("\\", "/")).name or "upload.txt"
                 as_articles = req.rows == "articles"
-                if req.rows == "auto" and not name.lower().endswith(".txt"):
+                if req.rows == "auto" and name.lower().endswith(TABLE_SUFFIXES):
                     as_articles = _table_holds_articles(name, f.content, req.text_field)
                 items, sentences, info = read_sources(name, articles=as_articles, text_field=req.text_field,
                                                       text=f.content, field_option="the page's Text column box")

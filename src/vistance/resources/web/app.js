@@ -4,7 +4,7 @@
 
 const STANCES = ["favor", "against", "neutral"];
 const NONE = "\u0000none";          // speaker filter value for claims without a speaker
-const LONG_LINK = 6000;             // longer ?text= links go after '#', which browsers never send to the server
+const LONG_LINK = 32000;            // longer ?text= links go after "#", which browsers never send to the server
 const S = { health: null, result: null, request: null, pasted: null, doc: -1 };
 const $ = (id) => document.getElementById(id);
 
