@@ -395,7 +395,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("back").addEventListener("click", back);
   $("dl-csv").addEventListener("click", () => download("csv"));
   $("dl-jsonl").addEventListener("click", () => download("jsonl"));
-  for (const id of ["speaker", "conf"]) $(id).addEventListener("input", filter);
+  $("speaker").addEventListener("change", filter);
+  $("conf").addEventListener("input", filter);
   for (const c of document.querySelectorAll('input[name="stance"]')) c.addEventListener("change", filter);
   $("min-claims").addEventListener("change", () => {
     if (!S.request) return;
