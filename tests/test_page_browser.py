@@ -205,6 +205,7 @@ def test_pasted_article_is_shown_filtered_and_downloaded(browser, base, download
     if os.environ.get("VISTANCE_PAGE_SHOTS"):
         shots = Path(os.environ["VISTANCE_PAGE_SHOTS"])
         shots.mkdir(parents=True, exist_ok=True)
+        d.execute_script("document.activeElement.blur()")
         for width in (1280, 390):
             screenshot(d, shots / f"seed-{width}.png", width)
         d.set_window_size(1280, 900)

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..data import iter_jsonl
-from ..tasks import STANCE_LABELS
 from ..errors import VistanceError
+from ..tasks import STANCE_LABELS
 
 OTHER = "other"
 UNATTRIBUTED = "(unattributed)"
