@@ -26,7 +26,7 @@ def test_health_describes_the_model(client):
     h = client.get("/health").json()
     assert h["status"] == "ok" and h["vistance_version"] == __version__
     assert (h["model"], h["labels"], h["task"], h["kind"]) == ("ckpt/joint", LABELS, "joint", "tiny")
-    assert h["limits"] == {"max_body_bytes": 2_000, "max_texts": 3, "max_chars": 300}
+    assert h["limits"] == {"max_body_bytes": 2_000, "max_texts": 3, "max_chars": 300, "max_export_bytes": 4_000_000}
 
 
 def test_predict_returns_one_result_per_text(client):

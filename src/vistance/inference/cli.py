@@ -51,58 +51,76 @@ def threads_arg(value: str) -> int | None:
     return int(value)
 
 
-def read_input(path: str | Path, *, articles: bool = False, text_field: str = "text") -> tuple[list[dict], dict]:
+def read_sources(path: str | Path, *, articles: bool = False, text_field: str = "text", text: str | None = None,
+                 field_option: str = "--text-field") -> tuple[list[dict] | None, list[dict] | None, dict]:
+    """What an input holds before articles are parsed: ``(articles, sentences, info)``, one of them None.
+
+    ``articles`` are ``{"id", "text" (raw), "date" (the row's, else None), "title" (the row's, else None)}``;
+    ``sentences`` are ``{"id", "text"}`` rows of a sentence table, normalised, empty ones skipped (counted in
+    ``info["skipped"]``). ``text``: the file's content when the caller already has it (an upload); ``path``
+    then only names it (its suffix says the format). Raises :class:`InputError` naming the file (and, for a
+    missing text column, ``field_option``: the option that names it).
+    """
+    path = Path(path)
+    info = {"articles": 0, "skipped": 0, "is_articles": True}
+    if text is None and not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+
+    parsed = []
+    if text is None and path.is_dir():
+        files = sorted(path.glob("*.txt"))
+        if not files:
+            raise InputError(f"{path}: no .txt articles in this folder")
+        parsed = [{"id": f.stem, "text": read_text_file(f, InputError), "date": None, "title": None} for f in files]
+    elif path.suffix.lower() == ".txt":
+        raw = read_text_file(path, InputError) if text is None else text
+        parsed = [{"id": path.stem, "text": raw, "date": None, "title": None}]
+    else:
+        if path.suffix.lower() not in (".jsonl", ".ndjson", ".json", ".csv", ".tsv"):
+            raise InputError(f"{path}: unsupported input; give an article .txt, a folder of them, or .jsonl/.csv rows")
+        table = read_table(path, InputError, text=text)
+        sentences = []
+        for n, row in table.rows:
+            if text_field not in row:
+                raise InputError(f"{path}:{n}: no {text_field!r} field (fields: {', '.join(map(str, row))}); "
+                                 f"name the text column with {field_option}")
+            raw = "" if row[text_field] is None else str(row[text_field])
+            rid = row_id(row, path, n)
+            if articles:
+                parsed.append({"id": rid, "text": raw, "date": row.get("date") or None,
+                               "title": row.get("title") or None})
+                continue
+            clean = normalize(raw)
+            if not clean:
+                info["skipped"] += 1
+                continue
+            sentences.append({"id": rid, "text": clean})
+        if not articles:
+            info["is_articles"] = False
+            return None, sentences, info
+    return parsed, None, info
+
+
+def read_input(path: str | Path, *, articles: bool = False, text_field: str = "text",
+               text: str | None = None) -> tuple[list[dict], dict]:
     """Sentences to predict from an article .txt, a folder of them, or JSONL/CSV rows.
 
     Returns ``(sentences, info)``: each sentence has ``id`` and ``text`` (plus ``article``, ``date``,
     ``position``, ``kind``, ``start``, ``end`` when it comes from an article); ``info`` counts
     ``articles`` and ``skipped`` empty rows or articles, and says whether the input ``is_articles``.
-    Raises :class:`InputError` naming the file on unreadable input.
+    Raises :class:`InputError` naming the file on unreadable input. ``text``: see :func:`read_sources`.
     """
-    path = Path(path)
-    info = {"articles": 0, "skipped": 0, "is_articles": True}
-    if not path.exists():
-        raise InputError(f"{path}: no such file or folder")
-
-    parsed = []  # (article id, raw text, date from the row)
-    if path.is_dir():
-        files = sorted(path.glob("*.txt"))
-        if not files:
-            raise InputError(f"{path}: no .txt articles in this folder")
-        parsed = [(f.stem, read_text_file(f, InputError), None) for f in files]
-    elif path.suffix.lower() == ".txt":
-        parsed = [(path.stem, read_text_file(path, InputError), None)]
-    else:
-        if path.suffix.lower() not in (".jsonl", ".ndjson", ".json", ".csv", ".tsv"):
-            raise InputError(f"{path}: unsupported input; give an article .txt, a folder of them, or .jsonl/.csv rows")
-        table = read_table(path, InputError)
-        sentences = []
-        for n, row in table.rows:
-            if text_field not in row:
-                raise InputError(f"{path}:{n}: no {text_field!r} field (fields: {', '.join(map(str, row))}); "
-                                 "name the text column with --text-field")
-            raw = "" if row[text_field] is None else str(row[text_field])
-            rid = row_id(row, path, n)
-            if articles:
-                parsed.append((rid, raw, row.get("date") or None))
-                continue
-            text = normalize(raw)
-            if not text:
-                info["skipped"] += 1
-                continue
-            sentences.append({"id": rid, "text": text})
-        if not articles:
-            info["is_articles"] = False
-            return sentences, info
-
+    parsed, sentences, info = read_sources(path, articles=articles, text_field=text_field, text=text)
+    if sentences is not None:
+        return sentences, info
     sentences = []
-    for article_id, raw, row_date in parsed:
-        article = parse_article(raw, article_id)
+    for item in parsed:
+        article = parse_article(item["text"], item["id"])
         if not article.sentences:
             info["skipped"] += 1
             continue
         info["articles"] += 1
-        sentences += [{"id": s.id, "text": s.text, "article": s.article, "date": s.date or row_date,
+        sentences += [{"id": s.id, "text": s.text, "article": s.article, "date": s.date or item["date"],
                        "position": s.position, "kind": s.kind, "start": s.start, "end": s.end}
                       for s in article.sentences]
     return sentences, info

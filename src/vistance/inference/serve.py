@@ -7,6 +7,7 @@
     curl -s localhost:8000/health
     curl -s localhost:8000/predict -H 'content-type: application/json' -d '{"texts": ["Nga sẵn sàng đàm phán."]}'
     curl -s localhost:8000/analyze -H 'content-type: application/json' -d '{"text": "…an article…"}'
+    # and, in a browser, http://localhost:8000/ : the analyst's page (vistance.inference.page)
 
 The model is loaded once, when the process starts, and shared by every request. Requests are
 bounded (body bytes, texts per request, characters per text) because one oversized request would
@@ -33,6 +34,7 @@ from .. import __version__
 from ..errors import InputError, VistanceError, exit_on_error
 from .classifier import StanceClassifier
 from .cli import threads_arg
+from .page import add_page
 
 
 @dataclass
@@ -45,9 +47,12 @@ class ServeLimits:
     """Most sentences per /predict request (about ten seconds of PhoBERT-base on two CPU cores)."""
     max_chars: int = 100_000
     """Longest single text (a sentence for /predict, a whole article for /analyze)."""
+    max_export_bytes: int = 4_000_000
+    """Largest /export body: results sent back to be written as CSV/JSONL (no model time; results of a
+    request at ``max_body_bytes`` are about 2-3 times its size)."""
 
     def __post_init__(self) -> None:
-        for name in ("max_body_bytes", "max_texts", "max_chars"):
+        for name in ("max_body_bytes", "max_texts", "max_chars", "max_export_bytes"):
             if getattr(self, name) < 1:
                 raise InputError(f"--{name.replace('_', '-')} must be positive, not {getattr(self, name)}")
 
@@ -65,7 +70,8 @@ class AnalyzeRequest(BaseModel):
 
 
 class BodyLimitMiddleware:
-    """Refuse request bodies over ``max_bytes`` with 413, before the JSON is parsed.
+    """Refuse request bodies over ``max_bytes`` (``per_path[path]`` for the paths it names) with 413, before
+    the JSON is parsed.
 
     Checks ``Content-Length`` up front and also counts the bytes actually received, so a chunked
     body without a length cannot slip past. The body is buffered here (it is bounded) and replayed
@@ -73,17 +79,19 @@ class BodyLimitMiddleware:
     check has to happen before FastAPI sees the request.
     """
 
-    def __init__(self, app, max_bytes: int):
+    def __init__(self, app, max_bytes: int, per_path: dict[str, int] | None = None):
         self.app = app
         self.max_bytes = max_bytes
+        self.per_path = per_path or {}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.per_path.get(scope.get("path", ""), self.max_bytes)
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._reject(send, int(value))
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await self._reject(send, int(value), limit)
                 return
 
         chunks, size = [], 0
@@ -93,8 +101,8 @@ class BodyLimitMiddleware:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._reject(send, size, at_least=True)
+            if size > limit:
+                await self._reject(send, size, limit, at_least=True)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -111,9 +119,9 @@ class BodyLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _reject(self, send, size: int, at_least: bool = False) -> None:
+    async def _reject(self, send, size: int, limit: int, at_least: bool = False) -> None:
         size_text = f"{'at least ' if at_least else ''}{size} bytes"
-        detail = f"request body too large: {size_text} > limit {self.max_bytes} bytes"
+        detail = f"request body too large: {size_text} > limit {limit} bytes"
         body = json.dumps({"detail": detail}).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
@@ -140,7 +148,8 @@ def create_app(classifier: StanceClassifier, limits: ServeLimits | None = None) 
     limits = limits or ServeLimits()
     app = FastAPI(title="vistance", version=__version__,
                   description="Claim detection and stance toward the Russia-Ukraine peace process in Vietnamese news.")
-    app.add_middleware(BodyLimitMiddleware, max_bytes=limits.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=limits.max_body_bytes,
+                       per_path={"/export": limits.max_export_bytes})
     app.state.classifier = classifier
     app.state.limits = limits
     # One prediction at a time: torch already uses every core for one batch, and two concurrent
@@ -176,7 +185,7 @@ def create_app(classifier: StanceClassifier, limits: ServeLimits | None = None) 
             "claim_threshold": info["claim_threshold"],
             "speakers": info["speakers"],
             "limits": {"max_body_bytes": limits.max_body_bytes, "max_texts": limits.max_texts,
-                       "max_chars": limits.max_chars},
+                       "max_chars": limits.max_chars, "max_export_bytes": limits.max_export_bytes},
         }
 
     @app.post("/predict")
@@ -201,6 +210,7 @@ def create_app(classifier: StanceClassifier, limits: ServeLimits | None = None) 
             except InputError as e:
                 raise HTTPException(422, str(e)) from None
 
+    add_page(app, classifier, limits, lock, check_text)
     return app
 
 
@@ -214,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-body-bytes", type=int, default=d.max_body_bytes)
     p.add_argument("--max-texts", type=int, default=d.max_texts)
     p.add_argument("--max-chars", type=int, default=d.max_chars)
+    p.add_argument("--max-export-bytes", type=int, default=d.max_export_bytes,
+                   help="largest body of /export (results sent back for download)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--quantize", choices=("int8", "bf16"),
                    help="transformer checkpoints: dynamic int8 quantisation, or bfloat16 (CPUs with AVX512-BF16/AMX)")
@@ -225,15 +237,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        limits = ServeLimits(args.max_body_bytes, args.max_texts, args.max_chars)
+        limits = ServeLimits(args.max_body_bytes, args.max_texts, args.max_chars, args.max_export_bytes)
         classifier = StanceClassifier.from_pretrained(args.model, args.stance_model, quantize=args.quantize,
                                                       num_threads=args.threads, batch_size=args.batch_size)
     except VistanceError as e:
         return exit_on_error(e)
     import uvicorn
 
-    print(f"vistance {__version__}: serving {args.model} ({classifier.mode}) on http://{args.host}:{args.port}",
-          file=sys.stderr)
+    print(f"vistance {__version__}: serving {args.model} ({classifier.mode}) on http://{args.host}:{args.port} "
+          "(the analyst's page is at /)", file=sys.stderr)
     uvicorn.run(create_app(classifier, limits), host=args.host, port=args.port, log_level="info")
     return 0
 

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..data import iter_jsonl
-from ..tasks import STANCE_LABELS
 from ..errors import VistanceError
+from ..tasks import STANCE_LABELS
 
 OTHER = "other"
 UNATTRIBUTED = "(unattributed)"
@@ -205,6 +205,18 @@ def _span(row: dict) -> tuple[int, int] | None:
     return (int(s), int(e)) if s is not None and e is not None else None
 
 
+def claim_from_row(row: dict, default_id: str, source: str) -> Claim | None:
+    """The claim of one prediction row (JSONL, CSV or Parquet layout), or None when it is not a predicted claim."""
+    if _str(row.get("claim")) != "claim":
+        return None
+    stance = _str(row.get("stance"))
+    return Claim(id=_str(row.get("id")) or default_id, text=_str(row.get("text")) or "",
+                 article=_str(row.get("article")), date=_date(row.get("date")),
+                 claim_score=_float(row.get("claim_score")),
+                 stance=stance if stance in STANCE_LABELS else None, scores=_scores(row),
+                 speaker=_str(row.get("speaker")), span=_span(row), source=source)
+
+
 def read_predictions(inputs: Sequence[str | Path]) -> tuple[list[Claim], list[SourceInfo]]:
     """The predicted claims of all inputs and what each input file provides."""
     claims: list[Claim] = []
@@ -219,17 +231,12 @@ def read_predictions(inputs: Sequence[str | Path]) -> tuple[list[Claim], list[So
                                    "python -m vistance.predict")
         info = SourceInfo(str(path), rows=len(rows), has_speaker="speaker" in columns, has_date="date" in columns)
         for n, row in enumerate(rows):
-            if _str(row.get("claim")) != "claim":
+            claim = claim_from_row(row, f"{path.stem}-{n}", str(path))
+            if claim is None:
                 continue
-            stance = _str(row.get("stance"))
-            claims.append(Claim(
-                id=_str(row.get("id")) or f"{path.stem}-{n}", text=_str(row.get("text")) or "",
-                article=_str(row.get("article")), date=_date(row.get("date")),
-                claim_score=_float(row.get("claim_score")),
-                stance=stance if stance in STANCE_LABELS else None, scores=_scores(row),
-                speaker=_str(row.get("speaker")), span=_span(row), source=str(path)))
+            claims.append(claim)
             info.claims += 1
-            info.has_stance |= claims[-1].stance is not None
+            info.has_stance |= claim.stance is not None
         infos.append(info)
     without = [i.path for i in infos if not i.has_speaker]
     if without and len(without) == len(infos):
