@@ -7,6 +7,7 @@ Tool exports are simulated in the shape the tools write them (Label Studio JSON:
 
 import csv
 import json
+import re
 import unicodedata
 import xml.etree.ElementTree as ET
 
@@ -103,6 +104,15 @@ def test_labelstudio_config_has_the_controls_import_reads():
     assert (stance.get("visibleWhen"), stance.get("whenTagName"), stance.get("whenChoiceValue")) == (
         "choice-selected", "claim", "claim")
     assert speaker.tag == "TextArea" and speaker.get("toName") == "text"
+
+
+def test_labelstudio_config_variables_are_plain_task_fields():
+    # Label Studio 1.23 reads "$article.txt" as the nested field article.txt and showed
+    # "data/raw/undefined": after "$" comes a field name every exported task has, and nothing
+    # that continues the path ("." or "[").
+    root = ET.fromstring(label_config())
+    refs = [m for el in root.iter() for v in el.attrib.values() for m in re.findall(r"\$([\w.\[\]]+)", v)]
+    assert refs and set(refs) <= {"text", "article"}, refs
 
 
 def test_export_labelstudio_tasks_and_config_beside(corpus, tmp_path):
