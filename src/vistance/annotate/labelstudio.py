@@ -33,7 +33,8 @@ def _choice(control: str, value: str) -> dict:
 
 
 def prediction(guess: dict, model_version: str) -> dict:
-    """A Label Studio prediction from a :meth:`StanceClassifier.predict` result.
+    """A Label Studio prediction from a :meth:`StanceClassifier.predict` result (claim, stance, and
+    the speaker when the checkpoint attributes speakers).
 
     ``score`` is the probability of the whole guess (claim and stance together), which is what
     Label Studio sorts tasks by when annotators ask for the least confident predictions first.
@@ -50,6 +51,10 @@ def prediction(guess: dict, model_version: str) -> dict:
         scores = guess.get("stance_scores") or {}
         if stance in scores:
             score = scores[stance] * (score if score is not None else 1.0)
+    speaker = guess.get("speaker")
+    if speaker and guess.get("claim") != "not_claim":
+        # Label Studio 1.23 pre-fills the TextArea from this and keeps it on submit (origin "prediction").
+        result.append({"from_name": SPEAKER, "to_name": TEXT, "type": "textarea", "value": {"text": [speaker]}})
     out = {"model_version": model_version, "result": result}
     if score is not None:
         out["score"] = round(float(score), 4)
