@@ -282,8 +282,8 @@ def test_import_labelstudio_claim_without_stance_and_against_existing(corpus, tm
     exported.write_text(json.dumps([task, clash]), encoding="utf-8")
     result = import_file(exported, tmp_path / "n.jsonl", against=[path])
     assert len(result.errors) == 2
-    assert result.errors[0] == f"{exported}: task 1 (id z-00): claim without a stance"
-    assert result.errors[1].startswith(f"{exported}: task 2 (id {records[0]['id']}): duplicate id")
+    assert result.errors[0] == f"{exported}: task #1 (id z-00): claim without a stance"
+    assert result.errors[1].startswith(f"{exported}: task #2 (id {records[0]['id']}): duplicate id")
     assert str(path) in result.errors[1]
 
 
@@ -612,3 +612,18 @@ def test_model_name_tells_runs_apart(tmp_path):
     assert model_name(a / "checkpoint") == "20261123-153000"
     assert model_name(b / "checkpoint") != model_name(a / "checkpoint")
     assert model_name(tmp_path / "runs") == "runs"  # a checkpoint folder with its own name keeps it
+
+
+def test_import_labelstudio_errors_name_label_studios_task_id(tmp_path):
+    # A real export lists only annotated tasks: the 2nd task in the file was task #11 in Label Studio
+    # (the number its UI shows), so that is the number an error must give.
+    def task(ls_id, choice):
+        t = {"data": {"id": f"a-{ls_id:02d}", "article": "a", "date": None, "text": f"Câu {ls_id}."},
+             "annotations": [{"result": [{"from_name": "claim", "to_name": "text", "type": "choices",
+                                          "value": {"choices": [choice]}}]}]}
+        return {"id": ls_id, **t} if ls_id else t
+    exported = tmp_path / "ls.json"
+    exported.write_text(json.dumps([task(3, "not_claim"), task(11, "bogus"), task(0, "bogus")]), encoding="utf-8")
+    errors = import_file(exported, tmp_path / "n.jsonl").errors
+    assert errors[0].startswith(f"{exported}: task #11 (id a-11): unknown claim label 'bogus'")
+    assert errors[1].startswith(f"{exported}: task 3 (id a-00): unknown claim label")  # no id: position in the file

@@ -120,7 +120,10 @@ def read_export(path: str | Path) -> tuple[list[Annotated], int]:
             skipped += 1
             continue
         data = task["data"]
-        item = Annotated(where=f"{path}: task {n} (id {data.get('id')})", meta=dict(data))
+        # Label Studio's own task id ("#11" in its UI) is where the annotator can find the task; the
+        # position in the file is not (an export lists only annotated tasks, so the two differ).
+        task_ref = f"#{task['id']}" if isinstance(task.get("id"), int) else str(n)
+        item = Annotated(where=f"{path}: task {task_ref} (id {data.get('id')})", meta=dict(data))
         _read_result(item, ann["result"])
         items.append(item)
     return items, skipped
