@@ -7,6 +7,7 @@ Tool exports are simulated in the shape the tools write them (Label Studio JSON:
 
 import csv
 import json
+import re
 import unicodedata
 import xml.etree.ElementTree as ET
 
@@ -105,6 +106,15 @@ def test_labelstudio_config_has_the_controls_import_reads():
     assert speaker.tag == "TextArea" and speaker.get("toName") == "text"
 
 
+def test_labelstudio_config_variables_are_plain_task_fields():
+    # Label Studio 1.23 reads "$article.txt" as the nested field article.txt and showed
+    # "data/raw/undefined": after "$" comes a field name every exported task has, and nothing
+    # that continues the path ("." or "[").
+    root = ET.fromstring(label_config())
+    refs = [m for el in root.iter() for v in el.attrib.values() for m in re.findall(r"\$([\w.\[\]]+)", v)]
+    assert refs and set(refs) <= {"text", "article"}, refs
+
+
 def test_export_labelstudio_tasks_and_config_beside(corpus, tmp_path):
     path, records = corpus
     out = tmp_path / "ls" / "tasks.json"
@@ -130,11 +140,22 @@ def test_export_with_guesses_writes_predictions(corpus, tmp_path):
     export_file(path, "labelstudio", out, guesses=guesses, model_version="m1")
     tasks = json.loads(out.read_text(encoding="utf-8"))
     p0, p1 = tasks[0]["predictions"][0], tasks[1]["predictions"][0]
+    assert "speaker" not in {r["from_name"] for t in tasks for r in t["predictions"][0]["result"]}
     assert p0 == {"model_version": "m1", "score": 0.8, "result": [
         {"from_name": "claim", "to_name": "text", "type": "choices", "value": {"choices": ["not_claim"]}}]}
     assert p1["score"] == pytest.approx(0.4)  # p(claim) * p(against | claim)
     assert [(r["from_name"], r["value"]["choices"]) for r in p1["result"]] == [
         ("claim", ["claim"]), ("stance", ["against"])]
+
+    # a checkpoint that attributes speakers: the speaker of a predicted claim pre-fills the TextArea
+    with_speaker = [{**g, "speaker": "Dmitry Peskov" if g["claim"] == "claim" else None} for g in guesses]
+    with_speaker[0]["speaker"] = "Ai đó"  # never for a predicted not_claim
+    export_file(path, "labelstudio", out, guesses=with_speaker, model_version="m1")
+    tasks = json.loads(out.read_text(encoding="utf-8"))
+    assert [r["from_name"] for r in tasks[0]["predictions"][0]["result"]] == ["claim"]
+    assert tasks[1]["predictions"][0]["result"][-1] == {
+        "from_name": "speaker", "to_name": "text", "type": "textarea", "value": {"text": ["Dmitry Peskov"]}}
+    assert tasks[1]["predictions"][0]["score"] == pytest.approx(0.4)
 
     out = tmp_path / "d.jsonl"
     export_file(path, "doccano", out, guesses=guesses)
@@ -261,8 +282,8 @@ def test_import_labelstudio_claim_without_stance_and_against_existing(corpus, tm
     exported.write_text(json.dumps([task, clash]), encoding="utf-8")
     result = import_file(exported, tmp_path / "n.jsonl", against=[path])
     assert len(result.errors) == 2
-    assert result.errors[0] == f"{exported}: task 1 (id z-00): claim without a stance"
-    assert result.errors[1].startswith(f"{exported}: task 2 (id {records[0]['id']}): duplicate id")
+    assert result.errors[0] == f"{exported}: task #1 (id z-00): claim without a stance"
+    assert result.errors[1].startswith(f"{exported}: task #2 (id {records[0]['id']}): duplicate id")
     assert str(path) in result.errors[1]
 
 
@@ -474,7 +495,8 @@ def test_export_with_a_model_checkpoint(baseline_checkpoint, corpus, tmp_path):
     expected = StanceClassifier.from_pretrained(baseline_checkpoint).predict([r["text"] for r in records])
     for task, guess in zip(tasks, expected):
         (pred,) = task["predictions"]
-        assert pred["model_version"] == "vistance-baseline-joint:checkpoint"
+        # <dir>/checkpoint is named after <dir> (a run folder's name), not after "checkpoint"
+        assert pred["model_version"] == f"vistance-baseline-joint:{baseline_checkpoint.parent.name}"
         choices = {r["from_name"]: r["value"]["choices"][0] for r in pred["result"]}
         assert choices.get("claim") == guess["claim"] and choices.get("stance") == guess["stance"]
         assert 0.0 < pred["score"] <= 1.0
@@ -579,3 +601,29 @@ def test_rank_cascade_segments_once_and_matches_the_two_models(baseline_claim_ru
                                 * p_claim[:, None]])
     assert np.allclose(joint, expected, atol=1e-6)
     assert np.allclose(joint.sum(axis=1), 1, atol=1e-5)
+
+
+def test_model_name_tells_runs_apart(tmp_path):
+    from vistance.annotate.roundtrip import model_name
+
+    a, b = tmp_path / "runs" / "20261123-153000", tmp_path / "runs" / "20261124-090000"
+    for d in (a, b):
+        (d / "checkpoint").mkdir(parents=True)
+    assert model_name(a / "checkpoint") == "20261123-153000"
+    assert model_name(b / "checkpoint") != model_name(a / "checkpoint")
+    assert model_name(tmp_path / "runs") == "runs"  # a checkpoint folder with its own name keeps it
+
+
+def test_import_labelstudio_errors_name_label_studios_task_id(tmp_path):
+    # A real export lists only annotated tasks: the 2nd task in the file was task #11 in Label Studio
+    # (the number its UI shows), so that is the number an error must give.
+    def task(ls_id, choice):
+        t = {"data": {"id": f"a-{ls_id:02d}", "article": "a", "date": None, "text": f"Câu {ls_id}."},
+             "annotations": [{"result": [{"from_name": "claim", "to_name": "text", "type": "choices",
+                                          "value": {"choices": [choice]}}]}]}
+        return {"id": ls_id, **t} if ls_id else t
+    exported = tmp_path / "ls.json"
+    exported.write_text(json.dumps([task(3, "not_claim"), task(11, "bogus"), task(0, "bogus")]), encoding="utf-8")
+    errors = import_file(exported, tmp_path / "n.jsonl").errors
+    assert errors[0].startswith(f"{exported}: task #11 (id a-11): unknown claim label 'bogus'")
+    assert errors[1].startswith(f"{exported}: task 3 (id a-00): unknown claim label")  # no id: position in the file

@@ -33,7 +33,8 @@ def _choice(control: str, value: str) -> dict:
 
 
 def prediction(guess: dict, model_version: str) -> dict:
-    """A Label Studio prediction from a :meth:`StanceClassifier.predict` result.
+    """A Label Studio prediction from a :meth:`StanceClassifier.predict` result (claim, stance, and
+    the speaker when the checkpoint attributes speakers).
 
     ``score`` is the probability of the whole guess (claim and stance together), which is what
     Label Studio sorts tasks by when annotators ask for the least confident predictions first.
@@ -50,6 +51,10 @@ def prediction(guess: dict, model_version: str) -> dict:
         scores = guess.get("stance_scores") or {}
         if stance in scores:
             score = scores[stance] * (score if score is not None else 1.0)
+    speaker = guess.get("speaker")
+    if speaker and guess.get("claim") != "not_claim":
+        # Label Studio 1.23 pre-fills the TextArea from this and keeps it on submit (origin "prediction").
+        result.append({"from_name": SPEAKER, "to_name": TEXT, "type": "textarea", "value": {"text": [speaker]}})
     out = {"model_version": model_version, "result": result}
     if score is not None:
         out["score"] = round(float(score), 4)
@@ -115,7 +120,10 @@ def read_export(path: str | Path) -> tuple[list[Annotated], int]:
             skipped += 1
             continue
         data = task["data"]
-        item = Annotated(where=f"{path}: task {n} (id {data.get('id')})", meta=dict(data))
+        # Label Studio's own task id ("#11" in its UI) is where the annotator can find the task; the
+        # position in the file is not (an export lists only annotated tasks, so the two differ).
+        task_ref = f"#{task['id']}" if isinstance(task.get("id"), int) else str(n)
+        item = Annotated(where=f"{path}: task {task_ref} (id {data.get('id')})", meta=dict(data))
         _read_result(item, ann["result"])
         items.append(item)
     return items, skipped

@@ -25,7 +25,8 @@ LABEL_KEYS = ("claim", "stance", "speaker")
 @dataclass
 class Annotated:
     where: str
-    """``file:line`` (doccano) or ``file: task N`` (Label Studio) of this item in the export."""
+    """``file:line`` (doccano) or ``file: task #ID`` (Label Studio's task id; ``task N``, the N-th
+    task in the file, where a task has no id) of this item in the export."""
     meta: dict
     """The task's data/meta fields, as exported (id, article, date, text, kind, position, ...)."""
     claim: str | None = None

@@ -17,15 +17,23 @@ HIDDEN_FIELDS = ("doc_label", "pred", "probs", "score")
 would anchor their judgement (a model's guess, when wanted, goes through the tool's own channel)."""
 
 
+def model_name(checkpoint: str | Path) -> str:
+    """What tells one model from another in a model-version string: the run folder's name for
+    ``<run>/checkpoint`` (every run's checkpoint folder is called ``checkpoint``, which made every
+    model the same version in Label Studio's prediction selector), else the folder's own name."""
+    path = Path(checkpoint).resolve()
+    return path.parent.name if path.name == "checkpoint" and path.parent.name else path.name
+
+
 def model_guesses(texts: list[str], model: str | Path, stance_model: str | Path | None = None) -> tuple[list[dict], str]:
     """(StanceClassifier results, a model-version string) for ``texts``."""
     from ..inference import StanceClassifier
 
     clf = StanceClassifier.from_pretrained(model, stance_path=stance_model)
     p = clf.predictor
-    version = f"vistance-{p.kind}-{p.task}:{Path(p.path).resolve().name}"
+    version = f"vistance-{p.kind}-{p.task}:{model_name(p.path)}"
     if clf.stance_predictor is not None:
-        version += f"+{Path(clf.stance_predictor.path).resolve().name}"
+        version += f"+{model_name(clf.stance_predictor.path)}"
     return clf.predict(texts, progress=len(texts) > 256), version
 
 
