@@ -385,8 +385,9 @@ class TransformerPredictor(Predictor):
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(path)
             self.model = AutoModelForSequenceClassification.from_pretrained(path).to(self.device).eval()
-        except (OSError, ValueError, RuntimeError) as e:
-            # A truncated or foreign model.safetensors raises SafetensorError (an OSError) or a RuntimeError.
+        except Exception as e:  # noqa: BLE001
+            # A truncated or foreign model.safetensors raises SafetensorError (not an OSError), others OSError,
+            # ValueError or RuntimeError: each means the folder's files are unusable.
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
             raise CheckpointError(f"{path}: cannot load the model files ({type(e).__name__}: {first}); "
                                   "the checkpoint is damaged, copy or train it again") from None
