@@ -10,12 +10,13 @@ import csv
 import sys
 from pathlib import Path
 
+from ..errors import InputError
 from ..text import normalize
 
 POOL_COLUMNS = ("doc_id", "doc_label", "sentence")
 
 
-class SourceError(ValueError):
+class SourceError(InputError):
     """An input file cannot be read as sentences; the message names the file."""
 
 
