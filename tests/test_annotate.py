@@ -585,7 +585,7 @@ def test_cli_error_exit_status_from_python_m(tmp_path):
     import sys
 
     proc = subprocess.run([sys.executable, "-m", "vistance.annotate", "import", str(tmp_path / "none.json"),
-                           "--out", str(tmp_path / "o.jsonl")], capture_output=True, text=True)
+                           "--out", str(tmp_path / "o.jsonl")], capture_output=True, text=True, check=False)
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1, proc.stderr
 
