@@ -17,7 +17,7 @@ from pathlib import Path
 
 from transformers import set_seed
 
-from vistance import runs, training
+from vistance import logs, runs, training
 from vistance.config import config_from_dict, load_config
 from vistance.errors import VistanceError, exit_on_error
 from vistance.models import get_kind
@@ -71,10 +71,13 @@ def main(argv=None, callbacks=()) -> Path:
                     runs.write_json(fold_dir / "data.json", runs.data_info(data.files, task, [split]))
     if args.resume and main_process:
         runs.append_command(run_dir, command)
-    print(f"run folder: {run_dir}", flush=True)
+    print(f"run folder: {run_dir} (log: {run_dir / logs.LOG_FILE})", flush=True)
     main.run_dir = run_dir  # for the interrupt message
 
-    with runs.track(run_dir, resumed=bool(args.resume), enabled=main_process) as status:
+    # The terminal gets a progress bar per phase and the summary; train.log gets everything.
+    with logs.run_log(run_dir / logs.LOG_FILE, enabled=main_process), \
+            runs.track(run_dir, resumed=bool(args.resume), enabled=main_process) as status:
+        logs.logger.info("%s: %s", "resumed" if args.resume else "started", command)
         fold_metrics = []
         for fold_dir, split in zip(folds, splits):
             if args.resume and (fold_dir / "metrics.json").is_file():  # a fold that finished before the interrupt
@@ -95,14 +98,16 @@ def main(argv=None, callbacks=()) -> Path:
                 fold_metrics.append(training.save_outputs(fold_dir, learner, scores, cfg, task, info, save_checkpoint,
                                                           train=split.train))
             if cfg.training.cv and main_process:
-                print(f"{fold_dir.name}: {training.format_metrics(fold_metrics[-1])}", flush=True)
+                logs.say(f"{fold_dir.name}: {training.format_metrics(fold_metrics[-1])}")
         if main_process:
             metrics = training.summarize_folds(fold_metrics, task) if cfg.training.cv else fold_metrics[0]
             if cfg.training.cv:
                 runs.write_json(run_dir / "metrics.json", metrics)
+                logs.say(training.format_metrics(metrics))
             status["train_seconds"] = metrics["train_seconds"]
-            print(training.format_metrics(metrics), flush=True)
-    print(f"run folder: {run_dir} (complete)", flush=True)
+            logs.say(training.summary_line(folds, task.labels))
+    trained = f", trained in {status['train_seconds']:.0f} s" if "train_seconds" in status else ""
+    print(f"run folder: {run_dir} (complete{trained})", flush=True)
     return run_dir
 
 

@@ -563,8 +563,8 @@ def test_import_never_wipes_an_earlier_round(tmp_path, capsys):
                  "--out", str(target), "--batch", "r1"]) == 0
     round1 = target.read_text(encoding="utf-8")
     second = export([{"id": "a-02", "text": "Hai.", "label": ["neutral"]}, {"id": "a-03", "text": "Ba.", "label": []}])
-    assert main(["import", str(second), "--out", str(target)]) == 1
-    assert "exists: append to it (--append)" in capsys.readouterr().err
+    assert main(["import", str(second), "--out", str(target)]) == 2
+    assert capsys.readouterr().err == f"error: {target} exists: append to it (--append) or replace it (--overwrite)\n"
     assert main(["import", str(second), "--out", str(target), "--append", "--batch", "r2"]) == 0
     assert "1 record(s) appended" in capsys.readouterr().out
     assert [(r["id"], r["batch"]) for r in read_jsonl(target)] == [("a-01", "r1"), ("a-02", "r2")]
@@ -580,6 +580,36 @@ def test_import_never_wipes_an_earlier_round(tmp_path, capsys):
     assert "nothing to import" in capsys.readouterr().out and len(read_jsonl(target)) == 2
     assert main(["import", str(again), "--out", str(target), "--overwrite"]) == 0
     assert [(r["id"], r["stance"]) for r in read_jsonl(target)] == [("a-01", "favor")]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["export", "--input", "{tmp}/missing", "--format", "doccano", "--out", "{tmp}/o.jsonl"],
+     "{tmp}/missing: no such file or folder"),
+    (["import", "{tmp}/notes.txt", "--out", "{tmp}/o.jsonl"],
+     "{tmp}/notes.txt: neither a Label Studio JSON export nor a doccano JSONL export"),
+    (["import", "{tmp}/missing.json", "--out", "{tmp}/o.jsonl"], "No such file or directory"),
+    (["rank", "--model", "{tmp}/none", "--pool", "{tmp}/p.jsonl", "--k", "0", "--out", "{tmp}/o.jsonl"],
+     "k must be at least 1, not 0"),
+    (["rank", "--model", "{tmp}/none", "--pool", "{tmp}/p.jsonl", "--k", "5", "--out", "{tmp}/o.jsonl"], "{tmp}/none"),
+    (["curve", "--config", "configs/baseline.yaml", "--fractions", "0", "--out", "{tmp}/c.png"],
+     "fractions must be in (0, 1], got 0.0"),
+    (["stats", "--set", "seed.jsonl"], "--set expects NAME=FILE[,FILE...], got 'seed.jsonl'"),
+])
+def test_cli_errors_are_one_line_and_status_2(tmp_path, capsys, argv, message):
+    (tmp_path / "notes.txt").write_text("just text\n", encoding="utf-8")
+    assert main([a.format(tmp=tmp_path) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and message.format(tmp=tmp_path) in err
+
+
+def test_cli_error_exit_status_from_python_m(tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "vistance.annotate", "import", str(tmp_path / "none.json"),
+                           "--out", str(tmp_path / "o.jsonl")], capture_output=True, text=True, check=False)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1, proc.stderr
 
 
 def test_rank_cascade_segments_once_and_matches_the_two_models(baseline_claim_run, baseline_stance_run):

@@ -6,12 +6,15 @@ from pathlib import Path
 import pytest
 
 from vistance.data.articles import (
+    MAX_SENTENCE_CHARS,
     parse_article,
     parse_file,
     parse_folder,
     read_text,
+    split_long,
     split_sentences,
 )
+from vistance.text import MAX_CHARS, Preprocessor, desegment
 
 RAW = Path(__file__).resolve().parents[1] / "data" / "raw"
 
@@ -118,3 +121,41 @@ def test_non_utf8_file_error_names_the_file(tmp_path):
     bad.write_bytes("Tổng thống".encode("cp1258", errors="replace") + b"\xff\xfe")
     with pytest.raises(ValueError, match="bad.txt: not UTF-8"):
         read_text(bad)
+
+
+LONG_CLAUSE = "Tổng thống Nga nói rằng các cuộc đàm phán hòa bình với Ukraine có thể tiếp tục , theo nguồn tin"
+
+
+def long_sentence(n_chars: int) -> str:
+    text = " ".join([LONG_CLAUSE] * (n_chars // len(LONG_CLAUSE) + 1))
+    return text[:text.rindex(" ", 0, n_chars)] + "."
+
+
+def test_a_one_sentence_article_is_cut_into_bounded_pieces_at_white_space():
+    # A pasted page without punctuation: 300k characters, one "sentence" (it once took minutes, growing with the
+    # square of the length, in pyvi and in the speaker scan).
+    raw = long_sentence(300_000)
+    assert 299_000 < len(raw) <= 300_000
+    a = parse_article(raw, "huge")
+    assert len(a.sentences) > 290_000 // MAX_SENTENCE_CHARS
+    assert all(len(s.text) <= MAX_SENTENCE_CHARS for s in a.sentences)
+    assert all(MAX_SENTENCE_CHARS - 20 < len(s.text) for s in a.sentences[:-1])  # full pieces, cut near the cap
+    assert " ".join(s.text for s in a.sentences) == raw  # cut between words: nothing lost, no word broken
+    assert all(a.text[s.start:s.end] == s.text for s in a.sentences)
+    assert [s.id for s in a.sentences[:2]] == ["huge-00", "huge-01"] and {s.kind for s in a.sentences} == {"body"}
+
+
+def test_split_long_cuts_at_the_last_space_or_hard_when_there_is_none():
+    assert split_long("ab cd ef gh", 5) == ["ab cd", "ef gh"]
+    assert split_long("ab  cd", 3) == ["ab", "cd"]
+    assert split_long("abcdefgh", 3) == ["abc", "def", "gh"]
+    assert split_long("short", 10) == ["short"]
+
+
+def test_preprocessor_truncates_a_huge_text_at_white_space_before_segmentation():
+    text = long_sentence(300_000)
+    out = Preprocessor()(text)
+    words = desegment(out).split()
+    assert len(desegment(out)) <= MAX_CHARS
+    assert " ".join(words) == text[:len(" ".join(words))]  # a prefix of whole words
+    assert len(desegment(out)) > MAX_CHARS - 20

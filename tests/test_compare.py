@@ -24,8 +24,9 @@ def runs(tmp_path):
                     config={"training.learning_rate": 2e-5})
     weak = make_run(tmp_path / "phobert" / "20260102-000000", gold=GOLD40, probs=HAND,
                     config={"training.learning_rate": 1e-3}, train_seconds=4000, model_size_bytes=None)
+    # the baseline reads no learning rate and no epochs: neither may show up as a difference because of it
     other = make_run(tmp_path / "baseline" / "20260103-000000", gold=GOLD, probs=PROBS, prefix="t",
-                     config={"model.kind": "baseline", "training.learning_rate": 1e-3})
+                     config={"model.kind": "baseline", "training.learning_rate": 1e-3, "training.num_train_epochs": 99})
     running = make_run(tmp_path / "phobert" / "20260104-000000", gold=GOLD40, probs=PERFECT, status="running")
     return good, weak, other, running
 
@@ -49,9 +50,16 @@ def test_compare_ranks_tests_and_flags(runs, tmp_path):
     paths = write_comparison(cmp, tmp_path / "cmp")
     md = paths["markdown"].read_text(encoding="utf-8")
     header = next(line for line in md.splitlines() if line.startswith("| set"))
-    assert "training.learning_rate" in header and "model.kind" in header and "data.task" not in header
+    assert "model size |" in header and "training." not in header and "model.kind" not in header
     row = next(line for line in md.splitlines() if "20260102-000000" in line and line.startswith("| A"))
-    assert "| 0.001 |" in row and "| 0.667 [" in row and "-0.333 [" in row and "66.7 min" in row
+    assert "| 0.667 [" in row and "-0.333 [" in row and "66.7 min" in row
+    # the settings that differ, transposed: a row per key, a column per run, n/a where a kind does not read it
+    settings = md.split("## Settings that differ", 1)[1]
+    assert settings.splitlines()[2] == ("| setting | A1 phobert/20260101-000000 | A2 phobert/20260102-000000 "
+                                        "| B1 baseline/20260103-000000 |")
+    assert "| model.kind | tiny | tiny | baseline |" in settings
+    assert "| training.learning_rate | 2e-05 | 0.001 | n/a |" in settings
+    assert "num_train_epochs" not in md and "max_length" not in md
     assert "different test sets" in md and "Skipped" in md and "20260104-000000" in md
 
     page = paths["html"].read_text(encoding="utf-8")
@@ -61,6 +69,10 @@ def test_compare_ranks_tests_and_flags(runs, tmp_path):
     data = json.loads(paths["json"].read_text())
     assert [r["rank"] for r in data["runs"]] == [1, 2, 1]
     assert data["runs"][1]["config"]["training.learning_rate"] == 0.001
+    assert data["runs"][2]["config"] == {"model.kind": "baseline"}
+    runs_header = re.search(r'<table class="runs">.*?</thead>', page, re.DOTALL).group(0)
+    assert "model size" in runs_header and "training." not in runs_header
+    assert re.search(r'<table class="settings">.*learning_rate.*</table>', page, re.DOTALL)
 
 
 def test_same_sentences_in_another_order_are_the_same_test_set(tmp_path):
@@ -88,6 +100,20 @@ def test_cv_run_in_comparison(tmp_path):
 def test_differing_config_keys():
     assert differing_config_keys([{"a": 1, "b": [1, 2]}, {"a": 1, "b": [1, 3]}, {"a": 1, "b": [1, 2], "c": 0}]) == [
         "b", "c"]
+
+
+def test_differing_config_keys_count_only_the_runs_that_read_a_key():
+    configs = [{"k": "tiny", "lr": 1e-3, "ep": 3}, {"k": "tiny", "lr": 1e-3, "ep": 5}, {"k": "baseline", "lr": 2e-5}]
+    uses = [None, frozenset({"k", "lr", "ep"}), frozenset({"k"})]
+    assert differing_config_keys(configs, uses) == ["k", "ep"]
+    assert differing_config_keys(configs) == ["k", "lr", "ep"]
+
+
+def test_a_config_that_cannot_be_rebuilt_shows_every_key(tmp_path):
+    a = make_run(tmp_path / "a" / "1", gold=GOLD, probs=PROBS, config={"model.kind": "gone", "model.x": 1})
+    b = make_run(tmp_path / "b" / "1", gold=GOLD, probs=PROBS, config={"model.kind": "tiny", "model.x": 2})
+    cmp = compare_runs([a, b])
+    assert cmp.runs[0].uses is None and set(cmp.differing_keys) == {"model.kind", "model.x"}
 
 
 def test_a_run_with_unusable_predictions_is_skipped_with_the_reason(tmp_path):

@@ -56,6 +56,19 @@ def test_overrides_and_errors():
         load_config(ROOT / "configs/tiny.yaml", ["model.max_length=513"])
 
 
+def test_relevant_keys_follow_the_kind():
+    baseline = set(load_config(ROOT / "configs" / "baseline.yaml").relevant_keys())
+    assert {"data.task", "data.preprocess.segmenter", "model.kind", "model.baseline.C", "training.seed",
+            "training.cv"} <= baseline
+    assert not {"training.learning_rate", "training.num_train_epochs", "model.max_length",
+                "model.tiny.hidden_size"} & baseline
+    e5 = set(load_config(ROOT / "configs" / "e5-small-frozen.yaml").relevant_keys())
+    assert "model.max_length" in e5 and "training.learning_rate" not in e5
+    tiny = set(load_config(ROOT / "configs" / "tiny.yaml").relevant_keys())
+    assert {"training.learning_rate", "training.num_train_epochs", "model.tiny.hidden_size"} <= tiny
+    assert "model.baseline.C" not in tiny
+
+
 def test_warmup_ratio_must_be_a_fraction():
     import pytest
 

@@ -115,6 +115,20 @@ def test_articles_are_grouped_and_ordered_by_position():
     assert speakers(mixed) == ["Volodymyr Zelensky", "Marco Rubio", "Marco Rubio", "Volodymyr Zelensky"]
 
 
+def test_a_very_long_sentence_is_scanned_like_its_parts():
+    # Mentions were found with work growing as the square of the sentence's length (a 200k-character
+    # sentence took minutes): a sentence repeated 2,000 times must give its mentions 2,000 times.
+    from vistance.speakers.mentions import SentenceScan
+
+    one = "Tổng thống Nga Vladimir Putin và Bộ Ngoại giao Ukraine cho biết các quan chức Mỹ sẽ đàm phán ; "
+    single = SentenceScan(one)
+    many = SentenceScan(one * 2000)
+    n = len(single.tokens)
+    assert len(many.mentions) == 2000 * len(single.mentions) > 0
+    assert [(m.kind, m.first % n, m.actor) for m in many.mentions[-len(single.mentions):]] == \
+        [(m.kind, m.first, m.actor) for m in single.mentions]
+
+
 def test_round_trip_reproduces_attribution(tmp_path):
     records = [json.loads(line) for f in LABELLED for line in Path(f).read_text(encoding="utf-8").splitlines()]
     fitted = SpeakerAttributor.fit(records)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -139,6 +140,69 @@ def test_baseline_run_writes_same_format(baseline_run):
     for r, p in zip(rows, probs):
         assert p == pytest.approx([r["probs"][lab] for lab in predictor.labels], abs=1e-5)
     assert metrics["test"]["accuracy"] == pytest.approx(np.mean([r["pred"] == r["gold"] for r in rows]))
+
+
+# --------------------------------------------------------------------------- what a run prints and logs
+
+
+def test_the_terminal_gets_a_bar_per_phase_and_a_summary_the_log_gets_everything(train_script, small_corpus,
+                                                                                  tmp_path, capfd):
+    import logging
+    import re
+    import warnings
+
+    from transformers import TrainerCallback
+    from transformers.utils import logging as hf_logging
+
+    class Chatty(TrainerCallback):  # what libraries do on their own during a run
+        def on_train_begin(self, args, state, control, **kw):
+            warnings.warn("a library's UserWarning")
+            logging.getLogger("transformers.somewhere").warning("a transformers warning")
+
+    root_handlers = list(logging.getLogger().handlers)
+    run_dir = tmp_path / "quiet"
+    argv = _tiny_argv(run_dir, small_corpus)
+    argv[argv.index("training.num_train_epochs=6")] = "training.num_train_epochs=2"
+    train_script.main(argv, callbacks=[Chatty()])
+    out, err = capfd.readouterr()
+
+    log = (run_dir / "train.log").read_text(encoding="utf-8")
+    lines = out.splitlines()
+    assert lines[0] == f"run folder: {run_dir} (log: {run_dir / 'train.log'})"
+    assert re.fullmatch(r"test \(n=\d+; 95% bootstrap intervals\): macro_f1 0\.\d{3} \[0\.\d{3}, [01]\.\d{3}\]  "
+                        r"f_avg 0\.\d{3} \[0\.\d{3}, [01]\.\d{3}\]  accuracy 0\.\d{3}  claim_f1 0\.\d{3}", lines[1])
+    assert re.fullmatch(rf"run folder: {re.escape(str(run_dir))} \(complete, trained in \d+ s\)", lines[2])
+    assert len(lines) == 3
+    # stderr: the phases' bars (BPE merges, training steps) and the small-test-set caution, nothing else
+    shown = {line.split(":")[0] for line in err.replace("\r", "\n").splitlines() if line.strip()}
+    assert shown == {"tokenizer", "train", "caution"}, shown
+    for noise in ("'loss'", "eval_macro_f1", "Loading weights", "Writing model shards", "tokenize train", "Warning"):
+        assert noise not in err and noise not in out
+    # train.log: the same summary, every Trainer logging dict, the warnings
+    assert lines[1] in log and "started: python train.py --config" in log
+    assert len(re.findall(r"step \d+: \{\"loss\": ", log)) == 8 and len(re.findall(r"\"eval_macro_f1\"", log)) == 2
+    assert "train_runtime" in log and "a library's UserWarning" in log and "a transformers warning" in log
+    # and everything is put back for whatever runs next in this process
+    assert logging.getLogger().handlers == root_handlers and hf_logging.is_progress_bar_enabled()
+    assert not logging.getLogger("transformers").propagate
+
+
+def test_summary_line_pools_cv_folds_with_the_evaluate_intervals(tmp_path):
+    from vistance.evaluation import BootstrapConfig
+    from vistance.metrics import bootstrap_ci
+    from vistance.training import summary_line
+
+    gold = ["favor", "against", "neutral", "not_claim"] * 5
+    pred = ["favor", "neutral", "neutral", "not_claim"] * 5
+    for k, part in enumerate((slice(0, 8), slice(8, 20))):
+        runs.write_json(tmp_path / f"fold-{k + 1}" / "x.json", {})
+        rows = [{"id": str(i), "gold": g, "pred": p} for i, (g, p) in enumerate(zip(gold[part], pred[part]))]
+        (tmp_path / f"fold-{k + 1}" / "predictions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    line = summary_line([tmp_path / "fold-1", tmp_path / "fold-2"], JOINT)
+    b = BootstrapConfig()
+    ci = bootstrap_ci(gold, pred, JOINT, b.n_resamples, b.confidence, b.seed)["macro_f1"]
+    assert line.startswith("test (pooled over 2 folds, n=20; 95% bootstrap intervals): macro_f1 ")
+    assert f"macro_f1 {ci['estimate']:.3f} [{ci['low']:.3f}, {ci['high']:.3f}]" in line
 
 
 # --------------------------------------------------------------------------- reproducibility and failures

@@ -148,6 +148,17 @@ class Config:
                                         "model.")]
         return keys
 
+    def relevant_keys(self) -> list[str]:
+        """The flattened keys that can change this run's result: every ``data.*`` key, the kind's ``model.*`` keys
+        (:meth:`kind_keys`), ``training.seed`` and ``training.cv``, and the other ``training.*`` keys for the kinds
+        that train with them (``ModelKind.trainer_keys``)."""
+        from .models import get_kind
+
+        training = flatten({"training": asdict(self.training)})
+        if not get_kind(self.model.kind).trainer_keys:
+            training = {k: v for k, v in training.items() if k in ("training.seed", "training.cv")}
+        return [*flatten({"data": asdict(self.data)}), *self.kind_keys(), *training]
+
 
 _SCHEMAS: dict[tuple, type] = {}
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..data import write_jsonl
-from ..errors import VistanceError, exit_on_error
+from ..errors import InputError, VistanceError, exit_on_error
 
 
 def _export(args) -> int:
@@ -94,7 +94,7 @@ def _stats(args) -> int:
     for spec in args.set:
         name, _, files = spec.partition("=")
         if not files:
-            raise ValueError(f"--set expects NAME=FILE[,FILE...], got {spec!r}")
+            raise InputError(f"--set expects NAME=FILE[,FILE...], got {spec!r}")
         sets[name] = distribution(files.split(","))
     table = markdown_table(sets)
     print(table, end="")
@@ -179,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (VistanceError, ValueError, OSError) as e:
-        # Bad input gets its one-line (or file:line list) message, not a traceback.
-        exit_on_error(e)
-        return 1
+    except (VistanceError, OSError) as e:
+        # Bad input (a file, an export, a checkpoint, an option) gets one line and status 2, like every
+        # other command; an import whose labels fail validation prints its file:line list and returns 1.
+        return exit_on_error(e)

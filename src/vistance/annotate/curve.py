@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data import grouped_kfold
+from ..errors import ConfigError, InputError
 from ..metrics import classification_metrics
 from ..tasks import TASKS
 
@@ -82,7 +83,7 @@ def learning_curve(
 
     for f in fractions:
         if not 0 < f <= 1:
-            raise ValueError(f"fractions must be in (0, 1], got {f}")
+            raise InputError(f"fractions must be in (0, 1], got {f}")
     folds = grouped_kfold(examples, k=k, seed=seed)
     # Preprocess every sentence once: word segmentation dominates the cost of a baseline fit.
     texts = preprocess([e["text"] for e in examples])
@@ -143,7 +144,7 @@ def run_curve(config_path: str | Path, fractions: Sequence[float], k: int, out: 
 
     cfg = load_config(config_path, overrides)
     if cfg.data.train_file is not None:
-        raise ValueError("the learning curve needs corpus-format data.files (data.train_file is set)")
+        raise ConfigError("the learning curve needs corpus-format data.files (data.train_file is set)")
     records = load_corpus(cfg.data.files)
     examples = TASKS[cfg.data.task].examples(records)
     seed = cfg.data.split_seed if seed is None else seed

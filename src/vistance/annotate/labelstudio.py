@@ -14,12 +14,13 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
+from ..errors import InputError
 from .records import Annotated
 
 TEXT, CLAIM, STANCE, SPEAKER = "text", "claim", "stance", "speaker"
 
 
-class ExportFormatError(ValueError):
+class ExportFormatError(InputError):
     """The file is not a Label Studio JSON export; the message says what to export instead."""
 
 

@@ -19,6 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from ..data import expand_files, near_duplicate_groups, read_jsonl
+from ..errors import InputError
 from ..text import normalize
 
 STRATEGIES = ("entropy", "margin")
@@ -47,11 +48,11 @@ class RankConfig:
 
     def __post_init__(self) -> None:
         if self.k < 1:
-            raise ValueError(f"k must be at least 1, not {self.k}")
+            raise InputError(f"k must be at least 1, not {self.k}")
         if self.strategy not in STRATEGIES:
-            raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, not {self.strategy!r}")
+            raise InputError(f"strategy must be one of {', '.join(STRATEGIES)}, not {self.strategy!r}")
         if not 0.0 <= self.random_share <= 1.0:
-            raise ValueError(f"random_share must be between 0 and 1, not {self.random_share}")
+            raise InputError(f"random_share must be between 0 and 1, not {self.random_share}")
 
 
 @dataclass

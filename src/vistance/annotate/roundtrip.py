@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..data import write_jsonl
+from ..errors import InputError
 from . import doccano, labelstudio
 from .records import ImportResult, export_meta, write_corpus
 from .sources import read_sentences
@@ -60,10 +61,10 @@ def export_file(
     ``model`` path (tests, or predictions computed elsewhere).
     """
     if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        raise InputError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     sentences = [export_meta(s, HIDDEN_FIELDS) for s in read_sentences(input, text_field)]
     if not sentences:
-        raise ValueError(f"{input}: no sentences to export")
+        raise InputError(f"{input}: no sentences to export")
     if model is not None:
         guesses, model_version = model_guesses([s["text"] for s in sentences], model, stance_model)
     out = Path(out)
@@ -92,7 +93,7 @@ def detect_format(path: str | Path) -> str:
         except json.JSONDecodeError:
             return "labelstudio"  # a pretty-printed single task
         return "labelstudio" if "data" in obj and "annotations" in obj else "doccano"
-    raise ValueError(f"{path}: neither a Label Studio JSON export nor a doccano JSONL export")
+    raise InputError(f"{path}: neither a Label Studio JSON export nor a doccano JSONL export")
 
 
 def import_file(
@@ -111,6 +112,6 @@ def import_file(
     fmt = fmt or detect_format(path)
     reader = {"labelstudio": labelstudio.read_export, "doccano": doccano.read_export}.get(fmt)
     if reader is None:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        raise InputError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     items, skipped = reader(path)
     return write_corpus(items, out, skipped=skipped, batch=batch, against=against, mode=mode)

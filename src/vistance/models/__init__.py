@@ -34,6 +34,9 @@ class ModelKind:
     uses: tuple[str, ...] = ()
     """Shared ``model.*`` keys this kind reads (``name_or_path``, ``max_length``, ``dropout``); comparisons
     show only these and the kind's own section."""
+    trainer_keys: bool = True
+    """Whether this kind reads the ``training.*`` hyper-parameters (learning rate, epochs, batch size: the
+    Trainer kinds). Every kind reads ``training.seed`` and ``training.cv``; comparisons show the rest only here."""
     description: str = ""
     small_checkpoint: bool = False
     """Keep a checkpoint in every CV fold (cheap for small models; K copies of PhoBERT fill a disk)."""

@@ -401,7 +401,7 @@ class BaselinePredictor(Predictor):
 
 
 register(ModelKind(
-    "baseline", BaselineLearner, BaselinePredictor, options=BaselineConfig,
+    "baseline", BaselineLearner, BaselinePredictor, options=BaselineConfig, trainer_keys=False,
     description="TF-IDF word and character n-grams + class-weighted logistic regression (CPU, seconds)",
     small_checkpoint=True,
 ))

@@ -298,7 +298,16 @@ def _char_class(chars) -> str:
 
 def _tokenizer(packed: _Packed):
     """An XLM-R style fast tokenizer that gives the same ids as ``tok_content`` + ``<s>`` ... ``</s>``."""
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from tokenizers import (
+        AddedToken,
+        Regex,
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+        processors,
+    )
 
     s = packed.special
     vocab = list(zip(packed.pieces, packed.scores.astype(float).tolist()))

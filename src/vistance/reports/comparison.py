@@ -4,8 +4,9 @@
 ``--cv`` run) and ``write_comparison(cmp, out_dir)`` writes ``comparison.json``,
 ``comparison.md`` and a self-contained ``comparison.html``:
 
-* one table of runs with only the config values that differ between them, the metrics with
-  their bootstrap intervals, training time and model size;
+* one table of runs with the metrics and their bootstrap intervals, training time and model size, and
+  one of the settings that differ between them (only those each run's model kind reads: a learning
+  rate does not differ for the TF-IDF baseline, which has none);
 * a paired bootstrap of every run against the best run on the *same* test sentences: both are
   scored on the same resamples, and ``p`` is the share of resamples in which the best run is not
   ahead (small p: the lead is unlikely to be luck of the draw);
@@ -29,7 +30,8 @@ import numpy as np
 import yaml
 from matplotlib.figure import Figure
 
-from ..config import flatten
+from ..config import config_from_dict, flatten
+from ..errors import VistanceError
 from ..evaluation import BootstrapConfig, Evaluation, run_test_evaluation
 from ..metrics import paired_bootstrap
 from ..runs import read_json, run_status
@@ -66,6 +68,9 @@ class RunResult:
     num_parameters: int | None
     test_set: str = ""
     """Fingerprint of the test sentences (ids, texts, gold labels)."""
+    uses: frozenset[str] | None = None
+    """The flattened keys that can change this run's result (``Config.relevant_keys``); None when its
+    config.yaml cannot be rebuilt (another version's kind, say): then every key counts."""
     group: str = ""
     """Letter of the test-set group; runs are ranked only within a group."""
     rank: int = 0
@@ -75,6 +80,9 @@ class RunResult:
     @property
     def macro_f1(self) -> float:
         return self.evaluation.metrics["macro_f1"]
+
+    def reads(self, key: str) -> bool:
+        return self.uses is None or key in self.uses
 
 
 @dataclass
@@ -99,7 +107,7 @@ class Comparison:
                 {
                     "run": str(r.path), "name": r.name, "group": r.group, "rank": r.rank, "test_set": r.test_set,
                     "n": r.evaluation.n, "task": r.evaluation.task,
-                    "config": {k: r.config.get(k) for k in self.differing_keys},
+                    "config": {k: r.config.get(k) for k in self.differing_keys if r.reads(k)},
                     "metrics": {k: r.evaluation.metrics.get(k) for k in ("accuracy", "macro_f1", "f_avg", "claim_f1")
                                 if k in r.evaluation.metrics},
                     "per_class_f1": {lab: v["f1"] for lab, v in r.evaluation.metrics["per_class"].items()},
@@ -134,14 +142,19 @@ def _run_name(path: Path) -> str:
 def _load_run(path: Path, bootstrap: BootstrapConfig) -> RunResult:
     ev = run_test_evaluation(path, bootstrap)
     cfg_path = path / "config.yaml"
-    config = flatten(yaml.safe_load(cfg_path.read_text(encoding="utf-8")) or {}) if cfg_path.is_file() else {}
+    raw = (yaml.safe_load(cfg_path.read_text(encoding="utf-8")) or {}) if cfg_path.is_file() else {}
+    try:
+        uses = frozenset(config_from_dict(raw).relevant_keys()) if raw else None
+    except VistanceError:
+        uses = None
     metrics = read_json(path / "metrics.json") if (path / "metrics.json").is_file() else {}
     status = read_json(path / "status.json")
     return RunResult(
         path=path,
         name=_run_name(path),
         evaluation=ev,
-        config=config,
+        config=flatten(raw),
+        uses=uses,
         train_seconds=status.get("train_seconds", metrics.get("train_seconds")),
         model_size_bytes=metrics.get("model_size_bytes"),
         num_parameters=metrics.get("num_parameters"),
@@ -149,12 +162,19 @@ def _load_run(path: Path, bootstrap: BootstrapConfig) -> RunResult:
     )
 
 
-def differing_config_keys(configs: Sequence[dict]) -> list[str]:
-    """Flattened keys whose value is not the same in every config (a key missing somewhere counts)."""
+def differing_config_keys(configs: Sequence[dict], uses: Sequence[frozenset[str] | None] | None = None) -> list[str]:
+    """Flattened keys whose value is not the same in every config that uses them (a key missing from one
+    counts). ``uses``: per config, the keys its run reads (None: all); a key read by one run only never differs."""
+    uses = list(uses) if uses is not None else [None] * len(configs)
     keys: list[str] = []
     for c in configs:
         keys += [k for k in c if k not in keys]
-    return [k for k in keys if len({json.dumps(c[k], default=str) if k in c else "<missing>" for c in configs}) > 1]
+
+    def values(k):
+        return [json.dumps(c[k], default=str) if k in c else "<missing>" for c, u in zip(configs, uses)
+                if u is None or k in u]
+
+    return [k for k in keys if len(set(values(k))) > 1]
 
 
 def _paired(best: RunResult, other: RunResult, bootstrap: BootstrapConfig) -> dict:
@@ -208,7 +228,7 @@ def compare_runs(run_dirs: Sequence[str | Path], bootstrap: BootstrapConfig | No
             r.vs_best = None if r is best else _paired(best, r, bootstrap)
         result += group
     # "name" is already in the run column (<name>/<timestamp>)
-    keys = [k for k in differing_config_keys([r.config for r in result]) if k != "name"]
+    keys = [k for k in differing_config_keys([r.config for r in result], [r.uses for r in result]) if k != "name"]
     return Comparison(runs=result, skipped=skipped, differing_keys=keys, bootstrap=bootstrap)
 
 
@@ -281,16 +301,11 @@ def _table(cmp: Comparison, for_html: bool) -> tuple[list[str], list[list]]:
     headers += ["F_avg [95 % CI]"] if has_f_avg else []
     headers += ["claim F1"] if has_claim else []
     headers += ["accuracy", "ECE", "Δ vs best [95 % CI]", "p", "train time", "model size"]
-    headers += cmp.differing_keys  # last: there can be many, and the scores should stay in view
     rows = []
     for r in cmp.runs:
         m, ev = r.evaluation.metrics, r.evaluation
         cv = f" (CV {len(ev.folds)})" if ev.folds else ""
-        if for_html and "/" in r.name and not r.name.startswith("/"):  # config name over timestamp: narrower
-            head, tail = r.name.split("/", 1)
-            name = Html(f'{html.escape(head)}<div class="sub">{html.escape(tail + cv)}</div>')
-        else:
-            name = r.name + cv
+        name = _name_html(r.name, cv) if for_html else r.name + cv
         row = [r.group, r.rank, name, ev.n,
                with_ci(m["macro_f1"], ev.ci.get("macro_f1"))]
         if has_f_avg:
@@ -309,7 +324,33 @@ def _table(cmp: Comparison, for_html: bool) -> tuple[list[str], list[list]]:
             f"{fmt_bytes(r.model_size_bytes)} ({params})" if params else fmt_bytes(r.model_size_bytes))
         row += [m["accuracy"], ev.calibration.get("ece"), delta, Num("—") if vs is None else vs["p"],
                 Num(fmt_seconds(r.train_seconds)), size]
-        rows.append(row + [_cfg(r.config.get(k)) for k in cmp.differing_keys])
+        rows.append(row)
+    return headers, rows
+
+
+def _name_html(name: str, extra: str = "") -> Html:
+    """Config name over timestamp (narrower); a long folder path may break anywhere rather than widen the page."""
+    if "/" in name and not name.startswith("/"):
+        head, tail = name.split("/", 1)
+        return Html(f'{html.escape(head)}<div class="sub">{html.escape(tail + extra)}</div>')
+    return Html(f'<span class="wrap">{html.escape(name + extra)}</span>')
+
+
+NOT_READ = "n/a"
+
+
+def _settings_table(cmp: Comparison, for_html: bool) -> tuple[list[str], list[list]]:
+    """The settings that differ, one row per key and one column per run: however many keys differ, the
+    table grows down, not across the page."""
+    headers = ["setting"] + [f"{r.group}{r.rank} {'/'.join(Path(r.name).parts[-2:])}" for r in cmp.runs]
+    rows = []
+    for k in cmp.differing_keys:
+        if not for_html:
+            rows.append([k] + [_cfg(r.config.get(k)) if r.reads(k) else NOT_READ for r in cmp.runs])
+            continue
+        cells = [Html(f'<span class="wrap">{html.escape(_cfg(r.config.get(k)))}</span>' if r.reads(k)
+                      else f'<span class="sub">{NOT_READ}</span>') for r in cmp.runs]
+        rows.append([Html(f"<code>{html.escape(k).replace('.', '.<wbr>')}</code>"), *cells])
     return headers, rows
 
 
@@ -324,6 +365,10 @@ def _cfg(v) -> str:
         return "—"
     if isinstance(v, float):
         return f"{v:g}"
+    if isinstance(v, list):
+        return ", ".join(_cfg(x) for x in v)
+    if isinstance(v, str) and v != v.strip() or v == "":  # "query: ", "": quoted, or the space is invisible
+        return json.dumps(v, ensure_ascii=False)
     return str(v)
 
 
@@ -344,6 +389,13 @@ NOTE = (
     "run is not ahead (difference ≤ 0); a p above 0.05 means this run's gap to the best may be chance "
     "(p is one-sided, so it can fall just below 0.05 while the two-sided interval still touches 0)."
 )
+SETTINGS_NOTE = (
+    "Only the settings a run's model kind reads count: data.*, the kind's model.* keys, training.seed and "
+    "training.cv, and the other training.* keys for the kinds trained with them. "
+    f"{NOT_READ}: this run's kind does not read the setting. Columns: the run's test-set group and rank (A1: the "
+    "best of group A), then its name."
+)
+SAME_SETTINGS = "All runs share the same settings (among those their model kinds read)."
 
 
 def render_markdown(cmp: Comparison, plots: dict[str, str] | None = None) -> str:
@@ -351,8 +403,11 @@ def render_markdown(cmp: Comparison, plots: dict[str, str] | None = None) -> str
     out = [f"# Comparison of {len(cmp.runs)} runs", ""]
     out += [f"> **Warning:** {w}" for w in _warnings(cmp)] + ([""] if _warnings(cmp) else [])
     out += [md_table(headers, rows), "", NOTE.format(n=cmp.bootstrap.n_resamples, seed=cmp.bootstrap.seed), ""]
-    if not cmp.differing_keys:
-        out += ["All runs share the same configuration.", ""]
+    out += ["## Settings that differ", ""]
+    if cmp.differing_keys:
+        out += [md_table(*_settings_table(cmp, for_html=False)), "", SETTINGS_NOTE, ""]
+    else:
+        out += [SAME_SETTINGS, ""]
     out += ["## Runs", ""] + [f"- {r.name}: `{r.path}` (test set {r.group} = {r.test_set})" for r in cmp.runs] + [""]
     if plots:
         out += ["## Plots", ""] + [f"![{k}]({v})" for k, v in plots.items()] + [""]
@@ -368,11 +423,16 @@ def render_html(cmp: Comparison, pngs: dict[str, bytes]) -> str:
     parts += [f'<div class="warn">{html.escape(w)}</div>' for w in _warnings(cmp)]
     parts += ['<div class="scroll" style="max-height:none">', html_table(headers, rows, cls="runs"), "</div>",
               f'<p class="note">{html.escape(NOTE.format(n=cmp.bootstrap.n_resamples, seed=cmp.bootstrap.seed))}</p>']
-    if not cmp.differing_keys:
-        parts.append('<p class="note">All runs share the same configuration.</p>')
+    parts.append("<h2>Settings that differ</h2>")
+    if cmp.differing_keys:
+        parts += [html_table(*_settings_table(cmp, for_html=True), cls="settings", num_headers=False),
+                  f'<p class="note">{html.escape(SETTINGS_NOTE)}</p>']
+    else:
+        parts.append(f'<p class="note">{html.escape(SAME_SETTINGS)}</p>')
     parts += ["<h2>Plots</h2>", '<div class="figs">', img_tag(pngs["macro_f1"], "macro-F1 per run"),
               img_tag(pngs["per_class_f1"], "per-class F1 per run"), "</div>"]
-    run_rows = [[r.group, r.name, Html(f"<code>{html.escape(str(r.path))}</code>"), r.test_set, r.evaluation.n]
+    run_rows = [[r.group, _name_html(r.name), Html(f'<code class="wrap">{html.escape(str(r.path))}</code>'), r.test_set,
+                 r.evaluation.n]
                 for r in cmp.runs]
     parts += ["<h2>Runs</h2>", html_table(["group", "run", "folder", "test set", "n"], run_rows)]
     return html_page(title, "\n".join(parts), wide=True)

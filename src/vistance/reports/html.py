@@ -146,6 +146,10 @@ table.runs { font-size: .82rem; }
 table.runs td { white-space: nowrap; }
 table.runs th { white-space: normal; min-width: 3.5em; }
 .sub { font-size: .74rem; color: var(--muted); }
+.wrap { white-space: normal; overflow-wrap: anywhere; }
+table.settings { table-layout: fixed; width: 100%; font-size: .82rem; }
+table.settings th { white-space: normal; overflow-wrap: anywhere; }
+table.settings th:first-child { width: 15em; }
 table.errors { font-size: .82rem; }
 table.errors td:nth-child(2) { white-space: nowrap; }
 table.errors td:nth-child(3) { min-width: 320px; max-width: 520px; }

@@ -14,6 +14,7 @@ from ..config import Config
 from ..models import get_kind
 from ..tasks import get_task
 
+
 def _f(x) -> str:
     return "–" if x is None else f"{x:.4f}"
 

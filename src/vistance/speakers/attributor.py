@@ -125,8 +125,7 @@ def _segments(scan: SentenceScan, first: int, stop: int) -> list[tuple[int, int]
 
 
 def _adverbial(scan: SentenceScan, seg: tuple[int, int]) -> bool:
-    every = [True] * len(scan.tokens)
-    return bool(tables()["openers"].match(scan.tokens, seg[0], every))
+    return bool(tables()["openers"].match(scan.tokens, seg[0], scan.every))
 
 
 def _subject_of(scan: SentenceScan, first: int, stop: int) -> Mention | None:
@@ -467,7 +466,7 @@ class SpeakerAttributor:
             if not people:
                 continue
             source_line = len(toks) > 2 and toks[0].lower == "nguồn" and toks[1].text == ":" and people[0].first == 2
-            interview = k < LEAD_SENTENCES and any(tables()["interview"].match(toks, i, [True] * len(toks))
+            interview = k < LEAD_SENTENCES and any(tables()["interview"].match(toks, i, scan.every)
                                                    for i in range(len(toks)))
             if source_line or interview:
                 votes[self._resolve(people[0], ctx)] += 1

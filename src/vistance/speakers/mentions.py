@@ -286,6 +286,7 @@ class SentenceScan:
             self.quote.inside = [True] * len(self.tokens)
         self.mentions: list[Mention] = []
         self._owner: list[Mention | None] = [None] * len(self.tokens)
+        self.every = [True] * len(self.tokens)  # "all tokens free", for lookups that ignore mentions
         self._find_mentions()
         self.cues = self._find_cues()
 
@@ -299,7 +300,8 @@ class SentenceScan:
     def _add(self, kind, first, stop, **kw) -> Mention:
         """Record a mention over tokens [first, stop); mentions it swallows (an institution in a title) go."""
         m = Mention(kind, first, stop, self.tokens[first].start, self.tokens[stop - 1].end, **kw)
-        self.mentions = [o for o in self.mentions if not (first <= o.first and o.stop <= stop)]
+        if any(o is not None for o in self._owner[first:stop]):  # else no earlier mention lies inside
+            self.mentions = [o for o in self.mentions if not (first <= o.first and o.stop <= stop)]
         for k in range(first, stop):
             self._owner[k] = m
         self.mentions.append(m)
@@ -310,7 +312,7 @@ class SentenceScan:
         t = self.tokens[i]
         if not t.word or self.quote.inside[i] or t.lower in _TAIL_STOPS:
             return True
-        tb, every = tables(), [True] * len(self.tokens)
+        tb, every = tables(), self.every
         return bool(tb["cues"].match(self.tokens, i, every) or tb["fillers"].match(self.tokens, i, every))
 
     def _tail(self, i: int, free, *, names: bool = False) -> int:
@@ -473,9 +475,11 @@ class SentenceScan:
             steps = (persons, curated_titles, orgs, both, countries)
         for step in (*steps, ner, pronouns):
             i = 0
+            free = self.free()
             while i < n:
-                free = self.free()
                 found = step(i, free) if free[i] else None
+                if isinstance(found, Mention):  # only a step's own mention takes tokens: refresh those, not all
+                    free[found.first:found.stop] = [False] * (found.stop - found.first)
                 i = (found.stop if isinstance(found, Mention) else found) or i + 1
         self.mentions.sort(key=lambda m: m.first)
         self._merge()
@@ -487,7 +491,7 @@ class SentenceScan:
 
     def _inner_head(self, m: Mention) -> bool:
         """A title holding a leader's title ("Trợ lý Tổng thống Nga"): a name after it is the leader's."""
-        tb, free = tables(), [True] * len(self.tokens)
+        tb, free = tables(), self.every
         head = tb["title_heads"].match(self.tokens, m.first, free)
         start = head[0] if head else m.first + 1
         return any(tb["boss_heads"].match(self.tokens, k, free) for k in range(start, m.stop))
