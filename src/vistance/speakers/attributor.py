@@ -414,9 +414,9 @@ class SpeakerAttributor:
             if para is not None and para != prev_para:
                 prev_open = False
             prev_para = para
-            scan = self._scan(s["text"], s.get("date"))
+            scan = self._scan(s["text"], s.get("date"), open_before=prev_open)
             if prev_open and not scan.quote.has_marks and s.get("kind") not in SKIP_KINDS:
-                scan = self._scan(s["text"], s.get("date"), all_inside=True)
+                scan = self._scan(s["text"], s.get("date"), all_inside=True, open_before=True)
             still_open = scan.quote.ends_inside if scan.quote.has_marks else prev_open
             run = run + 1 if still_open else 0
             if run > MAX_QUOTE_SENTENCES:
@@ -473,8 +473,8 @@ class SpeakerAttributor:
                 votes[self._resolve(people[0], ctx)] += 1
         return votes.most_common(1)[0][0] if votes else None
 
-    def _scan(self, text: str, date: str | None, *, all_inside: bool = False) -> SentenceScan:
-        return SentenceScan(text, date, all_inside=all_inside, generic=self.generic,
+    def _scan(self, text: str, date: str | None, *, all_inside: bool = False, open_before: bool = False) -> SentenceScan:
+        return SentenceScan(text, date, all_inside=all_inside, generic=self.generic, open_before=open_before,
                             ner_spans=_ner_spans(text) if self.ner else None)
 
     def _resolve(self, m: Mention, ctx: ArticleContext | None) -> str | None:

@@ -231,8 +231,16 @@ def title_holder(title: str, date: str | None) -> str | None:
     return None
 
 
-def quoting(tokens: list[Token], text: str) -> Quoting:
-    """Mark the tokens inside quotation marks; a mark's direction is read from the spaces around it."""
+SENTENCE_END = frozenset(".!?…")
+
+
+def quoting(tokens: list[Token], text: str, *, open_before: bool = False) -> Quoting:
+    """Mark the tokens inside quotation marks; a mark's direction is read from the spaces around it.
+
+    A mark that ends the sentence right after its final stop (``... chiến thắng."``) and closes nothing opened
+    in the sentence opens the next sentence's quotation, unless one was already open before (``open_before``):
+    sentence splitters leave the opening mark of a quoted paragraph on the sentence before it.
+    """
     inside = [False] * len(tokens)
     depth, open_at, first_open, last_close = 0, None, None, None
     starts_inside = has_marks = False
@@ -257,6 +265,11 @@ def quoting(tokens: list[Token], text: str) -> Quoting:
             if depth == 0:
                 for k in range(open_at, i + 1):
                     inside[k] = True
+        elif not open_before and i == len(tokens) - 1 and i and tokens[i - 1].text in SENTENCE_END \
+                and tokens[i - 1].end == t.start:
+            open_at, depth = i, 1  # the next sentence's opening mark
+            first_open = i if first_open is None else first_open
+            continue
         elif last_close is None and first_open is None:
             starts_inside = True
             for k in range(i + 1):
@@ -273,15 +286,16 @@ class SentenceScan:
     """Tokens, quotation state, mentions and cue positions of one sentence."""
 
     def __init__(self, text: str, date: str | None = None, *, all_inside: bool = False, generic: bool = True,
-                 ner_spans: Sequence[tuple[int, int, str]] | None = None):
+                 ner_spans: Sequence[tuple[int, int, str]] | None = None, open_before: bool = False):
         """``generic``: also find names, titles, groups and organisations outside the curated lexicon.
-        ``ner_spans``: (start, end, PER|ORG) character spans from a NER model, added where nothing else is."""
+        ``ner_spans``: (start, end, PER|ORG) character spans from a NER model, added where nothing else is.
+        ``open_before``: a quotation opened in an earlier sentence is still open (see :func:`quoting`)."""
         self.text = text
         self.date = date
         self.generic = generic
         self.ner_spans = ner_spans or ()
         self.tokens = tokenize(text)
-        self.quote = quoting(self.tokens, text)
+        self.quote = quoting(self.tokens, text, open_before=open_before)
         if all_inside:  # a sentence continuing a quotation opened earlier and closed later
             self.quote.inside = [True] * len(self.tokens)
         self.mentions: list[Mention] = []
