@@ -149,13 +149,128 @@ def _apposition(scan: SentenceScan, m: Mention, stop: int) -> Mention:
     return nxt if nxt is not None and nxt.kind == "person" and nxt.first == m.stop + 1 else m
 
 
-def _cue_subject(scan: SentenceScan, first: int, stop: int) -> Mention | None:
-    """Subject of the first cue in tokens [first, stop) that has one; a media outlet yields to a later actor."""
+def _passive(scan: SentenceScan, c_first: int) -> bool:
+    """"bị cáo buộc", "được coi là", "Mỹ được cho là đã đề xuất": the subject is talked about, not talking."""
+    toks = scan.tokens
+    before = [t.lower for t in toks[max(0, c_first - 5):c_first]]
+    return bool(before) and (before[-1] in ("bị", "được") or "cho là" in " ".join(before))
+
+
+def _skip_back(scan: SentenceScan, k: int, lo: int) -> int:
+    """Step back from token k over what may stand between a subject and its verb (``hôm 24/5``, ``đã``)."""
+    toks = scan.tokens
+    while k > lo and k - 1 >= 0 and (toks[k - 1].lower in lx.BETWEEN_SUBJECT_AND_VERB
+                                     or any(ch.isdigit() for ch in toks[k - 1].text)):
+        k -= 1
+    return k
+
+
+def _free_subject(scan: SentenceScan, m: Mention | None, stop: int) -> bool:
+    return m is not None and m.stop == stop and not (m.first > 0 and scan.tokens[m.first - 1].lower in PREPOSITIONS)
+
+
+def _adjacent_subject(scan: SentenceScan, lo: int, c_first: int) -> Mention | None:
+    """The mention right before the verb (``Ông Trump hôm 24/5 khẳng định``), across an apposition.
+
+    ``Tướng Mark Hertling, cựu chỉ huy lục quân Mỹ, cảnh báo`` / ``Sidharth Kaushal, nhà phân tích tại Viện ...
+    Anh cho biết``: a comma piece opening with a description (a title, a lower-case word) between the clause's
+    first name and the verb describes that name. Mentions joined by ``,``/``và``/``cũng như`` at the head of
+    the clause share the verb (``Mỹ, Ukraine cho biết`` -> "Mỹ và Ukraine", R27).
+    """
+    toks = scan.tokens
+    k = _skip_back(scan, c_first, lo)
+    if k <= lo:
+        return None
+    trailing = toks[k - 1].text == "," and not scan.quote.inside[k - 1]
+    p = (k - 1 if trailing else k) - 1
+    while p > lo and not (toks[p].text in CLAUSE_PUNCT and not scan.quote.inside[p]):
+        p -= 1
+    if p > lo and toks[p].text == "," and p + 1 < k:
+        head = scan.mention_at(p + 1)
+        described = (head is not None and head.kind == "title" and head.first == p + 1 and
+                     not (head.actor and not trailing)) or (head is None and toks[p + 1].text[:1].islower())
+        named = scan.mention_at(p - 1)
+        if described and named is not None and named.kind not in CONTEXT_KINDS and _free_subject(scan, named, p) \
+                and _clause_start(scan, named, lo) and (trailing or named.kind == "person"):
+            return named
+    if trailing:
+        return None
+    m = scan.mention_at(k - 1)
+    if not _free_subject(scan, m, k):
+        return None
+    if m.kind == "title" and not m.actor and m.first - 1 > lo and toks[m.first - 1].text == ",":
+        # "Bà Anita Anand, Bộ trưởng Quốc phòng cho biết": the title describes the name before it
+        named = scan.mention_at(m.first - 2)
+        if named is not None and named.kind == "person" and named.stop == m.first - 1:
+            return named
+    return _listed(scan, m, lo)
+
+
+def _clause_start(scan: SentenceScan, m: Mention, lo: int) -> bool:
+    """``m`` opens its clause (at most SUBJECT_OFFSET tokens after the range start or a clause mark)."""
+    k = m.first
+    while k > lo and not (scan.tokens[k - 1].text in CLAUSE_PUNCT and not scan.quote.inside[k - 1]):
+        k -= 1
+    return m.first - k <= SUBJECT_OFFSET
+
+
+def _subordinate(scan: SentenceScan, m: Mention) -> bool:
+    """``m`` is the subject of a relative or a "trong khi" clause ("kế hoạch mà Mỹ đề xuất")."""
+    toks = scan.tokens
+    return m.first > 0 and (toks[m.first - 1].lower in _RELATIVE or
+                            (m.first > 1 and toks[m.first - 2].lower == "trong" and toks[m.first - 1].lower == "khi"))
+
+
+# A subject after these is a relative clause's ("kế hoạch mà Mỹ đề xuất", "Alaska, nơi ông Trump dự kiến gặp").
+_RELATIVE = frozenset(("mà", "nơi"))
+
+
+_LIST_JOINS = {",", "và", "lẫn"}
+_LIST_KINDS = {"person": {"person"}, "country": {"country", "org", "group", "pair"},
+               "org": {"country", "org", "group", "pair"}, "group": {"country", "org"}}
+
+
+def _listed(scan: SentenceScan, m: Mention, lo: int) -> Mention:
+    """Extend ``m`` back over ``A, B và C`` / ``A cũng như B`` opening the clause; one mention for them all."""
+    toks, parts, first = scan.tokens, [m], m.first
+    while True:
+        j = first - 1
+        if j - 1 >= lo and toks[j].lower == "như" and toks[j - 1].lower == "cũng":
+            j -= 1
+        elif not (j >= lo and toks[j].lower in _LIST_JOINS):
+            break
+        prev = scan.mention_at(j - 1) if j - 1 >= lo else None
+        if prev is None or prev.stop != j or prev.kind not in _LIST_KINDS.get(m.kind, ()) or \
+                scan.quote.inside[prev.first]:
+            break
+        parts.insert(0, prev)
+        first = prev.first
+    if len(parts) == 1:
+        return m
+    if not any(0 <= first - s[0] < SUBJECT_OFFSET and not _adverbial(scan, s) for s in _segments(scan, lo, len(toks))):
+        return m  # "Tại Nga, Ukraine nói": not a list
+    return Mention("pair", first, m.stop, toks[first].start, m.end, surface=" và ".join(p.surface for p in parts),
+                   parts=parts)
+
+
+def _cue_subject(scan: SentenceScan, first: int, stop: int, *, adjacent_only: bool = False) -> Mention | None:
+    """Subject of the first cue in tokens [first, stop) that has one; a media outlet yields to a later actor.
+
+    The subject is the mention right before the verb if there is one (:func:`_adjacent_subject`), else the
+    mention opening the clause (:func:`_subject_of`). A passive cue (``bị cáo buộc``) has no subject.
+    """
     found = None
     for c_first, c_stop in scan.cues:
-        if not first <= c_first < stop:
+        if not first <= c_first < stop or _passive(scan, c_first):
             continue
-        subj = _subject_of(scan, first, c_first)
+        k = _skip_back(scan, c_first, first)
+        if k > first and scan.tokens[k - 1].lower in lx.FIRST_PERSON:
+            continue  # "tôi tin": the interviewee or the quote's speaker, not a name in the sentence
+        subj = _adjacent_subject(scan, first, c_first)
+        if subj is not None and _subordinate(scan, subj) and not adjacent_only:
+            subj = _subject_of(scan, first, c_first) or subj  # the main clause's subject comes first
+        if subj is None and not adjacent_only:
+            subj = _subject_of(scan, first, c_first)
         if subj is None:
             continue
         if subj.kind != "media":
@@ -166,54 +281,118 @@ def _cue_subject(scan: SentenceScan, first: int, stop: int) -> Mention | None:
     return found
 
 
-def _after_theo(scan: SentenceScan) -> Mention | None:
+def _after_theo(scan: SentenceScan, lo: int = 0, hi: int | None = None) -> Mention | None:
     """``Theo X, ...`` / ``..., theo X.`` and reporting frames (``dẫn lời X``, ``Trong tuyên bố của X``): X.
 
-    A frame without "theo"/"dẫn" counts only when it opens a clause: "trái với tuyên bố của Nga" late
-    in a sentence mentions Russia's statement, it does not report it.
+    ``theo`` may be followed by the kind of outlet (``theo trang tin X``) or a report noun and ``của``
+    (``theo phân tích của AFP``, ``Báo cáo sơ bộ của Ukraine cho biết``). A frame without "theo"/"dẫn" counts
+    only when it opens a clause: "Ukraine bác tuyên bố của Nga" mentions Russia's statement, it does not
+    report it. A ``Theo X ...,`` piece opening the sentence names its source whatever follows X in it.
     """
     toks = scan.tokens
-    starts = [seg[0] for seg in _segments(scan, 0, len(toks))]
+    hi = len(toks) if hi is None else hi
+    every = [True] * len(toks)
+    starts = [seg[0] for seg in _segments(scan, lo, hi)]
     for m in scan.mentions:
-        if scan.quote.inside[m.first]:
+        if not lo <= m.first < hi or scan.quote.inside[m.first]:
             continue
-        before = tuple(t.lower for t in toks[max(0, m.first - 5):m.first])
-        closed = m.stop >= len(toks) or toks[m.stop].text in ",.;:" or toks[m.stop].lower == "thì"
-        if before[-1:] == ("theo",) and closed:
-            return m
+        before = tuple(t.lower for t in toks[max(lo, m.first - 5):m.first])
+        closed = m.stop >= len(toks) or toks[m.stop].text in ",.;:" or toks[m.stop].lower == "thì" or \
+            all(t.lower in lx.BETWEEN_SUBJECT_AND_VERB or any(ch.isdigit() for ch in t.text)
+                for t in toks[m.stop:hi] if t.word)
+        k = m.first
+        while k > lo and toks[k - 1].lower in lx.OUTLET_WORDS:
+            k -= 1
+        if k > lo and toks[k - 1].lower == "theo":
+            opening = k - 1 in starts and any(toks[j].text == "," for j in range(m.stop, hi))
+            if closed or opening or k < m.first:
+                return m
         for frame in REPORT_FRAMES:
             if before[-len(frame):] != frame:
                 continue
             at = m.first - len(frame)
-            if frame[0] in ("theo", "dẫn") or any(0 <= at - s < SUBJECT_OFFSET for s in starts):
+            if frame[0] in ("theo", "dẫn") or at in starts or \
+                    (at - 1 in starts and toks[at - 1].lower in lx.FRAME_OPENERS):
                 return m
+        if k > lo and toks[k - 1].lower in ("của", "từ"):
+            # "<lead> <report noun> [modifiers] của X": theo/dẫn anywhere, else opening a clause
+            for at in range(k - 2, max(lo, k - 7) - 1, -1):
+                lead = toks[at - 1].lower if at > lo else None
+                ends = m.stop >= hi or toks[m.stop].text in ".;!?"
+                if tables()["plan_nouns"].match(toks, at, every) and lead == "theo" and ends:
+                    return m  # "theo kế hoạch hòa bình mới của Mỹ."
+                if not tables()["report_nouns"].match(toks, at, every):
+                    continue
+                if lead in ("theo", "dẫn") or at in starts or (at - 1 in starts and lead in lx.FRAME_OPENERS):
+                    return m
+                break
     return None
 
 
+_CONTRAST = frozenset(("nhưng", "song"))
+_PEACE = ("hòa bình", "hòa đàm", "ngừng bắn", "đình chiến", "ukraine", "kiev", "kyiv")
+
+
+def _digest_items(scan: SentenceScan) -> list[tuple[int, int]]:
+    """Token ranges of the items of a digest lead joined by ";" (R29); one range for an ordinary sentence."""
+    out, start = [], 0
+    for k, t in enumerate(scan.tokens):
+        if t.text == ";" and not scan.quote.inside[k]:
+            if k > start:
+                out.append((start, k))
+            start = k + 1
+    if len(scan.tokens) > start:
+        out.append((start, len(scan.tokens)))
+    return out or [(0, len(scan.tokens))]
+
+
 def own_attribution(scan: SentenceScan) -> Own | None:
-    """The speaker mention this sentence names itself, or None (see the module docstring for the order)."""
-    toks, n = scan.tokens, len(scan.tokens)
-    if not n:
+    """The speaker mention this sentence names itself, or None (see the module docstring for the order).
+
+    A digest lead ("A; B; C", R29) is read item by item: the item that reports a position (a cue, a quote,
+    ``X:``) decides, the one bearing on the peace process first when several do, else the first.
+    """
+    if not scan.tokens:
         return None
-    if scan.quote.last_close is not None:
+    items = _digest_items(scan)
+    if len(items) == 1:
+        return _own_in(scan, 0, len(scan.tokens))
+    owns = [(_own_in(scan, a, b), a, b) for a, b in items]
+    strong = [(o, a, b) for o, a, b in owns if o is not None and o.strong]
+    if not strong:
+        return next((o for o, _, _ in owns if o is not None), None)
+    peace = [(o, a, b) for o, a, b in strong if any(w in scan.span_text(a, b).lower() for w in _PEACE)]
+    return (peace or strong)[0][0]
+
+
+def _own_in(scan: SentenceScan, lo: int, hi: int) -> Own | None:
+    toks = scan.tokens
+    if scan.quote.last_close is not None and lo <= scan.quote.last_close < hi:
         # `"...", ông X nói`: the speaker follows the closing mark at once; a clause further on (`»; ngoại
         # trưởng Anh Liz Truss ... đòi`) is another actor's statement.
         tail = scan.quote.last_close + 1
-        m = _cue_subject(scan, tail, n)
-        if m is not None and m.first - tail <= SUBJECT_OFFSET:
+        m = _cue_subject(scan, tail, hi)
+        if m is not None and m.first - tail <= SUBJECT_OFFSET and (m.first == tail or toks[tail].text in ",–-"):
             return Own(m, "quote")
-    theo = _after_theo(scan)
+    first = next((m for m in scan.mentions if lo <= m.first < hi), None)
+    if first is not None and first.first - lo < SUBJECT_OFFSET and first.stop < hi and toks[first.stop].text == ":":
+        return Own(first, "colon")
+    theo = _after_theo(scan, lo, hi)
     if theo is not None and theo.kind != "media":
         return Own(theo, "theo")
-    first = next(iter(scan.mentions), None)
-    if first is not None and first.first < SUBJECT_OFFSET and first.stop < n and toks[first.stop].text == ":":
-        return Own(first, "colon")
-    m = _cue_subject(scan, 0, n)
+    m = _cue_subject(scan, lo, hi)
     if m is not None:
+        # "..., nhưng Kiev bác bỏ": the part after "nhưng/song" decides (GUIDELINES §2 step 5)
+        for j in range(m.stop, hi):
+            if toks[j].lower in _CONTRAST and not scan.quote.inside[j] and j > lo + 1:
+                later = _cue_subject(scan, j + 1, hi, adjacent_only=True)
+                if later is not None and later.first == j + 1 and later.kind not in CONTEXT_KINDS:
+                    m = later  # the new clause's own subject, not one inside it ("nhưng khả năng Nga chấp nhận")
+                break
         return Own(m, "cue")
     if theo is not None:
         return Own(theo, "theo")
-    segs = [s for s in _segments(scan, 0, n) if not _adverbial(scan, s)]
+    segs = [s for s in _segments(scan, lo, hi) if not _adverbial(scan, s)]
     if segs:
         cands = [m for m in scan.mentions if segs[0][0] <= m.first < segs[0][1]]
         if cands and cands[0].first - segs[0][0] < SUBJECT_OFFSET and not scan.quote.inside[cands[0].first]:

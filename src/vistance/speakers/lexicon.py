@@ -330,7 +330,8 @@ CUES = (
     "thất vọng", "kể", "đáp", "hứa", "đề cao", "khen ngợi", "bác", "phê phán", "hoài nghi", "gợi ý", "đồng tình",
     "tán thành", "phản bác", "cảnh cáo", "dọa", "hứa hẹn", "kỳ vọng", "lạc quan", "bi quan", "dự kiến", "nhắn nhủ",
     "gửi thông điệp", "ra điều kiện", "đặt điều kiện", "nêu điều kiện", "đòi", "đòi hỏi", "chúc mừng", "cảm ơn",
-    "phản ứng", "đáp trả", "phản pháo", "tiết lộ", "nói đùa",
+    "phản ứng", "đáp trả", "phản pháo", "tiết lộ", "nói đùa", "tố", "ghi nhận", "đón nhận", "lo âu", "cân nhắc",
+    "tin", "đăng",
 )
 # Fronted adverbials: a comma segment that opens with one of these is circumstance, not the subject
 # ("Trong cuộc họp báo với ... Olaf Scholz, ông Putin nói").
@@ -348,3 +349,28 @@ SUBJECT_FILLERS = ("hôm nay", "hôm qua", "hôm", "ngày", "mới đây", "gầ
                    "trước đó", "trong", "tuần trước", "tuần này", "chiều", "sáng", "tối", "đêm", "mới", "hiện",
                    "luôn", "dường như", "được cho là", "chính thức", "thêm")
 
+
+# Tokens that may stand between a subject and its verb, read backwards from the verb ("Nga hôm 24/5 đã cho
+# biết"); any token with a digit (a date) also may.
+BETWEEN_SUBJECT_AND_VERB = frozenset((
+    "hôm", "nay", "qua", "ngày", "tuần", "tháng", "năm", "sáng", "trưa", "chiều", "tối", "đêm", "khuya", "rạng",
+    "trước", "sau", "đó", "này", "cùng", "mới", "đây", "gần", "hiện", "vừa", "đã", "đang", "sẽ", "cũng", "đều",
+    "vẫn", "tiếp", "tục", "liên", "nhiều", "lần", "từng", "thì", "lại", "còn", "luôn", "dường", "như", "chính",
+    "thức", "thêm", "một", "nữa", "công", "khai", "thẳng", "thừng", "lập", "tức", "nhanh", "chóng", "sớm", "cuối",
+    "đầu", "thứ", "hai", "ba", "tư", "sáu", "bảy", "chủ", "nhật", "lên", "tiếng", "đột", "ngột", "bất", "ngờ",
+    "cho", "là", "được", "hôm", "ấy", "kia",
+))
+# Words naming the kind of outlet between "theo" and its name ("theo trang tin The Kyiv Independent").
+OUTLET_WORDS = frozenset(("trang", "tin", "tờ", "báo", "hãng", "thông", "tấn", "xã", "kênh", "đài", "tạp", "chí",
+                          "nhật", "truyền", "hình", "mạng", "web", "chuyên"))
+# Nouns of a report whose author is its source ("theo phân tích của AFP", "Báo cáo sơ bộ của Ukraine cho biết").
+REPORT_NOUNS = ("tuyên bố", "thông báo", "thông cáo", "báo cáo", "phát biểu", "dữ liệu", "số liệu", "phân tích",
+                "đánh giá", "ước tính", "khảo sát", "thăm dò", "trang web", "bài đăng", "bài viết", "thông tin",
+                "nguồn tin", "kết quả", "ý kiến", "quan điểm", "nhận định", "tính toán", "thống kê", "văn bản",
+                "tài liệu", "thông điệp", "tiết lộ", "cảnh báo", "lời")
+# Plans: "..., theo kế hoạch của Mỹ." names its author only where the author ends the sentence.
+PLAN_NOUNS = ("kế hoạch", "đề xuất", "dự thảo", "sáng kiến")
+# Words that may open a clause before a report frame ("Trong tuyên bố của X, ...").
+FRAME_OPENERS = frozenset(("trong", "qua", "tại", "theo", "dẫn", "trích"))
+# First-person subjects: a cue after one of these is the interviewee's or the quote's speaker's.
+FIRST_PERSON = frozenset(("tôi", "ta", "mình", "tớ"))

@@ -26,7 +26,7 @@ QUOTES = OPEN_ONLY + CLOSE_ONLY + '"'
 CLAUSE_PUNCT = frozenset(",;:()[]–—-")
 # A mention right after one of these is an object or a complement, never the subject.
 PREPOSITIONS = frozenset(("theo", "của", "với", "về", "tới", "đến", "từ", "cho", "tại", "ở", "giữa", "trước", "sau",
-                          "bởi", "lên", "vào", "nhằm", "chống", "như", "giống", "là", "thay"))
+                          "bởi", "lên", "vào", "nhằm", "chống", "như", "giống", "là", "thay", "do", "trong"))
 MAX_TAIL = 6
 
 _MEDIA_HEADS = frozenset(("báo", "tờ", "hãng", "kênh", "đài", "trang", "thông tấn xã"))
@@ -202,6 +202,8 @@ def tables() -> dict:
         "determiners": plain(lx.GROUP_DETERMINERS),
         "group_only": plain(lx.GROUP_ONLY),
         "interview": plain(lx.INTERVIEW_CUES),
+        "report_nouns": plain(lx.REPORT_NOUNS),
+        "plan_nouns": plain(lx.PLAN_NOUNS),
         "places": PhraseTable.of(lx.NON_ACTORS, case_sensitive=True),
         "group_nouns": plain(lx.GROUP_NOUNS),
         "both": plain(lx.BOTH_SIDES),
@@ -555,15 +557,15 @@ class SentenceScan:
             hit = tables()["cues"].match(self.tokens, i, free) if free[i] else None
             if hit and not self._guarded(hit[1], hit[0]):
                 cues.append((i, hit[0]))
-                i = hit[0]
-            else:
-                i += 1
+            i = hit[0] if hit else i + 1  # a guarded phrase is skipped whole ("mối đe dọa" has no "dọa")
         return cues
 
     def _guarded(self, cue: str, stop: int) -> bool:
-        """Uses of a cue word that are events or nouns, not speech ("nói chuyện", "gọi điện")."""
+        """Uses of a cue word that are events or nouns, not speech ("nói chuyện", "gọi điện", "một đề xuất")."""
         nxt = self.tokens[stop].lower if stop < len(self.tokens) else ""
-        return (cue, nxt) in _GUARDS
+        first = stop - len(_phrase_tokens(cue))
+        prev = self.tokens[first - 1].lower if first > 0 else ""
+        return (cue, nxt) in _GUARDS or prev in _NOUN_MARKERS
 
     def mention_at(self, i: int) -> Mention | None:
         return self._owner[i]
@@ -581,5 +583,8 @@ _COMMON = frozenset((
     "thực", "hơn", "tiếp", "cuối", "đầu", "giữa", "ông", "bà", "cô", "anh", "chị", "ngài", "đáp", "trả", "phát",
     "báo", "tin", "ảnh", "video", "clip", "nguồn", "biên", "pv", "p.v", "tto", "bình", "trích", "dẫn",
 ))
+# A cue word after one of these is a noun: "một đề xuất", "lời kêu gọi", "bản tuyên bố".
+_NOUN_MARKERS = frozenset(("một", "các", "những", "mọi", "bản", "lời", "mấy", "cuộc", "mối"))
 _GUARDS = frozenset((("nói", "chuyện"), ("gọi", "điện"), ("gọi", "cho"), ("xem", "xét"), ("kể", "từ"), ("kể", "cả"),
-                     ("coi", "trọng"), ("thông tin", "về"), ("báo cáo", "của")))
+                     ("coi", "trọng"), ("thông tin", "về"), ("báo cáo", "của"), ("tin", "tức"), ("tin", "đồn"),
+                     ("tin", "nhắn"), ("tin", "tặc"), ("tin", "học"), ("tin", "cậy"), ("đăng", "ký")))
