@@ -166,7 +166,12 @@ def _skip_back(scan: SentenceScan, k: int, lo: int) -> int:
 
 
 def _free_subject(scan: SentenceScan, m: Mention | None, stop: int) -> bool:
-    return m is not None and m.stop == stop and not (m.first > 0 and scan.tokens[m.first - 1].lower in PREPOSITIONS)
+    """``m`` ends at ``stop`` and is no preposition's object ("cũng như X" lists X, it does not compare it)."""
+    if m is None or m.stop != stop:
+        return False
+    toks, k = scan.tokens, m.first
+    listed = k > 1 and toks[k - 1].lower == "như" and toks[k - 2].lower == "cũng"
+    return listed or not (k > 0 and toks[k - 1].lower in PREPOSITIONS)
 
 
 def _adjacent_subject(scan: SentenceScan, lo: int, c_first: int) -> Mention | None:
@@ -226,7 +231,7 @@ _RELATIVE = frozenset(("mà", "nơi"))
 
 
 _LIST_JOINS = {",", "và", "lẫn"}
-_LIST_KINDS = {"person": {"person"}, "country": {"country", "org", "group", "pair"},
+_LIST_KINDS = {"person": {"person"}, "country": {"country", "org", "group", "pair", "title"},
                "org": {"country", "org", "group", "pair"}, "group": {"country", "org"}}
 
 
@@ -249,8 +254,33 @@ def _listed(scan: SentenceScan, m: Mention, lo: int) -> Mention:
         return m
     if not any(0 <= first - s[0] < SUBJECT_OFFSET and not _adverbial(scan, s) for s in _segments(scan, lo, len(toks))):
         return m  # "Tại Nga, Ukraine nói": not a list
-    return Mention("pair", first, m.stop, toks[first].start, m.end, surface=" và ".join(p.surface for p in parts),
-                   parts=parts)
+    actor = None
+    if m.kind != "person":
+        # "Quan chức Mỹ, Ukraine": the role is shared -> "Quan chức Mỹ và Quan chức Ukraine"
+        role = _role_of(scan, parts[0]) if parts[0].kind in ("group", "title") else None
+        actor = join_actors([p.actor or p.surface for p in parts[:1]] +
+                            [f"{role} {p.actor}" if role and p.kind == "country" else (p.actor or p.surface)
+                             for p in parts[1:]])
+    return Mention("pair", first, m.stop, toks[first].start, m.end, actor=actor,
+                   surface=join_actors([p.surface for p in parts]), parts=parts)
+
+
+def join_actors(names: Sequence[str]) -> str:
+    """"A", "A và B", "A, B và C" (R27)."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " và " + names[-1]
+
+
+def _role_of(scan: SentenceScan, m: Mention) -> str | None:
+    """"Quan chức" of the group or title mention "Quan chức Mỹ" (the words before its country)."""
+    every = [True] * len(scan.tokens)
+    for k in range(m.first + 1, m.stop):
+        hit = tables()["countries"].match(scan.tokens, k, every)
+        if hit and hit[0] == m.stop:
+            role = " ".join(scan.span_text(m.first, k).split())
+            if role.lower().startswith(("các ", "những ", "một số ", "nhiều ", "một ")):
+                return None
+            return role[:1].upper() + role[1:]
+    return None
 
 
 def _cue_subject(scan: SentenceScan, first: int, stop: int, *, adjacent_only: bool = False) -> Mention | None:
@@ -666,6 +696,9 @@ class SpeakerAttributor:
             return (ctx.previous_person if person else None) or ctx.previous
         if m.kind == "both":
             return (ctx.pairs[-1] if ctx and ctx.pairs else None)
+        if m.kind == "pair" and m.actor is None and m.parts:
+            names = [self._resolve(p, ctx) for p in m.parts]
+            return join_actors(names) if all(names) else m.surface
         if m.kind == "person":
             if ctx is not None and " " not in m.surface:  # the article's "Bohdan Yermak" beats a namesake
                 full = ctx.surnames.get(m.key)
