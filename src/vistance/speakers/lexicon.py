@@ -289,13 +289,17 @@ GROUP_NOUNS = (
     "nhà lập pháp", "nghị sĩ", "lãnh đạo", "nhà lãnh đạo", "nguồn tin", "người dân", "cư dân", "binh sĩ",
     "tình nguyện viên", "nhà báo", "phóng viên", "truyền thông", "báo chí", "nhà nghiên cứu", "học giả",
     "quân nhân", "nhân chứng", "đồng minh", "nước", "quốc gia", "nhà đàm phán", "đại diện", "nhà khoa học",
-    "người ủng hộ", "người biểu tình", "nhà hoạt động", "giới chuyên gia", "dư luận",
+    "người ủng hộ", "người biểu tình", "nhà hoạt động", "giới chuyên gia", "dư luận", "blogger",
 )
 # Nouns that name a collective even without a determiner ("dẫn lời người dân địa phương").
 GROUP_ONLY = ("người dân", "cư dân", "dư luận", "truyền thông", "báo chí", "giới chức", "giới phân tích",
               "giới quan sát", "giới chuyên gia", "nhân chứng")
 GROUP_RENAME = {"chức": "quan chức", "giới chức": "quan chức", "phân tích": "giới phân tích",
-                "quan sát": "giới quan sát", "nước": "các nước", "quốc gia": "các nước"}
+                "quan sát": "giới quan sát", "nước": "các nước"}
+# Determiners of several people: with one, a title head is a group too ("Các chỉ huy quân đội Ukraine").
+PLURAL_DETERMINERS = frozenset(("các", "nhiều", "một số", "một vài", "vài", "những", "hàng loạt", "đa số"))
+# Rank and anonymity qualifiers, dropped from unnamed speakers (R27: "một quan chức Mỹ giấu tên" -> "Quan chức Mỹ").
+QUALIFIERS = ("giấu tên", "cấp cao", "không nêu tên", "ẩn danh", "không muốn nêu tên", "đề nghị giấu tên")
 
 # Personal pronouns and demonstrative descriptions that take the actor of the neighbouring sentence (§1.3).
 PRONOUNS = (

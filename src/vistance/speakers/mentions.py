@@ -30,6 +30,8 @@ PREPOSITIONS = frozenset(("theo", "của", "với", "về", "tới", "đến", "
 MAX_TAIL = 6
 
 _MEDIA_HEADS = frozenset(("báo", "tờ", "hãng", "kênh", "đài", "trang", "thông tấn xã"))
+# Administrative units: a capitalised word after one is a place ("vùng Krasnodar", "tỉnh Sumy").
+_ADMIN_UNITS = frozenset(("vùng", "tỉnh", "phố", "bang", "quận", "huyện", "trấn", "làng", "đô", "đảo", "khu"))
 # Words that end a title's or group's tail: verbs and auxiliaries, conjunctions, prepositions, demonstratives.
 _TAIL_STOPS = frozenset((
     "dẫn", "có", "thấy", "khiến", "cần", "phải", "được", "bị", "làm", "không", "chưa", "đưa", "hỏi", "rằng", "là",
@@ -212,7 +214,8 @@ def tables() -> dict:
         "cues": plain(lx.CUES),
         "fillers": plain(lx.SUBJECT_FILLERS),
         "openers": plain(lx.ADVERBIAL_OPENERS),
-        "org_heads": plain(("bộ", "cơ quan", "ủy ban", "uỷ ban", "hội đồng", "đại sứ quán", "lực lượng", "bộ chỉ huy",
+        "qualifiers": plain(lx.QUALIFIERS),
+        "org_heads": plain(("bộ", "cơ quan", "tổng cục", "cục", "ủy ban", "uỷ ban", "hội đồng", "đại sứ quán", "lực lượng", "bộ chỉ huy",
                             "tổ chức", "văn phòng", "quốc hội", "chính phủ", "chính quyền", "tình báo", "tập đoàn",
                             "viện", "trung tâm", "đảng", "tòa án", "nghị viện", "thượng viện", "hạ viện",
                             "liên minh", "quân đội", "hải quân", "không quân", "lục quân", "thông tấn xã", "đài",
@@ -332,33 +335,105 @@ class SentenceScan:
     def _tail(self, i: int, free, *, names: bool = False) -> int:
         """Stop of the words after a title or group noun that still describe it ("... Bộ Quốc phòng Nga").
 
-        The tail takes lower-case words, countries, places, institutions and capitalised compounds
-        ("Tài chính"); it ends at a stop word, at a capitalised title head or name (which starts the next
-        mention) or after MAX_TAIL words. An organisation's own name (``names``) keeps capitalised words.
+        The tail takes lower-case words, places, institutions and capitalised compounds ("Tài chính"); it ends
+        at a stop word, at a capitalised title head or name (which starts the next mention), after MAX_TAIL
+        words, or after the affiliation: a country, place or institution ("Các lãnh đạo châu Âu | bất ngờ"),
+        with a following "tại X" and anonymity qualifiers ("Đại sứ Nga tại Ba Lan", "quan chức Mỹ giấu tên").
+        An organisation's own name (``names``) keeps capitalised words and "và"/"về" before one ("Bộ Kế
+        hoạch và Đầu tư"). A capitalised word after an administrative unit is its place ("vùng Krasnodar"),
+        and an organisation inside a title is read to its country ("Người phát ngôn Bộ Quốc phòng Mỹ").
         """
-        tb = tables()
-        n, j = len(self.tokens), i
+        tb, toks = tables(), self.tokens
+        n, j = len(toks), i
         while j < n and j - i < MAX_TAIL:
-            owner = self._owner[j]
-            if owner is not None and owner.kind in ("org", "country") and not self.quote.inside[j]:
-                j = owner.stop
-                continue
-            if not free[j] or self._stop_word(j):
+            affiliation = self._affiliation(j, free)
+            if affiliation is not None:
+                return self._after_affiliation(affiliation, free)
+            if not free[j]:
                 break
-            place = tb["countries"].match(self.tokens, j, free) or tb["places"].match(self.tokens, j, free)
-            if place:
-                j = place[0]
-                continue
-            if self.tokens[j].cap and not names:
-                compound = j + 1 < n and not self.tokens[j + 1].cap and \
-                    f"{self.tokens[j].lower} {self.tokens[j + 1].lower}" in vietnamese_words()
-                if not compound or tb["title_heads"].match(self.tokens, j, free):
+            air_force = toks[j].lower == "không" and j + 1 < n and toks[j + 1].lower == "quân"
+            joined = names and toks[j].lower in ("và", "về") and j + 1 < n and free[j + 1] and toks[j + 1].cap \
+                and self._affiliation(j + 1, free) is None
+            if self._stop_word(j) and not air_force and not joined:
+                break
+            if toks[j].cap and not names:
+                if j > i and toks[j - 1].lower in _ADMIN_UNITS and toks[j].word:
+                    run = self._name_run(j, free)  # "vùng Krasnodar Veniamin Kondratyev": the last two are a name
+                    return self._after_affiliation(j + (1 if run - j < 3 else run - j - 2), free)
+                org = tb["org_heads"].match(toks, j, free)
+                if org and org[1] not in _MEDIA_HEADS:
+                    k = self._org_words(org[0], free)
+                    affiliation = self._affiliation(k, free) if k < n else None
+                    return self._after_affiliation(affiliation, free) if affiliation else k
+                compound = j + 1 < n and not toks[j + 1].cap and \
+                    f"{toks[j].lower} {toks[j + 1].lower}" in vietnamese_words()
+                if not compound or tb["title_heads"].match(toks, j, free):
                     break
                 j += 1
             j += 1
-        while j > i and self.tokens[j - 1].lower in ("của", "các", "những"):
+        while j > i and toks[j - 1].lower in ("của", "các", "những", "và", "về"):
             j -= 1
         return min(j, n)
+
+    def _affiliation(self, j: int, free) -> int | None:
+        """Stop of the country, place or institution starting at token j, or None."""
+        tb = tables()
+        owner = self._owner[j]
+        if owner is not None and owner.first == j and owner.kind in ("org", "country") and not self.quote.inside[j]:
+            return owner.stop
+        if not free[j]:
+            return None
+        hit = tb["countries"].match(self.tokens, j, free) or tb["places"].match(self.tokens, j, free)
+        return hit[0] if hit else None
+
+    def _after_affiliation(self, j: int, free) -> int:
+        """Past "tại <country/place>" and "giấu tên"/"cấp cao" after an affiliation ending at token j."""
+        toks, every = self.tokens, [True] * len(self.tokens)
+        while j < len(toks):
+            if toks[j].lower == "tại" and j + 1 < len(toks) and self._affiliation(j + 1, free) is not None:
+                j = self._affiliation(j + 1, free)
+                continue
+            hit = tables()["qualifiers"].match(toks, j, every)
+            if not hit:
+                break
+            j = hit[0]
+        return j
+
+    def _org_words(self, j: int, free) -> int:
+        """Stop of an organisation's name words inside a title (Vietnamese words, not a foreign name)."""
+        toks, n = self.tokens, len(self.tokens)
+        while j < n and free[j] and toks[j].word and not self.quote.inside[j]:
+            if toks[j].cap and toks[j].lower not in vietnamese_words() and not _is_acronym(toks[j].text):
+                break
+            if not toks[j].cap and not (j and toks[j - 1].cap and
+                                        f"{toks[j - 1].lower} {toks[j].lower}" in vietnamese_words()):
+                break
+            j += 1
+        return j
+
+    def described(self, first: int, stop: int) -> str:
+        """The words of tokens [first, stop) as a speaker: a country as its canonical name ("Quan chức Kiev" ->
+        "Quan chức Ukraine"), without "của" before an affiliation or anonymity and rank qualifiers (R27)."""
+        toks, words, k = self.tokens, [], first
+        every = [True] * len(toks)
+        while k < stop:
+            owner = self._owner[k]
+            hit = tables()["countries"].match(toks, k, every)
+            qual = tables()["qualifiers"].match(toks, k, every)
+            if qual and qual[0] <= stop:
+                k = qual[0]
+                continue
+            if toks[k].lower == "của" and k + 1 < stop and self._affiliation(k + 1, every) is not None:
+                k += 1
+                continue
+            if hit and hit[0] <= stop and toks[k].cap and (owner is None or owner.kind == "country"):
+                words.append(hit[1])
+                k = hit[0]
+                continue
+            words.append(self.span_text(k, k + 1))
+            k += 1
+        text = " ".join(words).replace(" ,", ",").replace("( ", "(").replace(" )", ")")
+        return " ".join(text.split())
 
     def _name_run(self, i: int, free) -> int:
         """Stop of a run of capitalised words starting at i (i itself when there is none)."""
@@ -404,13 +479,20 @@ class SentenceScan:
             det = tb["determiners"].match(toks, i, free)
             j = det[0] if det else i
             noun = tb["group_nouns"].match(toks, j, free) if j < n else None
+            if not noun and det and det[1] in lx.PLURAL_DETERMINERS and j < n:
+                noun = tb["title_heads"].match(toks, j, free)  # "Các chỉ huy quân đội Ukraine"
+            if not noun and j < n and toks[j].lower == "người" and (det or j == 0 or toks[j - 1].text == "%"):
+                hit = tb["countries"].match(toks, j, free)  # "Nhiều người Ukraine", "75% người Nga" (R27)
+                if hit and toks[j + 1].cap:
+                    name = "Người " + hit[1]
+                    return self._add("group", i, hit[0], actor=name, surface=name)
             if not noun or not (det or tb["group_only"].match(toks, i, free)):
                 return None
             head = " ".join(t.lower for t in toks[j:noun[0]])
             if det and det[1] == "giới":
                 head = "giới " + head
             stop = self._tail(noun[0], free)
-            name = " ".join(filter(None, (lx.GROUP_RENAME.get(head, head), self.span_text(noun[0], stop)
+            name = " ".join(filter(None, (lx.GROUP_RENAME.get(head, head), self.described(noun[0], stop)
                                           if stop > noun[0] else "")))
             name = name[:1].upper() + name[1:]
             return self._add("group", i, stop, actor=name, surface=name)
@@ -423,6 +505,9 @@ class SentenceScan:
             hit = tb["title_heads"].match(toks, i, free)
             org = tb["org_heads"].match(toks, i, free)
             if not hit or (org and org[0] > hit[0]):  # "Đại sứ quán" is a place, "Đại sứ" a person
+                return None
+            inside = i and tb["org_heads"].match(toks, i - 1, free)
+            if inside and inside[0] > i and toks[i - 1].cap:  # "Bộ chỉ huy": an organisation, not "chỉ huy"
                 return None
             return self._title(i, self._tail(hit[0], free))
 
@@ -437,12 +522,15 @@ class SentenceScan:
                 name = self.span_text(hit[0], stop)
                 return self._add("media", i, stop, actor=name, surface=name)
             stop = self._tail(hit[0], free, names=True)
-            if stop <= hit[0]:
-                return None
-            owner = self._owner[stop + 1] if stop + 1 < n and toks[stop].lower == "tại" else None
-            if owner is not None and owner.kind == "country":  # "Đại sứ quán Nga tại Anh"
-                stop = owner.stop
-            name = " ".join(self.span_text(i, stop).split())
+            anaphor = stop < n and toks[stop].lower in ("này", "ấy", "đó")
+            if stop <= hit[0] or not (anaphor or any(t.cap for t in toks[hit[0]:stop])):
+                return None  # "Bộ phát hiện": the ministry named before, not a name ("Cơ quan ngoại giao này" is)
+            if hit[1] in ("chính quyền", "chính phủ") and stop < n and toks[stop].lower in lx.HONORIFICS:
+                person = self._name_run(stop + 1, free)  # "Chính quyền ông Trump" -> "Chính quyền Trump"
+                if person > stop + 1:
+                    name = f"{toks[i].text} {hit[1].split()[-1]} {toks[person - 1].text}"
+                    return self._add("org", i, person, actor=name, surface=name)
+            name = self.described(i, stop)
             return self._add("org", i, stop, actor=name, surface=name)
 
         def countries(i, free):
@@ -497,7 +585,7 @@ class SentenceScan:
         self._merge()
 
     def _title(self, first: int, stop: int) -> Mention:
-        text = " ".join(self.span_text(first, stop).split())
+        text = self.described(first, stop)
         return self._add("title", first, stop, actor=title_holder(text.lower(), self.date),
                          surface=text[:1].upper() + text[1:])
 
