@@ -24,7 +24,7 @@ PERSONS: dict[str, tuple[str, ...]] = {
     "Kirill Dmitriev": ("Kirill Dmitriev", "Kirill Dmitriyev", "Dmitriev"),
     "Sergey Ryabkov": ("Sergey Ryabkov", "Sergei Ryabkov", "Ryabkov"),
     "Vladimir Medinsky": ("Vladimir Medinsky", "Medinsky"),
-    "Sergei Shoigu": ("Sergei Shoigu", "Sergey Shoigu", "Shoigu"),
+    "Sergey Shoigu": ("Sergey Shoigu", "Sergei Shoigu", "Shoigu"),
     "Andrei Belousov": ("Andrei Belousov", "Andrey Belousov", "Belousov"),
     "Valery Gerasimov": ("Valery Gerasimov", "Valeri Gerasimov", "Gerasimov"),
     "Vasily Nebenzya": ("Vasily Nebenzya", "Vassily Nebenzia", "Vasily Nebenzia", "Nebenzya", "Nebenzia"),
@@ -45,7 +45,9 @@ PERSONS: dict[str, tuple[str, ...]] = {
     "Denys Shmyhal": ("Denys Shmyhal", "Shmyhal"),
     "Yulia Svyrydenko": ("Yulia Svyrydenko", "Svyrydenko"),
     "Kyrylo Budanov": ("Kyrylo Budanov", "Budanov"),
-    "Oleksandr Syrskyi": ("Oleksandr Syrskyi", "Syrskyi"),
+    "Oleksandr Syrskyi": ("Oleksandr Syrskyi", "Oleksandr Syrsky", "Syrskyi", "Syrsky"),
+    "Valeriy Zaluzhnyi": ("Valeriy Zaluzhnyi", "Valery Zaluzhny", "Valerii Zaluzhnyi", "Valeriy Zaluzhny", "Zaluzhnyi",
+                          "Zaluzhny"),
     # United States
     "Donald Trump": ("Donald John Trump", "Donald Trump", "Trump"),
     "Joe Biden": ("Joe Biden", "Biden"),
@@ -90,12 +92,40 @@ PERSONS: dict[str, tuple[str, ...]] = {
     "Donald Tusk": ("Donald Tusk", "Tusk"),
     "Mette Frederiksen": ("Mette Frederiksen", "Frederiksen"),
     "António Guterres": ("António Guterres", "Antonio Guterres", "Guterres"),
-    "Tập Cận Bình": ("Tập Cận Bình", "Xi Jinping"),
-    "Vương Nghị": ("Vương Nghị", "Wang Yi"),
+    "Tập Cận Bình": ("Tập Cận Bình", "Xi Jinping", "ông Tập", "Ông Tập"),
+    "Vương Nghị": ("Vương Nghị", "Wang Yi", "ông Vương", "Ông Vương"),
     "Narendra Modi": ("Narendra Modi", "Modi"),
     "Mohammed bin Salman": ("Mohammed bin Salman",),
     "Rafael Grossi": ("Rafael Grossi", "Grossi"),
 }
+
+# Informed sources ("Giới thạo tin cho hay ...") are read like a medium: the actor they report is the speaker,
+# and without one they are (R24).
+INFORMED_SOURCES = ("Giới thạo tin", "giới thạo tin", "nguồn thạo tin", "các nguồn thạo tin", "nguồn tin thạo tin",
+                    "những người thạo tin", "người thạo tin")
+
+# Nationality of the curated persons, for descriptions that name them by country ("quan chức Nga").
+NATIONALITY: dict[str, str] = {
+    **dict.fromkeys(("Vladimir Putin", "Dmitry Peskov", "Sergey Lavrov", "Yury Ushakov", "Maria Zakharova",
+                     "Dmitry Medvedev", "Kirill Dmitriev", "Sergey Ryabkov", "Vladimir Medinsky", "Sergey Shoigu",
+                     "Andrei Belousov", "Valery Gerasimov", "Vasily Nebenzya", "Igor Konashenkov", "Ramzan Kadyrov",
+                     "Yevgeny Prigozhin"), "Nga"),
+    **dict.fromkeys(("Volodymyr Zelensky", "Dmytro Kuleba", "Andrii Sybiha", "Andriy Yermak", "Rustem Umerov",
+                     "Oleksii Reznikov", "Mykhailo Podolyak", "Denys Shmyhal", "Yulia Svyrydenko", "Kyrylo Budanov",
+                     "Oleksandr Syrskyi", "Valeriy Zaluzhnyi"), "Ukraine"),
+    **dict.fromkeys(("Donald Trump", "Joe Biden", "JD Vance", "Marco Rubio", "Steve Witkoff", "Keith Kellogg",
+                     "Jared Kushner", "Pete Hegseth", "Dan Driscoll", "Karoline Leavitt", "Mike Waltz", "Scott Bessent",
+                     "Antony Blinken", "Lloyd Austin", "Jake Sullivan", "Kamala Harris", "Janet Yellen",
+                     "Lindsey Graham"), "Mỹ"),
+    "Alexander Lukashenko": "Belarus", "Emmanuel Macron": "Pháp", "Keir Starmer": "Anh", "Boris Johnson": "Anh",
+    "Rishi Sunak": "Anh", "Friedrich Merz": "Đức", "Olaf Scholz": "Đức", "Giorgia Meloni": "Italy",
+    "Viktor Orban": "Hungary", "Robert Fico": "Slovakia", "Recep Tayyip Erdogan": "Thổ Nhĩ Kỳ",
+    "Hakan Fidan": "Thổ Nhĩ Kỳ", "Alexander Stubb": "Phần Lan", "Andrzej Duda": "Ba Lan", "Karol Nawrocki": "Ba Lan",
+    "Donald Tusk": "Ba Lan", "Mette Frederiksen": "Đan Mạch", "Tập Cận Bình": "Trung Quốc",
+    "Vương Nghị": "Trung Quốc", "Narendra Modi": "Ấn Độ",
+}
+# Institutions that stand for a country in a description ("Cố vấn Điện Kremlin").
+INSTITUTION_COUNTRY = {"Điện Kremlin": "Nga", "Nhà Trắng": "Mỹ", "Lầu Năm Góc": "Mỹ"}
 
 # --------------------------------------------------------------------------- titles
 # A title resolves to its holder at the article's date (GUIDELINES §4: "titles resolve to the person they
@@ -118,17 +148,21 @@ TITLES: tuple[tuple[str, tuple[tuple[str | None, str], ...]], ...] = (
     (r"ngoại trưởng (?:mỹ|hoa kỳ)|bộ trưởng ngoại giao mỹ", ((None, "Antony Blinken"), ("2025-01-21", "Marco Rubio"))),
     (r"ngoại trưởng (?:ukraine|ukraina)|bộ trưởng ngoại giao ukraine",
      ((None, "Dmytro Kuleba"), ("2024-09-05", "Andrii Sybiha"))),
-    (r"(?:trợ lý|cố vấn) (?:của )?(?:điện kremlin|tổng thống nga)", ((None, "Yury Ushakov"),)),
+    (r"(?:trợ lý|cố vấn)(?: đối ngoại| chính sách đối ngoại)? (?:của )?(?:điện kremlin|tổng thống nga)",
+     ((None, "Yury Ushakov"),)),
     (r"phó chủ tịch hội đồng an ninh nga|cựu tổng thống nga", ((None, "Dmitry Medvedev"),)),
     ((r"(?:trùm|ông chủ|nhà sáng lập|người sáng lập|lãnh đạo|người đứng đầu) (?:tập đoàn |công ty quân sự tư nhân )?"
      r"wagner"), ((None, "Yevgeny Prigozhin"),)),
     (r"đặc phái viên (?:của )?(?:tổng thống nga|điện kremlin)|đặc phái viên nga", ((None, "Kirill Dmitriev"),)),
-    (r"đặc (?:phái viên|sứ) (?:của )?(?:tổng thống mỹ|nhà trắng|ông trump|mỹ)(?! về ukraine)",
+    # "Đặc phái viên Mỹ" alone may be Witkoff or Kellogg: left to the article.
+    (r"đặc (?:phái viên|sứ) (?:của )?(?:tổng thống mỹ|nhà trắng|ông trump)(?! về ukraine)",
      ((None, "Steve Witkoff"),)),
     (r"đặc (?:phái viên|sứ) (?:của )?mỹ về ukraine", ((None, "Keith Kellogg"),)),
     (r"phó tổng thống (?:mỹ|hoa kỳ)", ((None, "Kamala Harris"), ("2025-01-20", "JD Vance"))),
     (r"bộ trưởng quốc phòng (?:mỹ|hoa kỳ)", ((None, "Lloyd Austin"), ("2025-01-25", "Pete Hegseth"))),
-    (r"bộ trưởng quốc phòng nga", ((None, "Sergei Shoigu"), ("2024-05-14", "Andrei Belousov"))),
+    (r"bộ trưởng quốc phòng nga", ((None, "Sergey Shoigu"), ("2024-05-14", "Andrei Belousov"))),
+    (r"tổng tư lệnh (?:các lực lượng vũ trang |lực lượng vũ trang |quân đội )?(?:ukraine|ukraina)",
+     ((None, "Valeriy Zaluzhnyi"), ("2024-02-08", "Oleksandr Syrskyi"))),
     (r"bộ trưởng quốc phòng (?:ukraine|ukraina)",
      ((None, "Oleksii Reznikov"), ("2023-09-06", "Rustem Umerov"), ("2025-07-17", "Denys Shmyhal"))),
     (r"chánh văn phòng (?:của )?tổng thống (?:ukraine|ukraina)", ((None, "Andriy Yermak"),)),
@@ -201,6 +235,10 @@ INSTITUTIONS: dict[str, tuple[str, ...]] = {
     "Quân đội Nga": ("Quân đội Nga",),
     "Quân đội Ukraine": ("Quân đội Ukraine",),
     "Wagner": ("Tập đoàn Wagner", "Wagner"),
+    "Cơ quan An ninh Ukraine": ("Cơ quan An ninh Ukraine", "Cơ quan An ninh Quốc gia Ukraine", "An ninh Ukraine",
+                                "SBU"),
+    # R28: the UK defence-intelligence updates are the ministry's, also where the text says "Quân đội Anh".
+    "Bộ Quốc phòng Anh": ("Bộ Quốc phòng Anh", "Quân đội Anh"),
 }
 
 # A media outlet is the speaker only when the assessment is its own (§4): "Theo Bloomberg, ... Trump cho
@@ -213,7 +251,7 @@ MEDIA: dict[str, tuple[str, ...]] = {
         "New York Times": ("The New York Times", "NYT"), "Washington Post": ("The Washington Post",),
         "Wall Street Journal": ("The Wall Street Journal", "WSJ"), "Financial Times": ("FT",),
         "The Guardian": ("Guardian",), "The Times": (), "The Telegraph": (), "Politico": (), "Fox News": (),
-        "NBC News": ("NBC",), "CBS News": ("CBS",), "ABC News": (), "Kyiv Independent": (),
+        "NBC News": ("NBC",), "CBS News": ("CBS",), "ABC News": (), "The Kyiv Independent": ("Kyiv Independent",),
         "Ukrainska Pravda": (), "Le Monde": (), "Le Figaro": (), "Libération": (), "Les Echos": (),
         "GB News": (), "Izvestia": (), "Kommersant": (), "Newsweek": (), "The Economist": (), "VOA": (),
         "Zing": (), "VnExpress": (), "Tuổi Trẻ": (), "Thanh Niên": (), "Dân Trí": (), "VietTimes": (),

@@ -11,6 +11,7 @@ Nothing here looks at other sentences; :mod:`vistance.speakers.attributor` adds 
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from collections.abc import Sequence
@@ -28,6 +29,8 @@ CLAUSE_PUNCT = frozenset(",;:()[]–—-")
 PREPOSITIONS = frozenset(("theo", "của", "với", "về", "tới", "đến", "từ", "cho", "tại", "ở", "giữa", "trước", "sau",
                           "bởi", "lên", "vào", "nhằm", "chống", "như", "giống", "là", "thay", "do", "trong"))
 MAX_TAIL = 6
+# "Volodymir"/"Volodymyr" 0.89, "Vladimir"/"Volodymyr" 0.71, "Bohdan"/"Andriy" 0.17.
+GIVEN_NAME_SIMILARITY = 0.7
 
 _MEDIA_HEADS = frozenset(("báo", "tờ", "hãng", "kênh", "đài", "trang", "thông tấn xã"))
 # Administrative units: a capitalised word after one is a place ("vùng Krasnodar", "tỉnh Sumy").
@@ -172,9 +175,11 @@ def tables() -> dict:
         for s in spellings:
             persons.add(s, canon, case_sensitive=True)
         surnames.setdefault(canon.split()[-1], set()).add(canon)
-    for sur, owners in surnames.items():
-        if len(owners) == 1:
-            persons.add(sur, next(iter(owners)), case_sensitive=True)
+    unique = {sur: next(iter(owners)) for sur, owners in surnames.items() if len(owners) == 1}
+    for sur, owner in unique.items():
+        # "Bình" of Tập Cận Bình, "Nghị" of Vương Nghị are Vietnamese words ("Bình luận", "Nghị sĩ")
+        if sur.lower() not in vietnamese_words():
+            persons.add(sur, owner, case_sensitive=True)
 
     orgs = PhraseTable()
     for canon, spellings in lx.INSTITUTIONS.items():
@@ -183,6 +188,8 @@ def tables() -> dict:
     for canon, spellings in lx.MEDIA.items():
         for s in spellings:
             orgs.add(s, ("media", canon), case_sensitive=_is_acronym(s) or len(s) <= 3)
+    for s in lx.INFORMED_SOURCES:
+        orgs.add(s, ("media", lx.INFORMED_SOURCES[0]))
 
     countries = PhraseTable()
     for canon, spellings in lx.COUNTRIES.items():
@@ -196,6 +203,7 @@ def tables() -> dict:
     return {
         "known": frozenset(known),
         "persons": persons,
+        "surnames": unique,
         "orgs": orgs,
         "countries": countries,
         "titles": [(re.compile(p), holders) for p, holders in lx.TITLES],
@@ -221,6 +229,17 @@ def tables() -> dict:
                             "liên minh", "quân đội", "hải quân", "không quân", "lục quân", "thông tấn xã", "đài",
                             "báo", "tờ", "hãng", "kênh", "trang", "đoàn")),
     }
+
+
+def spelling_of(name: str) -> str | None:
+    """The curated person a name not in the lexicon spells differently (R28): same surname, a similar given
+    name ("Volodymir Zelensky" -> Volodymyr Zelensky), not a namesake ("Bohdan Yermak")."""
+    parts = name.split()
+    owner = tables()["surnames"].get(parts[-1]) if len(parts) >= 2 else None
+    if owner is None:
+        return None
+    given, canon_given = " ".join(parts[:-1]).lower(), " ".join(owner.split()[:-1]).lower()
+    return owner if difflib.SequenceMatcher(None, given, canon_given).ratio() >= GIVEN_NAME_SIMILARITY else None
 
 
 def title_holder(title: str, date: str | None) -> str | None:
@@ -554,7 +573,8 @@ class SentenceScan:
                                     and self._owner[first - 1].kind == "title")
             if len(run) == 1 and not titled and run[0].lower in vietnamese_words():
                 return stop
-            return self._add("person", first, stop, surface=" ".join(self.span_text(first, stop).split()))
+            surface = " ".join(self.span_text(first, stop).split())
+            return self._add("person", first, stop, surface=surface, actor=spelling_of(surface))
 
         def pronouns(i, free):
             hit = tb["pronouns"].match(toks, i, free)
@@ -606,7 +626,11 @@ class SentenceScan:
             if adjacent and m.kind == "person" and (
                     (prev.kind == "title" and not self._inner_head(prev))
                     or (prev.kind == "pronoun" and prev.key in lx.HONORIFICS)):
-                merged[-1] = Mention("person", prev.first, m.stop, prev.start, m.end, actor=m.actor,
+                actor = m.actor
+                if actor is None and prev.kind == "title" and prev.actor and \
+                        set(m.key.split()) <= set(prev.actor.lower().split()):
+                    actor = prev.actor  # "Tổng thống Ukraine Volodymyr": part of the title holder's name
+                merged[-1] = Mention("person", prev.first, m.stop, prev.start, m.end, actor=actor,
                                      surface=m.surface, title=prev.key if prev.kind == "title" else m.title)
                 continue
             if adjacent and m.kind == "media" and prev.kind == "title":  # "đặc phái viên Les Echos"
