@@ -69,6 +69,11 @@ CONTEXT_KINDS = frozenset(("pronoun", "both"))
 ALIAS_SIMILARITY = 0.6
 MAX_TITLE_WORDS = 6
 SKIP_KINDS = frozenset(("caption", "heading"))
+# "Chủ tịch Tập Cận Bình hồi tháng 3 thăm Moskva, hội đàm với Tổng thống Nga Vladimir Putin": two persons this
+# close, joined by "và", "-" or "với", are a pair for a later "hai lãnh đạo".
+PAIR_GAP = 10
+# The headline's person stands behind a description in the lead, up to this sentence index.
+LEAD_WITH_HEADLINE = 3
 
 
 def _is_person_name(name: str) -> bool:
@@ -439,10 +444,15 @@ class ArticleContext:
 
     titles: dict[str, str] = field(default_factory=dict)
     surnames: dict[str, str] = field(default_factory=dict)
+    countries: dict[str, str] = field(default_factory=dict)
+    """Person -> country, from the lexicon or the title the article gives them ("Trợ lý Tổng thống Nga")."""
     pairs: list[str] = field(default_factory=list)
+    person_pairs: list[str] = field(default_factory=list)
     previous: str | None = None
     """The speaker of the last body sentence read so far."""
     previous_person: str | None = None
+    headline: str | None = None
+    """The person the headline attributes itself to ("Ông Medvedev chỉ trích ..."), while reading the lead."""
 
     def learn_names(self, scan: SentenceScan, resolve_name) -> None:
         """Full names and the titles written before them, from anywhere in the article."""
@@ -455,14 +465,35 @@ class ArticleContext:
                 self.surnames.setdefault(m.key.split()[-1], name)
             if m.title:
                 self.titles.setdefault(m.title, name)
+            country = lx.NATIONALITY.get(name) or (affiliation_country(m.title) if m.title else None)
+            if country:
+                self.countries.setdefault(name, country)
 
-    def learn_pairs(self, scan: SentenceScan) -> None:
-        """"Nga - Mỹ", "Mỹ và Nga" read so far: the parties a later "cả hai bên" refers to (R3)."""
+    def learn_pairs(self, scan: SentenceScan, resolve_name=None) -> None:
+        """"Nga - Mỹ", "Mỹ và Nga", "Trump - Putin", "X ... hội đàm với Y" read so far: the parties a later
+        "cả hai bên" / "hai lãnh đạo" refers to (R3, R27)."""
         countries = [m for m in scan.mentions if m.kind in ("country", "pair")]
         for a, b in itertools.pairwise(countries):
             if b.first - a.stop == 1 and scan.tokens[a.stop].text in ("-", "–", "và") and a.actor != b.actor:
                 self.pairs.append(f"{a.actor} và {b.actor}")
         self.pairs += [m.actor for m in scan.mentions if m.kind == "pair" and m.actor]
+        people = [m for m in scan.mentions if m.kind == "person" and not scan.quote.inside[m.first]]
+        for a, b in itertools.pairwise(people):
+            between = {t.lower for t in scan.tokens[a.stop:b.first]}
+            if b.first - a.stop <= PAIR_GAP and between & {"-", "–", "và", "với"} and resolve_name is not None:
+                x, y = resolve_name(a), resolve_name(b)
+                if x and y and x != y:
+                    self.person_pairs.append(f"{x} và {y}")
+
+    def both(self, surface: str) -> str | None:
+        """The two parties of "cả hai bên" (the last pair named), "hai lãnh đạo" (persons first)."""
+        if any(w in surface for w in ("lãnh đạo", "tổng thống")):
+            found = self.person_pairs or self.pairs
+        elif "nước" in surface:
+            found = self.pairs
+        else:
+            found = self.pairs or self.person_pairs
+        return found[-1] if found else None
 
     def title_person(self, key: str) -> str | None:
         if key in self.titles:
@@ -470,6 +501,42 @@ class ArticleContext:
         # A bare head ("Ngoại trưởng") names the one person the article gave that head.
         found = {v for k, v in self.titles.items() if k.startswith(key + " ") or k == key}
         return found.pop() if len(found) == 1 else None
+
+    def described(self, key: str) -> str | None:
+        """The person a description with a country stands for: the previous speaker or the headline's person,
+        if the article or lexicon gives them that country ("Theo quan chức Nga" after Ushakov spoke)."""
+        country = affiliation_country(key)
+        if country is None:
+            return None
+        previous = self.previous if self.previous == self.previous_person else None
+        for who in (previous, self.headline):
+            if who and self.countries.get(who) == country and not (key.startswith("quan chức") and who in lx.LEADERS):
+                return who  # an official is not the head of state ("Quan chức Nhà Trắng" under "Ông Trump ...")
+        return None
+
+
+def affiliation_country(title: str) -> str | None:
+    """The country a description names ("quan chức nga" -> Nga, "cố vấn điện kremlin" -> Nga), or None."""
+    toks = tokenize(title)
+    every = [True] * len(toks)
+    for k in range(len(toks)):
+        hit = tables()["countries_any_case"].match(toks, k, every)
+        if hit and toks[k].lower not in ("người", "phía"):
+            return hit[1]
+    low = title.lower()
+    return next((c for inst, c in lx.INSTITUTION_COUNTRY.items() if inst.lower() in low), None)
+
+
+def _bare(key: str) -> bool:
+    """A title head alone ("ngoại trưởng", "tổng thống"): whoever the article is about."""
+    toks = tokenize(key)
+    hit = tables()["title_heads"].match(toks, 0, [True] * len(toks)) if toks else None
+    return bool(hit) and hit[0] == len(toks)
+
+
+def _role(key: str) -> bool:
+    """A description that fits many people ("quan chức Nga", "đặc phái viên Mỹ"): never one person by default."""
+    return key.startswith(lx.ROLE_HEADS)
 
 
 class SpeakerAttributor:
@@ -508,6 +575,8 @@ class SpeakerAttributor:
             surname = gold.split()[-1].lower()
             candidates += [m for m in scan.mentions if m.kind == "person" and m.key.split()[-1] == surname]
             for m in candidates:
+                if m.kind == "title" and _role(m.key):
+                    continue  # "quan chức Nga" is Ushakov in one article and someone else in the next
                 if m.kind in ALIAS_KINDS and _plausible_alias(m, gold) and \
                         normalize_speaker(plain._resolve(m, None)) != normalize_speaker(gold):
                     votes[m.key][gold] += 1
@@ -586,10 +655,16 @@ class SpeakerAttributor:
 
         voice = self._voice(scans, owns, ctx)
 
+        head = owns[0] if owns else None
+        if head is not None and head.mention.kind == "person":
+            ctx.headline = self._resolve(head.mention, ctx)
+
         out = []
         unattributed_run = 0
         for k, (s, own) in enumerate(zip(sents, owns)):
-            ctx.learn_pairs(scans[k])
+            if k == LEAD_WITH_HEADLINE:
+                ctx.headline = None
+            ctx.learn_pairs(scans[k], lambda m: self._resolve(m, ctx))
             speaker, span = None, None
             if own is not None and own.strong:
                 speaker = self._resolve(own.mention, ctx)
@@ -695,7 +770,7 @@ class SpeakerAttributor:
             person = m.surface in lx.HONORIFICS
             return (ctx.previous_person if person else None) or ctx.previous
         if m.kind == "both":
-            return (ctx.pairs[-1] if ctx and ctx.pairs else None)
+            return ctx.both(m.key) if ctx is not None else None
         if m.kind == "pair" and m.actor is None and m.parts:
             names = [self._resolve(p, ctx) for p in m.parts]
             return join_actors(names) if all(names) else m.surface
@@ -706,8 +781,16 @@ class SpeakerAttributor:
                     return full
             return m.actor or alias or m.surface
         if m.kind == "title":
-            found = ctx.title_person(m.key) if ctx is not None else None
-            return found or m.actor or alias or (ctx.previous_person if ctx is not None else None) or m.surface
+            found = (ctx.title_person(m.key) if ctx is not None else None) or m.actor
+            if found:
+                return found
+            bare = _bare(m.key)
+            if ctx is not None and not bare:
+                found = ctx.described(m.key)  # "Quan chức Nga" after Ushakov spoke, under "Ông Medvedev: ..."
+            if found or (alias and not _role(m.key)):
+                return found or alias
+            # a bare or specific title is the person the article is about; a role description is kept (R27)
+            return (ctx.previous_person if ctx is not None and not _role(m.key) else None) or m.surface
         return (alias if m.kind in ALIAS_KINDS else None) or m.actor or m.surface
 
 

@@ -124,6 +124,12 @@ NATIONALITY: dict[str, str] = {
     "Donald Tusk": "Ba Lan", "Mette Frederiksen": "Đan Mạch", "Tập Cận Bình": "Trung Quốc",
     "Vương Nghị": "Trung Quốc", "Narendra Modi": "Ấn Độ",
 }
+# Heads of state and government: "quan chức X" (an official) never stands for one of them.
+LEADERS = frozenset(("Vladimir Putin", "Volodymyr Zelensky", "Donald Trump", "Joe Biden", "Emmanuel Macron",
+                     "Keir Starmer", "Boris Johnson", "Rishi Sunak", "Friedrich Merz", "Olaf Scholz", "Giorgia Meloni",
+                     "Viktor Orban", "Robert Fico", "Recep Tayyip Erdogan", "Alexander Stubb", "Andrzej Duda",
+                     "Karol Nawrocki", "Donald Tusk", "Mette Frederiksen", "Tập Cận Bình", "Narendra Modi",
+                     "Alexander Lukashenko"))
 # Institutions that stand for a country in a description ("Cố vấn Điện Kremlin").
 INSTITUTION_COUNTRY = {"Điện Kremlin": "Nga", "Nhà Trắng": "Mỹ", "Lầu Năm Góc": "Mỹ"}
 
@@ -194,6 +200,7 @@ TITLES: tuple[tuple[str, tuple[tuple[str | None, str], ...]], ...] = (
 # capitalised name right after one of these is a person; without a name the title is resolved in context.
 TITLE_HEADS = (
     "phó tổng thống", "tổng thống", "phó thủ tướng", "thủ tướng", "ngoại trưởng", "thứ trưởng ngoại giao",
+    "cục phó", "cục trưởng", "phó cục trưởng",
     "thứ trưởng", "bộ trưởng", "người phát ngôn", "phát ngôn viên", "thư ký báo chí", "trợ lý", "cố vấn",
     "đặc phái viên", "đặc sứ", "đại sứ", "đại biện", "phó chủ tịch", "chủ tịch", "tổng thư ký", "chánh văn phòng",
     "trưởng đoàn đàm phán", "trưởng phái đoàn", "trưởng đoàn", "thượng nghị sĩ", "hạ nghị sĩ", "nghị sĩ",
@@ -416,3 +423,7 @@ PLAN_NOUNS = ("kế hoạch", "đề xuất", "dự thảo", "sáng kiến")
 FRAME_OPENERS = frozenset(("trong", "qua", "tại", "theo", "dẫn", "trích"))
 # First-person subjects: a cue after one of these is the interviewee's or the quote's speaker's.
 FIRST_PERSON = frozenset(("tôi", "ta", "mình", "tớ"))
+# Heads of descriptions that fit many people: never resolved to one person across articles (no alias).
+ROLE_HEADS = ("quan chức", "nhà ngoại giao", "chuyên gia", "nhà phân tích", "đặc phái viên", "đặc sứ", "nguồn tin",
+              "nghị sĩ", "nhà lập pháp", "nhà báo", "phóng viên", "binh sĩ", "sĩ quan", "giới chức", "cựu quan chức",
+              "nhà quan sát", "nhà nghiên cứu", "học giả")

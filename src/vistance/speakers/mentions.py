@@ -191,11 +191,12 @@ def tables() -> dict:
     for s in lx.INFORMED_SOURCES:
         orgs.add(s, ("media", lx.INFORMED_SOURCES[0]))
 
-    countries = PhraseTable()
+    countries, countries_any_case = PhraseTable(), PhraseTable()
     for canon, spellings in lx.COUNTRIES.items():
         for s in spellings:
             # "Anh", "Ý", "Đức" are also a pronoun, a letter and a given name: only capitalised forms count.
             countries.add(s, canon, case_sensitive=s[:1].isupper())
+            countries_any_case.add(s, canon)  # for lower-cased title keys ("quan chức nga")
 
     plain = PhraseTable.of
     known = {t for spellings in (*lx.INSTITUTIONS.values(), *lx.COUNTRIES.values(), *lx.MEDIA.values())
@@ -206,6 +207,7 @@ def tables() -> dict:
         "surnames": unique,
         "orgs": orgs,
         "countries": countries,
+        "countries_any_case": countries_any_case,
         "titles": [(re.compile(p), holders) for p, holders in lx.TITLES],
         "title_heads": plain(lx.TITLE_HEADS),
         "boss_heads": plain(lx.BOSS_HEADS),
@@ -540,15 +542,15 @@ class SentenceScan:
                     return None
                 name = self.span_text(hit[0], stop)
                 return self._add("media", i, stop, actor=name, surface=name)
+            if hit[1] in ("chính quyền", "chính phủ") and hit[0] + 1 < n and toks[hit[0]].lower in lx.HONORIFICS:
+                person = self._owner[hit[0] + 1]  # "Chính quyền ông Trump" -> "Chính quyền Trump"
+                if person is not None and person.kind == "person" and person.first == hit[0] + 1:
+                    name = f"{toks[i].text} {toks[i + 1].text} {person.surface.split()[-1]}"
+                    return self._add("org", i, person.stop, actor=name, surface=name)
             stop = self._tail(hit[0], free, names=True)
             anaphor = stop < n and toks[stop].lower in ("này", "ấy", "đó")
             if stop <= hit[0] or not (anaphor or any(t.cap for t in toks[hit[0]:stop])):
                 return None  # "Bộ phát hiện": the ministry named before, not a name ("Cơ quan ngoại giao này" is)
-            if hit[1] in ("chính quyền", "chính phủ") and stop < n and toks[stop].lower in lx.HONORIFICS:
-                person = self._name_run(stop + 1, free)  # "Chính quyền ông Trump" -> "Chính quyền Trump"
-                if person > stop + 1:
-                    name = f"{toks[i].text} {hit[1].split()[-1]} {toks[person - 1].text}"
-                    return self._add("org", i, person, actor=name, surface=name)
             name = self.described(i, stop)
             return self._add("org", i, stop, actor=name, surface=name)
 
