@@ -43,6 +43,7 @@ from .mentions import (
     SentenceScan,
     tables,
     tokenize,
+    vietnamese_words,
 )
 
 SPEAKERS_FILE = "speakers.json"
@@ -427,10 +428,10 @@ def _own_in(scan: SentenceScan, lo: int, hi: int) -> Own | None:
         return Own(m, "cue")
     if theo is not None:
         return Own(theo, "theo")
-    segs = [s for s in _segments(scan, lo, hi) if not _adverbial(scan, s)]
-    if segs:
-        cands = [m for m in scan.mentions if segs[0][0] <= m.first < segs[0][1]]
-        if cands and cands[0].first - segs[0][0] < SUBJECT_OFFSET and not scan.quote.inside[cands[0].first]:
+    # the subject opening the first clause piece that has one ("Đối mặt áp lực ..., ông Zelensky áp dụng ...")
+    for seg in (s for s in _segments(scan, lo, hi) if not _adverbial(scan, s)):
+        cands = [m for m in scan.mentions if seg[0] <= m.first < seg[1]]
+        if cands and cands[0].first - seg[0] < SUBJECT_OFFSET and not scan.quote.inside[cands[0].first]:
             return Own(cands[0], "subject")
     return None
 
@@ -453,6 +454,26 @@ class ArticleContext:
     previous_person: str | None = None
     headline: str | None = None
     """The person the headline attributes itself to ("Ông Medvedev chỉ trích ..."), while reading the lead."""
+    acronyms: dict[str, str] = field(default_factory=dict)
+    """"RVC" -> "Binh đoàn Tình nguyện Nga", from "Binh đoàn Tình nguyện Nga (RVC)" in the article."""
+
+    def learn_acronyms(self, scan: SentenceScan) -> None:
+        """"Full Name (ACR)": the acronym stands for the name before the bracket (not for a curated actor)."""
+        toks, known = scan.tokens, tables()["known"]
+        for k in range(2, len(toks) - 2):
+            acr = toks[k + 1].text
+            if toks[k].text != "(" or toks[k + 2].text != ")" or not acr.isupper() or not 2 <= len(acr) <= 6 \
+                    or acr in known or acr in self.acronyms:
+                continue
+            j = k
+            while j > 0 and (toks[j - 1].cap and toks[j - 1].word or
+                             (j > 1 and toks[j - 2].cap and f"{toks[j - 2].lower} {toks[j - 1].lower}" in
+                              vietnamese_words())):
+                j -= 1
+            while j < k and toks[j].lower in _NAME_OPENERS:
+                j += 1
+            if k - j >= 2 and toks[j].cap:
+                self.acronyms[acr] = " ".join(scan.span_text(j, k).split())
 
     def learn_names(self, scan: SentenceScan, resolve_name) -> None:
         """Full names and the titles written before them, from anywhere in the article."""
@@ -513,6 +534,10 @@ class ArticleContext:
             if who and self.countries.get(who) == country and not (key.startswith("quan chức") and who in lx.LEADERS):
                 return who  # an official is not the head of state ("Quan chức Nhà Trắng" under "Ông Trump ...")
         return None
+
+
+# Capitalised words opening a clause before a name ("Gồm Binh đoàn ..."), not part of it.
+_NAME_OPENERS = frozenset(("gồm", "các", "những", "nhóm", "và", "theo", "của", "là"))
 
 
 def affiliation_country(title: str) -> str | None:
@@ -649,6 +674,8 @@ class SpeakerAttributor:
         scans, open_after = self._scan_article(sents)
         ctx = ArticleContext()
         for scan in scans:
+            ctx.learn_acronyms(scan)
+        for scan in scans:
             ctx.learn_names(scan, lambda m: self._resolve(m, None) or m.surface)
         owns = [own_attribution(scan) for scan in scans]
         quoted = self._quote_groups(scans, open_after, owns)
@@ -775,6 +802,8 @@ class SpeakerAttributor:
             names = [self._resolve(p, ctx) for p in m.parts]
             return join_actors(names) if all(names) else m.surface
         if m.kind == "person":
+            if ctx is not None and m.surface in ctx.acronyms:
+                return ctx.acronyms[m.surface]
             if ctx is not None and " " not in m.surface:  # the article's "Bohdan Yermak" beats a namesake
                 full = ctx.surnames.get(m.key)
                 if full:

@@ -232,6 +232,7 @@ INSTITUTIONS: dict[str, tuple[str, ...]] = {
     "Hội đồng Bảo an": ("Hội đồng Bảo an Liên Hợp Quốc", "Hội đồng Bảo an LHQ", "Hội đồng Bảo an", "HĐBA"),
     "G7": ("G7", "Nhóm G7"),
     "IAEA": ("IAEA", "Cơ quan Năng lượng Nguyên tử Quốc tế"),
+    "IEA": ("IEA", "Cơ quan Năng lượng Quốc tế"),
     "WHO": ("WHO", "Tổ chức Y tế Thế giới", "Tổ chức Y tế thế giới"),
     "Bộ Ngoại giao Nga": ("Bộ Ngoại giao Nga",),
     "Bộ Quốc phòng Nga": ("Bộ Quốc phòng Nga",),
@@ -390,6 +391,7 @@ ADVERBIAL_OPENERS = (
     "trong khi", "kể từ", "cuối", "đầu", "tuần", "tháng", "năm", "hồi", "vào", "từ", "sáng", "chiều", "tối",
     "đêm", "tuy nhiên", "tuy vậy", "dù vậy", "nhưng", "song", "ngoài ra", "đồng thời", "mới đây", "gần đây",
     "cùng ngày", "trước đó", "sau đó", "khi được hỏi", "bình luận", "đưa ra", "nhấn mạnh", "thay vào đó",
+    "trừ khi", "nếu", "vì", "bởi vì", "do", "để", "một khi", "trong trường hợp",
 )
 
 # Words that can follow a subject before its verb without being part of it ("Nga hôm nay cho biết").
