@@ -411,7 +411,8 @@ def _own_in(scan: SentenceScan, lo: int, hi: int) -> Own | None:
         if m is not None and m.first - tail <= SUBJECT_OFFSET and (m.first == tail or toks[tail].text in ",–-"):
             return Own(m, "quote")
     first = next((m for m in scan.mentions if lo <= m.first < hi), None)
-    if first is not None and first.first - lo < SUBJECT_OFFSET and first.stop < hi and toks[first.stop].text == ":":
+    if first is not None and first.first - lo < SUBJECT_OFFSET and first.stop < hi and toks[first.stop].text == ":" \
+            and not any(t.cap for t in toks[lo:first.first]):  # "Mặt trận Kharkiv: ..." names no speaker
         return Own(first, "colon")
     theo = _after_theo(scan, lo, hi)
     if theo is not None and theo.kind != "media":
@@ -428,10 +429,12 @@ def _own_in(scan: SentenceScan, lo: int, hi: int) -> Own | None:
         return Own(m, "cue")
     if theo is not None:
         return Own(theo, "theo")
-    # the subject opening the first clause piece that has one ("Đối mặt áp lực ..., ông Zelensky áp dụng ...")
-    for seg in (s for s in _segments(scan, lo, hi) if not _adverbial(scan, s)):
+    # the subject opening the first clause piece, or a later one that opens with a known actor ("Đối mặt áp
+    # lực ..., ông Zelensky áp dụng ..."; not "..., Rostov và Belgorod")
+    for n, seg in enumerate(s for s in _segments(scan, lo, hi) if not _adverbial(scan, s)):
         cands = [m for m in scan.mentions if seg[0] <= m.first < seg[1]]
-        if cands and cands[0].first - seg[0] < SUBJECT_OFFSET and not scan.quote.inside[cands[0].first]:
+        if cands and cands[0].first - seg[0] < SUBJECT_OFFSET and not scan.quote.inside[cands[0].first] and \
+                (n == 0 or cands[0].actor or cands[0].title or cands[0].kind in ("title", "org", "group")):
             return Own(cands[0], "subject")
     return None
 

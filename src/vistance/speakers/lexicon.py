@@ -279,14 +279,20 @@ NON_ACTORS = (
     "Patriot", "HIMARS", "ATACMS", "Tomahawk", "Leopard", "Abrams", "Storm Shadow", "Taurus", "Oreshnik", "Kinzhal",
     "Iskander", "Kalibr", "Sarmat", "Shahed", "Geran", "Bayraktar", "Javelin", "Stinger", "NASAMS", "IRIS-T",
     "Starlink", "Buk", "Tornado", "Lancet", "Krasnopol", "Excalibur", "Gripen", "Mirage", "Rafale", "Challenger",
+    "UAV", "Drone", "Mach",
+    # platforms: a post on them is its author's ("kênh Telegram của X" -> X)
+    "Telegram", "Twitter", "Facebook", "Instagram", "YouTube", "Youtube", "TikTok", "WhatsApp", "Truth Social", "VKontakte",
 )
+# Words for a place or a front: a capitalised name after one is a location, not a speaker ("thành phố Soledar").
+PLACE_WORDS = ("thành phố", "tỉnh", "làng", "thị trấn", "vùng", "khu vực", "quận", "huyện", "bang", "mặt trận",
+               "sân bay", "cảng", "nhà máy", "thủ đô", "bán đảo", "đảo", "sông", "xã", "hướng", "khu", "tập trận")
 
 # Vietnamese country names (canonical first); capital-city metonyms map to the country (§4).
 COUNTRIES: dict[str, tuple[str, ...]] = {
     "Nga": ("Nga", "Liên bang Nga", "nước Nga", "người Nga", "phía Nga", "chính phủ Nga", "chính quyền Nga", "Moscow",
-            "Moskva", "Matxcơva", "Mát-xcơ-va"),
+            "Moskva", "Matxcơva", "Mátxcơva", "MATXCƠVA", "Mát-xcơ-va"),
     "Mỹ": ("Mỹ", "Hoa Kỳ", "nước Mỹ", "người Mỹ", "phía Mỹ", "chính phủ Mỹ", "chính quyền Mỹ", "Washington"),
-    "Ukraine": ("Ukraine", "Ukraina", "người Ukraine", "phía Ukraine", "chính phủ Ukraine", "chính quyền Ukraine",
+    "Ukraine": ("Ukraine", "Ukraina", "Ucraina", "U-crai-na", "người Ukraine", "phía Ukraine", "chính phủ Ukraine", "chính quyền Ukraine",
                 "Kiev", "Kyiv", "chính quyền Kiev", "chính phủ Kiev"),
     "Anh": ("Vương quốc Anh", "Anh", "London"),
     "Pháp": ("Pháp", "Paris"),
@@ -381,7 +387,7 @@ CUES = (
     "tán thành", "phản bác", "cảnh cáo", "dọa", "hứa hẹn", "kỳ vọng", "lạc quan", "bi quan", "dự kiến", "nhắn nhủ",
     "gửi thông điệp", "ra điều kiện", "đặt điều kiện", "nêu điều kiện", "đòi", "đòi hỏi", "chúc mừng", "cảm ơn",
     "phản ứng", "đáp trả", "phản pháo", "tiết lộ", "nói đùa", "tố", "ghi nhận", "đón nhận", "lo âu", "cân nhắc",
-    "tin", "đăng",
+    "tin", "đăng", "nhớ lại", "hồi tưởng",
 )
 # Fronted adverbials: a comma segment that opens with one of these is circumstance, not the subject
 # ("Trong cuộc họp báo với ... Olaf Scholz, ông Putin nói").
@@ -418,7 +424,7 @@ OUTLET_WORDS = frozenset(("trang", "tin", "tờ", "báo", "hãng", "thông", "t�
 REPORT_NOUNS = ("tuyên bố", "thông báo", "thông cáo", "báo cáo", "phát biểu", "dữ liệu", "số liệu", "phân tích",
                 "đánh giá", "ước tính", "khảo sát", "thăm dò", "trang web", "bài đăng", "bài viết", "thông tin",
                 "nguồn tin", "kết quả", "ý kiến", "quan điểm", "nhận định", "tính toán", "thống kê", "văn bản",
-                "tài liệu", "thông điệp", "tiết lộ", "cảnh báo", "lời")
+                "tài liệu", "thông điệp", "tiết lộ", "cảnh báo", "lời", "kênh", "tài khoản", "trang mạng")
 # Plans: "..., theo kế hoạch của Mỹ." names its author only where the author ends the sentence.
 PLAN_NOUNS = ("kế hoạch", "đề xuất", "dự thảo", "sáng kiến")
 # Words that may open a clause before a report frame ("Trong tuyên bố của X, ...").

@@ -225,7 +225,9 @@ def tables() -> dict:
         "fillers": plain(lx.SUBJECT_FILLERS),
         "openers": plain(lx.ADVERBIAL_OPENERS),
         "qualifiers": plain(lx.QUALIFIERS),
-        "org_heads": plain(("bộ", "cơ quan", "tổng cục", "cục", "ủy ban", "uỷ ban", "hội đồng", "đại sứ quán", "lực lượng", "bộ chỉ huy",
+        "place_words": plain(lx.PLACE_WORDS),
+        "org_heads": plain(("bộ", "cơ quan", "tổng cục", "cục", "tiểu đoàn", "lữ đoàn", "trung đoàn", "sư đoàn",
+                            "quân đoàn", "binh đoàn", "ủy ban", "uỷ ban", "hội đồng", "đại sứ quán", "lực lượng", "bộ chỉ huy",
                             "tổ chức", "văn phòng", "quốc hội", "chính phủ", "chính quyền", "tình báo", "tập đoàn",
                             "viện", "trung tâm", "đảng", "tòa án", "nghị viện", "thượng viện", "hạ viện",
                             "liên minh", "quân đội", "hải quân", "không quân", "lục quân", "thông tấn xã", "đài",
@@ -538,8 +540,8 @@ class SentenceScan:
                 return None
             if hit[1] in _MEDIA_HEADS:  # "Tờ Topwar.ru", "Đài VOA": the outlet is the capitalised name
                 stop = self._name_run(hit[0], free)
-                if stop <= hit[0]:
-                    return None
+                if stop <= hit[0] or tb["places"].match(toks, hit[0], free):
+                    return None  # "Kênh Telegram": a platform, not an outlet
                 name = self.span_text(hit[0], stop)
                 return self._add("media", i, stop, actor=name, surface=name)
             if hit[1] in ("chính quyền", "chính phủ") and hit[0] + 1 < n and toks[hit[0]].lower in lx.HONORIFICS:
@@ -573,8 +575,14 @@ class SentenceScan:
             # honorific or title stands before it.
             titled = first > 0 and (toks[first - 1].lower in lx.HONORIFICS or self._owner[first - 1] is not None
                                     and self._owner[first - 1].kind == "title")
-            if len(run) == 1 and not titled and run[0].lower in vietnamese_words():
+            word = run[0].lower in vietnamese_words() or (
+                stop < n and f"{run[0].lower} {toks[stop].lower}" in vietnamese_words())  # "Khả năng"
+            if len(run) == 1 and not titled and word:
                 return stop
+            if first > 0 and toks[first - 1].text == "(" and stop < n and toks[stop].text == ")":
+                return stop  # "máy bay không người lái (UAV)": a term's abbreviation
+            if self._placed(first) or all(part in tb["known"] for t in run for part in t.text.split("-")):
+                return stop  # "thành phố Soledar", "Tập trận Nga-Việt"
             surface = " ".join(self.span_text(first, stop).split())
             return self._add("person", first, stop, surface=surface, actor=spelling_of(surface))
 
@@ -605,6 +613,15 @@ class SentenceScan:
                 i = (found.stop if isinstance(found, Mention) else found) or i + 1
         self.mentions.sort(key=lambda m: m.first)
         self._merge()
+
+    def _placed(self, k: int) -> bool:
+        """A name at token k follows a word for a place or front ("thành phố Soledar", "mặt trận Kharkiv")."""
+        every = [True] * len(self.tokens)
+        for j in range(max(0, k - 3), k):
+            hit = tables()["place_words"].match(self.tokens, j, every)
+            if hit and hit[0] == k:
+                return True
+        return False
 
     def _title(self, first: int, stop: int) -> Mention:
         text = self.described(first, stop)
