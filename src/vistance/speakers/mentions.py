@@ -39,7 +39,7 @@ _ADMIN_UNITS = frozenset(("vùng", "tỉnh", "phố", "bang", "quận", "huyện
 _TAIL_STOPS = frozenset((
     "dẫn", "có", "thấy", "khiến", "cần", "phải", "được", "bị", "làm", "không", "chưa", "đưa", "hỏi", "rằng", "là",
     "và", "hoặc", "nhưng", "tuy", "dù", "mặc", "song", "khi", "sau", "trước", "trong", "tại", "ở", "với", "về",
-    "này", "đó", "ấy",
+    "này", "đó", "ấy", "tháng", "tuần", "khuya", "trưa", "rạng",
 ))
 
 
@@ -379,6 +379,9 @@ class SentenceScan:
                 and self._affiliation(j + 1, free) is None
             if self._stop_word(j) and not air_force and not joined:
                 break
+            if names and not toks[j].cap and not joined and any(t.cap for t in toks[i:j]) and not (
+                    toks[j - 1].cap and f"{toks[j - 1].lower} {toks[j].lower}" in vietnamese_words()):
+                break  # "Tiểu đoàn Azov | chống trả": a name ends at a lower-case word that is not its compound
             if toks[j].cap and not names:
                 if j > i and toks[j - 1].lower in _ADMIN_UNITS and toks[j].word:
                     run = self._name_run(j, free)  # "vùng Krasnodar Veniamin Kondratyev": the last two are a name
