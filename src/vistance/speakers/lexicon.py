@@ -367,7 +367,7 @@ INTERVIEW_CUES = ("phỏng vấn", "trò chuyện với", "trao đổi với", "
 
 # "cả hai bên ca ngợi ..." (R3): the two parties come from the article.
 BOTH_SIDES = ("cả hai bên", "hai bên", "cả hai nước", "hai nước", "cả hai nhà lãnh đạo", "hai nhà lãnh đạo",
-              "hai tổng thống", "cả hai phía", "hai phía")
+              "cả hai lãnh đạo", "hai lãnh đạo", "hai nguyên thủ", "hai tổng thống", "cả hai phía", "hai phía")
 
 # --------------------------------------------------------------------------- attribution cues
 # Speech and attitude verbs (GUIDELINES §2 plus the common synonyms in news). Compounds that are events or

@@ -571,7 +571,8 @@ class SentenceScan:
             while first < stop and toks[first].lower in _COMMON:  # "Nhưng", "Các" opening a clause
                 first += 1
             run = toks[first:stop]
-            if not run or all(len(t.text.rstrip(".")) <= 2 for t in run) or tb["places"].match(toks, first, free) \
+            if not run or all(len(t.text.rstrip(".")) <= 2 for t in run) \
+                    or any(tb["places"].match(toks, k, free) for k in range(first, stop)) \
                     or any(ch.isdigit() for t in run for ch in t.text):  # "F-16", "Su-35": hardware, not people
                 return stop
             # One capitalised Vietnamese word is a sentence opener ("Chắc chắn"), not a surname, unless an
@@ -718,7 +719,7 @@ _COMMON = frozenset((
     "báo", "tin", "ảnh", "video", "clip", "nguồn", "biên", "pv", "p.v", "tto", "bình", "trích", "dẫn",
 ))
 # A cue word after one of these is a noun: "một đề xuất", "lời kêu gọi", "bản tuyên bố".
-_NOUN_MARKERS = frozenset(("một", "các", "những", "mọi", "bản", "lời", "mấy", "cuộc", "mối"))
+_NOUN_MARKERS = frozenset(("một", "các", "những", "mọi", "bản", "lời", "mấy", "cuộc", "mối", "trang", "hãng", "nguồn"))
 _GUARDS = frozenset((("nói", "chuyện"), ("gọi", "điện"), ("gọi", "cho"), ("xem", "xét"), ("kể", "từ"), ("kể", "cả"),
                      ("coi", "trọng"), ("thông tin", "về"), ("báo cáo", "của"), ("tin", "tức"), ("tin", "đồn"),
                      ("tin", "nhắn"), ("tin", "tặc"), ("tin", "học"), ("tin", "cậy"), ("đăng", "ký")))
