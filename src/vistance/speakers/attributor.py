@@ -429,12 +429,13 @@ def _own_in(scan: SentenceScan, lo: int, hi: int) -> Own | None:
         return Own(m, "cue")
     if theo is not None:
         return Own(theo, "theo")
-    # the subject opening the first clause piece, or a later one that opens with a known actor ("Đối mặt áp
-    # lực ..., ông Zelensky áp dụng ..."; not "..., Rostov và Belgorod")
+    # the subject opening the first clause piece, or a later one that opens with a known person, title or body
+    # ("Đối mặt áp lực ..., ông Zelensky áp dụng ..."; not "... biên giới với Nga, Iran và Trung Quốc")
     for n, seg in enumerate(s for s in _segments(scan, lo, hi) if not _adverbial(scan, s)):
         cands = [m for m in scan.mentions if seg[0] <= m.first < seg[1]]
         if cands and cands[0].first - seg[0] < SUBJECT_OFFSET and not scan.quote.inside[cands[0].first] and \
-                (n == 0 or cands[0].actor or cands[0].title or cands[0].kind in ("title", "org", "group")):
+                (n == 0 or cands[0].kind in ("title", "org", "group") or
+                 (cands[0].kind == "person" and (cands[0].actor or cands[0].title))):
             return Own(cands[0], "subject")
     return None
 
