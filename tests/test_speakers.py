@@ -125,8 +125,8 @@ def test_reporting_chain_gives_the_reported_actor_not_the_outlet():
     ('Ông Trump gặp ông Tập tại Hàn Quốc; Ông Putin cảnh báo sẽ đáp trả "áp đảo" nếu Ukraine dùng Tomahawk.',
      "Vladimir Putin"),
     ('Mỹ áp lệnh trừng phạt với nhóm vũ trang Myanmar; Nhà Trắng: Ông Trump "không làm gì sai".', "Nhà Trắng"),
-    ("Ông Kim Jong Un gọi quan hệ Triều Tiên - Nga là tài sản quý giá; Nga cáo buộc Ukraine phá hoại đàm phán "
-     "hòa bình.", "Nga"),
+    (("Ông Kim Jong Un gọi quan hệ Triều Tiên - Nga là tài sản quý giá; Nga cáo buộc Ukraine phá hoại đàm phán "
+     "hòa bình."), "Nga"),
     # theo-frames: the outlet's kind and report nouns between "theo" and the source; a mentioned statement
     ("Quân đội Nga đạt bước tiến lớn nhất trong năm, theo phân tích của AFP dựa trên dữ liệu của ISW.", "AFP"),
     ("Trung tâm chỉ huy mới của NATO đã hoạt động, theo trang tin The Kyiv Independent hôm nay 2.9.",
@@ -138,8 +138,8 @@ def test_reporting_chain_gives_the_reported_actor_not_the_outlet():
     ("Ukraine sẽ phải nhượng bộ Donbass theo kế hoạch hòa bình mới của Mỹ.", "Mỹ"),
     # several actors sharing one verb (R27)
     ('Mỹ, Ukraine cho biết cuộc đàm phán diễn ra "hiệu quả".', "Mỹ và Ukraine"),
-    ("Tổng thống Mỹ Donald Trump, Tổng thống Nga Vladimir Putin cũng như Tổng thống Ukraine Volodymyr Zelensky "
-     "đã lên tiếng về kế hoạch.", "Donald Trump, Vladimir Putin và Volodymyr Zelensky"),
+    (("Tổng thống Mỹ Donald Trump, Tổng thống Nga Vladimir Putin cũng như Tổng thống Ukraine Volodymyr Zelensky "
+     "đã lên tiếng về kế hoạch."), "Donald Trump, Vladimir Putin và Volodymyr Zelensky"),
     ("Quan chức Mỹ, Ukraine nói đã có những bước tiến đáng kể.", "Quan chức Mỹ và Quan chức Ukraine"),
     # unnamed people and groups as written, without quantity, rank and anonymity words, capitals as countries
     ("Nhiều người Ukraine đang mất niềm tin vào các cuộc đàm phán.", "Người Ukraine"),

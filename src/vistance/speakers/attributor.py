@@ -3,22 +3,31 @@
 Within a sentence (:func:`own_attribution`) the speaker is the mention that a quotation or a cue points at,
 tried in this order, because each is more reliable than the next on the labelled data:
 
-1. a trailing attribution after a closing quote: ``"...", ông Ushakov nói``;
-2. ``Theo X, ...`` and reporting frames (``dẫn lời X``, ``tuyên bố của X``);
-3. ``X: ...`` (interview answers, headlines);
-4. the subject of the first speech or attitude verb outside fronted adverbials (``Tuy nhiên, Moscow nhiều lần
-   cho rằng ...``); a media outlet gives way to an actor it reports (``Axios đưa tin ông Trump đã nói``);
-5. a sentence-initial subject without a cue (``Nhà lãnh đạo Mỹ ủng hộ kế hoạch này``), kept as weak.
+1. a trailing attribution after a closing quote: ``"...", ông X nói``;
+2. ``X: ...`` opening the sentence (interview answers, headlines);
+3. ``Theo X, ...``, ``..., theo trang tin X.`` and reporting frames (``dẫn lời X``, ``theo phân tích của X``,
+   ``Báo cáo sơ bộ của X cho biết``);
+4. the subject of the first speech or attitude verb: the mention right before it (over dates and fillers, across
+   an apposition ``X, cựu chỉ huy ..., cảnh báo``; ``A, B và C`` sharing it are joined), else the one opening its
+   clause; passive and noun uses (``bị cáo buộc``, ``một đề xuất``) have none; a media outlet or informed source
+   gives way to an actor it reports (``Axios đưa tin ông Trump đã nói``); a new subject after ``nhưng/song``
+   decides (GUIDELINES §2 step 5);
+5. a clause-initial subject without a cue (``Nhà lãnh đạo Mỹ ủng hộ kế hoạch này``), kept as weak.
+
+A digest lead (``A; B; C``, R29) is read item by item: the item reporting a position decides, the one about the
+peace process first.
 
 With article context (:meth:`SpeakerAttributor.attribute`) sentences are read in order: titles resolve to
-the person the article names with that title, surnames to the full name it gave, pronouns to the previous
-speaker, and a quotation split over several sentences takes the attribution of the sentence that opens or
-closes it. A sentence with no attribution of its own is the interviewee's or author's when the article is an
-interview or an op-ed (its "voice"), else that of its weak subject, else continues the previous speaker for
-up to ``CARRY_FORWARD`` sentences.
+the person the article names with that title, surnames to the full name it gave, acronyms to the name they
+abbreviate, pronouns to the previous speaker, ``hai bên`` to the pair named before, role descriptions (``quan chức
+Nga``) to the previous speaker or the headline's person of that country (else they stay as written, R27), and a
+quotation split over several sentences takes the attribution of the sentence that opens or closes it. A sentence
+with no attribution of its own is the interviewee's or author's when the article is an interview or an op-ed (its
+"voice"), else that of its weak subject, else continues the previous speaker for up to ``CARRY_FORWARD`` sentences.
 
 A learnt alias table (``fit``) maps mention strings that the rules leave unresolved or resolve differently
-from the annotators (a spelling, a title, a surname) to the labelled speaker.
+from the annotators (a spelling, a title, a surname) to the labelled speaker; roles that fit many people are
+never aliased.
 """
 
 from __future__ import annotations
