@@ -214,6 +214,9 @@ def test_new_rules_that_read_the_article():
                       "Theo quan chức Nga, các thỏa thuận tại Alaska vẫn còn giá trị.",
                       "Quan chức Lugansk nói rằng Ukraine triển khai mồi bẫy.")
     assert speakers(ushakov) == ["Yury Ushakov", "Yury Ushakov", "Quan chức Lugansk"]
+    former = article("Chuyên gia Jeffrey Lewis cho rằng Kinzhal rất khó đánh chặn.",
+                     "Một cựu sĩ quan không quân Ấn Độ giấu tên cho rằng Patriot không phải lá chắn bất khả xâm phạm.")
+    assert speakers(former)[1] == "Cựu sĩ quan không quân Ấn Độ"  # a role never falls back to the last person
     official = article("Ông Trump không có kế hoạch gặp ông Putin",
                        "Quan chức Nhà Trắng cho biết ông Trump muốn chờ thêm.")
     official[0]["kind"] = "heading"

@@ -574,7 +574,7 @@ def _bare(key: str) -> bool:
 
 def _role(key: str) -> bool:
     """A description that fits many people ("quan chức Nga", "đặc phái viên Mỹ"): never one person by default."""
-    return key.startswith(lx.ROLE_HEADS)
+    return key.removeprefix("cựu ").startswith(lx.ROLE_HEADS)  # "cựu sĩ quan ..." is a role too
 
 
 class SpeakerAttributor:

@@ -433,5 +433,5 @@ FRAME_OPENERS = frozenset(("trong", "qua", "tại", "theo", "dẫn", "trích"))
 FIRST_PERSON = frozenset(("tôi", "ta", "mình", "tớ"))
 # Heads of descriptions that fit many people: never resolved to one person across articles (no alias).
 ROLE_HEADS = ("quan chức", "nhà ngoại giao", "chuyên gia", "nhà phân tích", "đặc phái viên", "đặc sứ", "nguồn tin",
-              "nghị sĩ", "nhà lập pháp", "nhà báo", "phóng viên", "binh sĩ", "sĩ quan", "giới chức", "cựu quan chức",
+              "nghị sĩ", "nhà lập pháp", "nhà báo", "phóng viên", "binh sĩ", "sĩ quan", "giới chức",
               "nhà quan sát", "nhà nghiên cứu", "học giả")
