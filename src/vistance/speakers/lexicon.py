@@ -24,7 +24,7 @@ PERSONS: dict[str, tuple[str, ...]] = {
     "Kirill Dmitriev": ("Kirill Dmitriev", "Kirill Dmitriyev", "Dmitriev"),
     "Sergey Ryabkov": ("Sergey Ryabkov", "Sergei Ryabkov", "Ryabkov"),
     "Vladimir Medinsky": ("Vladimir Medinsky", "Medinsky"),
-    "Sergei Shoigu": ("Sergei Shoigu", "Sergey Shoigu", "Shoigu"),
+    "Sergey Shoigu": ("Sergey Shoigu", "Sergei Shoigu", "Shoigu"),
     "Andrei Belousov": ("Andrei Belousov", "Andrey Belousov", "Belousov"),
     "Valery Gerasimov": ("Valery Gerasimov", "Valeri Gerasimov", "Gerasimov"),
     "Vasily Nebenzya": ("Vasily Nebenzya", "Vassily Nebenzia", "Vasily Nebenzia", "Nebenzya", "Nebenzia"),
@@ -45,7 +45,9 @@ PERSONS: dict[str, tuple[str, ...]] = {
     "Denys Shmyhal": ("Denys Shmyhal", "Shmyhal"),
     "Yulia Svyrydenko": ("Yulia Svyrydenko", "Svyrydenko"),
     "Kyrylo Budanov": ("Kyrylo Budanov", "Budanov"),
-    "Oleksandr Syrskyi": ("Oleksandr Syrskyi", "Syrskyi"),
+    "Oleksandr Syrskyi": ("Oleksandr Syrskyi", "Oleksandr Syrsky", "Syrskyi", "Syrsky"),
+    "Valeriy Zaluzhnyi": ("Valeriy Zaluzhnyi", "Valery Zaluzhny", "Valerii Zaluzhnyi", "Valeriy Zaluzhny", "Zaluzhnyi",
+                          "Zaluzhny"),
     # United States
     "Donald Trump": ("Donald John Trump", "Donald Trump", "Trump"),
     "Joe Biden": ("Joe Biden", "Biden"),
@@ -90,12 +92,46 @@ PERSONS: dict[str, tuple[str, ...]] = {
     "Donald Tusk": ("Donald Tusk", "Tusk"),
     "Mette Frederiksen": ("Mette Frederiksen", "Frederiksen"),
     "António Guterres": ("António Guterres", "Antonio Guterres", "Guterres"),
-    "Tập Cận Bình": ("Tập Cận Bình", "Xi Jinping"),
-    "Vương Nghị": ("Vương Nghị", "Wang Yi"),
+    "Tập Cận Bình": ("Tập Cận Bình", "Xi Jinping", "ông Tập", "Ông Tập"),
+    "Vương Nghị": ("Vương Nghị", "Wang Yi", "ông Vương", "Ông Vương"),
     "Narendra Modi": ("Narendra Modi", "Modi"),
     "Mohammed bin Salman": ("Mohammed bin Salman",),
     "Rafael Grossi": ("Rafael Grossi", "Grossi"),
 }
+
+# Informed sources ("Giới thạo tin cho hay ...") are read like a medium: the actor they report is the speaker,
+# and without one they are (R24).
+INFORMED_SOURCES = ("Giới thạo tin", "giới thạo tin", "nguồn thạo tin", "các nguồn thạo tin", "nguồn tin thạo tin",
+                    "những người thạo tin", "người thạo tin")
+
+# Nationality of the curated persons, for descriptions that name them by country ("quan chức Nga").
+NATIONALITY: dict[str, str] = {
+    **dict.fromkeys(("Vladimir Putin", "Dmitry Peskov", "Sergey Lavrov", "Yury Ushakov", "Maria Zakharova",
+                     "Dmitry Medvedev", "Kirill Dmitriev", "Sergey Ryabkov", "Vladimir Medinsky", "Sergey Shoigu",
+                     "Andrei Belousov", "Valery Gerasimov", "Vasily Nebenzya", "Igor Konashenkov", "Ramzan Kadyrov",
+                     "Yevgeny Prigozhin"), "Nga"),
+    **dict.fromkeys(("Volodymyr Zelensky", "Dmytro Kuleba", "Andrii Sybiha", "Andriy Yermak", "Rustem Umerov",
+                     "Oleksii Reznikov", "Mykhailo Podolyak", "Denys Shmyhal", "Yulia Svyrydenko", "Kyrylo Budanov",
+                     "Oleksandr Syrskyi", "Valeriy Zaluzhnyi"), "Ukraine"),
+    **dict.fromkeys(("Donald Trump", "Joe Biden", "JD Vance", "Marco Rubio", "Steve Witkoff", "Keith Kellogg",
+                     "Jared Kushner", "Pete Hegseth", "Dan Driscoll", "Karoline Leavitt", "Mike Waltz", "Scott Bessent",
+                     "Antony Blinken", "Lloyd Austin", "Jake Sullivan", "Kamala Harris", "Janet Yellen",
+                     "Lindsey Graham"), "Mỹ"),
+    "Alexander Lukashenko": "Belarus", "Emmanuel Macron": "Pháp", "Keir Starmer": "Anh", "Boris Johnson": "Anh",
+    "Rishi Sunak": "Anh", "Friedrich Merz": "Đức", "Olaf Scholz": "Đức", "Giorgia Meloni": "Italy",
+    "Viktor Orban": "Hungary", "Robert Fico": "Slovakia", "Recep Tayyip Erdogan": "Thổ Nhĩ Kỳ",
+    "Hakan Fidan": "Thổ Nhĩ Kỳ", "Alexander Stubb": "Phần Lan", "Andrzej Duda": "Ba Lan", "Karol Nawrocki": "Ba Lan",
+    "Donald Tusk": "Ba Lan", "Mette Frederiksen": "Đan Mạch", "Tập Cận Bình": "Trung Quốc",
+    "Vương Nghị": "Trung Quốc", "Narendra Modi": "Ấn Độ",
+}
+# Heads of state and government: "quan chức X" (an official) never stands for one of them.
+LEADERS = frozenset(("Vladimir Putin", "Volodymyr Zelensky", "Donald Trump", "Joe Biden", "Emmanuel Macron",
+                     "Keir Starmer", "Boris Johnson", "Rishi Sunak", "Friedrich Merz", "Olaf Scholz", "Giorgia Meloni",
+                     "Viktor Orban", "Robert Fico", "Recep Tayyip Erdogan", "Alexander Stubb", "Andrzej Duda",
+                     "Karol Nawrocki", "Donald Tusk", "Mette Frederiksen", "Tập Cận Bình", "Narendra Modi",
+                     "Alexander Lukashenko"))
+# Institutions that stand for a country in a description ("Cố vấn Điện Kremlin").
+INSTITUTION_COUNTRY = {"Điện Kremlin": "Nga", "Nhà Trắng": "Mỹ", "Lầu Năm Góc": "Mỹ"}
 
 # --------------------------------------------------------------------------- titles
 # A title resolves to its holder at the article's date (GUIDELINES §4: "titles resolve to the person they
@@ -118,17 +154,21 @@ TITLES: tuple[tuple[str, tuple[tuple[str | None, str], ...]], ...] = (
     (r"ngoại trưởng (?:mỹ|hoa kỳ)|bộ trưởng ngoại giao mỹ", ((None, "Antony Blinken"), ("2025-01-21", "Marco Rubio"))),
     (r"ngoại trưởng (?:ukraine|ukraina)|bộ trưởng ngoại giao ukraine",
      ((None, "Dmytro Kuleba"), ("2024-09-05", "Andrii Sybiha"))),
-    (r"(?:trợ lý|cố vấn) (?:của )?(?:điện kremlin|tổng thống nga)", ((None, "Yury Ushakov"),)),
+    (r"(?:trợ lý|cố vấn)(?: đối ngoại| chính sách đối ngoại)? (?:của )?(?:điện kremlin|tổng thống nga)",
+     ((None, "Yury Ushakov"),)),
     (r"phó chủ tịch hội đồng an ninh nga|cựu tổng thống nga", ((None, "Dmitry Medvedev"),)),
     ((r"(?:trùm|ông chủ|nhà sáng lập|người sáng lập|lãnh đạo|người đứng đầu) (?:tập đoàn |công ty quân sự tư nhân )?"
      r"wagner"), ((None, "Yevgeny Prigozhin"),)),
     (r"đặc phái viên (?:của )?(?:tổng thống nga|điện kremlin)|đặc phái viên nga", ((None, "Kirill Dmitriev"),)),
-    (r"đặc (?:phái viên|sứ) (?:của )?(?:tổng thống mỹ|nhà trắng|ông trump|mỹ)(?! về ukraine)",
+    # "Đặc phái viên Mỹ" alone may be Witkoff or Kellogg: left to the article.
+    (r"đặc (?:phái viên|sứ) (?:của )?(?:tổng thống mỹ|nhà trắng|ông trump)(?! về ukraine)",
      ((None, "Steve Witkoff"),)),
     (r"đặc (?:phái viên|sứ) (?:của )?mỹ về ukraine", ((None, "Keith Kellogg"),)),
     (r"phó tổng thống (?:mỹ|hoa kỳ)", ((None, "Kamala Harris"), ("2025-01-20", "JD Vance"))),
     (r"bộ trưởng quốc phòng (?:mỹ|hoa kỳ)", ((None, "Lloyd Austin"), ("2025-01-25", "Pete Hegseth"))),
-    (r"bộ trưởng quốc phòng nga", ((None, "Sergei Shoigu"), ("2024-05-14", "Andrei Belousov"))),
+    (r"bộ trưởng quốc phòng nga", ((None, "Sergey Shoigu"), ("2024-05-14", "Andrei Belousov"))),
+    (r"tổng tư lệnh (?:các lực lượng vũ trang |lực lượng vũ trang |quân đội )?(?:ukraine|ukraina)",
+     ((None, "Valeriy Zaluzhnyi"), ("2024-02-08", "Oleksandr Syrskyi"))),
     (r"bộ trưởng quốc phòng (?:ukraine|ukraina)",
      ((None, "Oleksii Reznikov"), ("2023-09-06", "Rustem Umerov"), ("2025-07-17", "Denys Shmyhal"))),
     (r"chánh văn phòng (?:của )?tổng thống (?:ukraine|ukraina)", ((None, "Andriy Yermak"),)),
@@ -160,6 +200,7 @@ TITLES: tuple[tuple[str, tuple[tuple[str | None, str], ...]], ...] = (
 # capitalised name right after one of these is a person; without a name the title is resolved in context.
 TITLE_HEADS = (
     "phó tổng thống", "tổng thống", "phó thủ tướng", "thủ tướng", "ngoại trưởng", "thứ trưởng ngoại giao",
+    "cục phó", "cục trưởng", "phó cục trưởng",
     "thứ trưởng", "bộ trưởng", "người phát ngôn", "phát ngôn viên", "thư ký báo chí", "trợ lý", "cố vấn",
     "đặc phái viên", "đặc sứ", "đại sứ", "đại biện", "phó chủ tịch", "chủ tịch", "tổng thư ký", "chánh văn phòng",
     "trưởng đoàn đàm phán", "trưởng phái đoàn", "trưởng đoàn", "thượng nghị sĩ", "hạ nghị sĩ", "nghị sĩ",
@@ -191,6 +232,7 @@ INSTITUTIONS: dict[str, tuple[str, ...]] = {
     "Hội đồng Bảo an": ("Hội đồng Bảo an Liên Hợp Quốc", "Hội đồng Bảo an LHQ", "Hội đồng Bảo an", "HĐBA"),
     "G7": ("G7", "Nhóm G7"),
     "IAEA": ("IAEA", "Cơ quan Năng lượng Nguyên tử Quốc tế"),
+    "IEA": ("IEA", "Cơ quan Năng lượng Quốc tế"),
     "WHO": ("WHO", "Tổ chức Y tế Thế giới", "Tổ chức Y tế thế giới"),
     "Bộ Ngoại giao Nga": ("Bộ Ngoại giao Nga",),
     "Bộ Quốc phòng Nga": ("Bộ Quốc phòng Nga",),
@@ -201,6 +243,10 @@ INSTITUTIONS: dict[str, tuple[str, ...]] = {
     "Quân đội Nga": ("Quân đội Nga",),
     "Quân đội Ukraine": ("Quân đội Ukraine",),
     "Wagner": ("Tập đoàn Wagner", "Wagner"),
+    "Cơ quan An ninh Ukraine": ("Cơ quan An ninh Ukraine", "Cơ quan An ninh Quốc gia Ukraine", "An ninh Ukraine",
+                                "SBU"),
+    # R28: the UK defence-intelligence updates are the ministry's, also where the text says "Quân đội Anh".
+    "Bộ Quốc phòng Anh": ("Bộ Quốc phòng Anh", "Quân đội Anh"),
 }
 
 # A media outlet is the speaker only when the assessment is its own (§4): "Theo Bloomberg, ... Trump cho
@@ -213,7 +259,7 @@ MEDIA: dict[str, tuple[str, ...]] = {
         "New York Times": ("The New York Times", "NYT"), "Washington Post": ("The Washington Post",),
         "Wall Street Journal": ("The Wall Street Journal", "WSJ"), "Financial Times": ("FT",),
         "The Guardian": ("Guardian",), "The Times": (), "The Telegraph": (), "Politico": (), "Fox News": (),
-        "NBC News": ("NBC",), "CBS News": ("CBS",), "ABC News": (), "Kyiv Independent": (),
+        "NBC News": ("NBC",), "CBS News": ("CBS",), "ABC News": (), "The Kyiv Independent": ("Kyiv Independent",),
         "Ukrainska Pravda": (), "Le Monde": (), "Le Figaro": (), "Libération": (), "Les Echos": (),
         "GB News": (), "Izvestia": (), "Kommersant": (), "Newsweek": (), "The Economist": (), "VOA": (),
         "Zing": (), "VnExpress": (), "Tuổi Trẻ": (), "Thanh Niên": (), "Dân Trí": (), "VietTimes": (),
@@ -233,14 +279,20 @@ NON_ACTORS = (
     "Patriot", "HIMARS", "ATACMS", "Tomahawk", "Leopard", "Abrams", "Storm Shadow", "Taurus", "Oreshnik", "Kinzhal",
     "Iskander", "Kalibr", "Sarmat", "Shahed", "Geran", "Bayraktar", "Javelin", "Stinger", "NASAMS", "IRIS-T",
     "Starlink", "Buk", "Tornado", "Lancet", "Krasnopol", "Excalibur", "Gripen", "Mirage", "Rafale", "Challenger",
+    "UAV", "Drone", "Mach",
+    # platforms: a post on them is its author's ("kênh Telegram của X" -> X)
+    "Telegram", "Twitter", "Facebook", "Instagram", "YouTube", "Youtube", "TikTok", "WhatsApp", "Truth Social", "VKontakte",
 )
+# Words for a place or a front: a capitalised name after one is a location, not a speaker ("thành phố Soledar").
+PLACE_WORDS = ("thành phố", "tỉnh", "làng", "thị trấn", "vùng", "khu vực", "quận", "huyện", "bang", "mặt trận",
+               "sân bay", "cảng", "nhà máy", "thủ đô", "bán đảo", "đảo", "sông", "xã", "hướng", "khu", "tập trận")
 
 # Vietnamese country names (canonical first); capital-city metonyms map to the country (§4).
 COUNTRIES: dict[str, tuple[str, ...]] = {
     "Nga": ("Nga", "Liên bang Nga", "nước Nga", "người Nga", "phía Nga", "chính phủ Nga", "chính quyền Nga", "Moscow",
-            "Moskva", "Matxcơva", "Mát-xcơ-va"),
+            "Moskva", "Matxcơva", "Mátxcơva", "MATXCƠVA", "Mát-xcơ-va"),
     "Mỹ": ("Mỹ", "Hoa Kỳ", "nước Mỹ", "người Mỹ", "phía Mỹ", "chính phủ Mỹ", "chính quyền Mỹ", "Washington"),
-    "Ukraine": ("Ukraine", "Ukraina", "người Ukraine", "phía Ukraine", "chính phủ Ukraine", "chính quyền Ukraine",
+    "Ukraine": ("Ukraine", "Ukraina", "Ucraina", "U-crai-na", "người Ukraine", "phía Ukraine", "chính phủ Ukraine", "chính quyền Ukraine",
                 "Kiev", "Kyiv", "chính quyền Kiev", "chính phủ Kiev"),
     "Anh": ("Vương quốc Anh", "Anh", "London"),
     "Pháp": ("Pháp", "Paris"),
@@ -289,13 +341,17 @@ GROUP_NOUNS = (
     "nhà lập pháp", "nghị sĩ", "lãnh đạo", "nhà lãnh đạo", "nguồn tin", "người dân", "cư dân", "binh sĩ",
     "tình nguyện viên", "nhà báo", "phóng viên", "truyền thông", "báo chí", "nhà nghiên cứu", "học giả",
     "quân nhân", "nhân chứng", "đồng minh", "nước", "quốc gia", "nhà đàm phán", "đại diện", "nhà khoa học",
-    "người ủng hộ", "người biểu tình", "nhà hoạt động", "giới chuyên gia", "dư luận",
+    "người ủng hộ", "người biểu tình", "nhà hoạt động", "giới chuyên gia", "dư luận", "blogger",
 )
 # Nouns that name a collective even without a determiner ("dẫn lời người dân địa phương").
 GROUP_ONLY = ("người dân", "cư dân", "dư luận", "truyền thông", "báo chí", "giới chức", "giới phân tích",
               "giới quan sát", "giới chuyên gia", "nhân chứng")
 GROUP_RENAME = {"chức": "quan chức", "giới chức": "quan chức", "phân tích": "giới phân tích",
-                "quan sát": "giới quan sát", "nước": "các nước", "quốc gia": "các nước"}
+                "quan sát": "giới quan sát", "nước": "các nước"}
+# Determiners of several people: with one, a title head is a group too ("Các chỉ huy quân đội Ukraine").
+PLURAL_DETERMINERS = frozenset(("các", "nhiều", "một số", "một vài", "vài", "những", "hàng loạt", "đa số"))
+# Rank and anonymity qualifiers, dropped from unnamed speakers (R27: "một quan chức Mỹ giấu tên" -> "Quan chức Mỹ").
+QUALIFIERS = ("giấu tên", "cấp cao", "không nêu tên", "ẩn danh", "không muốn nêu tên", "đề nghị giấu tên")
 
 # Personal pronouns and demonstrative descriptions that take the actor of the neighbouring sentence (§1.3).
 PRONOUNS = (
@@ -311,7 +367,7 @@ INTERVIEW_CUES = ("phỏng vấn", "trò chuyện với", "trao đổi với", "
 
 # "cả hai bên ca ngợi ..." (R3): the two parties come from the article.
 BOTH_SIDES = ("cả hai bên", "hai bên", "cả hai nước", "hai nước", "cả hai nhà lãnh đạo", "hai nhà lãnh đạo",
-              "hai tổng thống", "cả hai phía", "hai phía")
+              "cả hai lãnh đạo", "hai lãnh đạo", "hai nguyên thủ", "hai tổng thống", "cả hai phía", "hai phía")
 
 # --------------------------------------------------------------------------- attribution cues
 # Speech and attitude verbs (GUIDELINES §2 plus the common synonyms in news). Compounds that are events or
@@ -330,7 +386,8 @@ CUES = (
     "thất vọng", "kể", "đáp", "hứa", "đề cao", "khen ngợi", "bác", "phê phán", "hoài nghi", "gợi ý", "đồng tình",
     "tán thành", "phản bác", "cảnh cáo", "dọa", "hứa hẹn", "kỳ vọng", "lạc quan", "bi quan", "dự kiến", "nhắn nhủ",
     "gửi thông điệp", "ra điều kiện", "đặt điều kiện", "nêu điều kiện", "đòi", "đòi hỏi", "chúc mừng", "cảm ơn",
-    "phản ứng", "đáp trả", "phản pháo", "tiết lộ", "nói đùa",
+    "phản ứng", "đáp trả", "phản pháo", "tiết lộ", "nói đùa", "tố", "ghi nhận", "đón nhận", "lo âu", "cân nhắc",
+    "tin", "đăng", "nhớ lại", "hồi tưởng",
 )
 # Fronted adverbials: a comma segment that opens with one of these is circumstance, not the subject
 # ("Trong cuộc họp báo với ... Olaf Scholz, ông Putin nói").
@@ -340,6 +397,7 @@ ADVERBIAL_OPENERS = (
     "trong khi", "kể từ", "cuối", "đầu", "tuần", "tháng", "năm", "hồi", "vào", "từ", "sáng", "chiều", "tối",
     "đêm", "tuy nhiên", "tuy vậy", "dù vậy", "nhưng", "song", "ngoài ra", "đồng thời", "mới đây", "gần đây",
     "cùng ngày", "trước đó", "sau đó", "khi được hỏi", "bình luận", "đưa ra", "nhấn mạnh", "thay vào đó",
+    "trừ khi", "nếu", "vì", "bởi vì", "do", "để", "một khi", "trong trường hợp",
 )
 
 # Words that can follow a subject before its verb without being part of it ("Nga hôm nay cho biết").
@@ -348,3 +406,32 @@ SUBJECT_FILLERS = ("hôm nay", "hôm qua", "hôm", "ngày", "mới đây", "gầ
                    "trước đó", "trong", "tuần trước", "tuần này", "chiều", "sáng", "tối", "đêm", "mới", "hiện",
                    "luôn", "dường như", "được cho là", "chính thức", "thêm")
 
+
+# Tokens that may stand between a subject and its verb, read backwards from the verb ("Nga hôm 24/5 đã cho
+# biết"); any token with a digit (a date) also may.
+BETWEEN_SUBJECT_AND_VERB = frozenset((
+    "hôm", "nay", "qua", "ngày", "tuần", "tháng", "năm", "sáng", "trưa", "chiều", "tối", "đêm", "khuya", "rạng",
+    "trước", "sau", "đó", "này", "cùng", "mới", "đây", "gần", "hiện", "vừa", "đã", "đang", "sẽ", "cũng", "đều",
+    "vẫn", "tiếp", "tục", "liên", "nhiều", "lần", "từng", "thì", "lại", "còn", "luôn", "dường", "như", "chính",
+    "thức", "thêm", "một", "nữa", "công", "khai", "thẳng", "thừng", "lập", "tức", "nhanh", "chóng", "sớm", "cuối",
+    "đầu", "thứ", "hai", "ba", "tư", "sáu", "bảy", "chủ", "nhật", "lên", "tiếng", "đột", "ngột", "bất", "ngờ",
+    "cho", "là", "được", "hôm", "ấy", "kia",
+))
+# Words naming the kind of outlet between "theo" and its name ("theo trang tin The Kyiv Independent").
+OUTLET_WORDS = frozenset(("trang", "tin", "tờ", "báo", "hãng", "thông", "tấn", "xã", "kênh", "đài", "tạp", "chí",
+                          "nhật", "truyền", "hình", "mạng", "web", "chuyên"))
+# Nouns of a report whose author is its source ("theo phân tích của AFP", "Báo cáo sơ bộ của Ukraine cho biết").
+REPORT_NOUNS = ("tuyên bố", "thông báo", "thông cáo", "báo cáo", "phát biểu", "dữ liệu", "số liệu", "phân tích",
+                "đánh giá", "ước tính", "khảo sát", "thăm dò", "trang web", "bài đăng", "bài viết", "thông tin",
+                "nguồn tin", "kết quả", "ý kiến", "quan điểm", "nhận định", "tính toán", "thống kê", "văn bản",
+                "tài liệu", "thông điệp", "tiết lộ", "cảnh báo", "lời", "kênh", "tài khoản", "trang mạng")
+# Plans: "..., theo kế hoạch của Mỹ." names its author only where the author ends the sentence.
+PLAN_NOUNS = ("kế hoạch", "đề xuất", "dự thảo", "sáng kiến")
+# Words that may open a clause before a report frame ("Trong tuyên bố của X, ...").
+FRAME_OPENERS = frozenset(("trong", "qua", "tại", "theo", "dẫn", "trích"))
+# First-person subjects: a cue after one of these is the interviewee's or the quote's speaker's.
+FIRST_PERSON = frozenset(("tôi", "ta", "mình", "tớ"))
+# Heads of descriptions that fit many people: never resolved to one person across articles (no alias).
+ROLE_HEADS = ("quan chức", "nhà ngoại giao", "chuyên gia", "nhà phân tích", "đặc phái viên", "đặc sứ", "nguồn tin",
+              "nghị sĩ", "nhà lập pháp", "nhà báo", "phóng viên", "binh sĩ", "sĩ quan", "giới chức",
+              "nhà quan sát", "nhà nghiên cứu", "học giả")
