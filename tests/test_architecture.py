@@ -133,6 +133,7 @@ def test_invalid_values_fail_at_load_naming_the_key(override, key):
     assert key in str(e.value) and "\n" not in str(e.value)
 
 
+@pytest.mark.subprocess
 def test_bad_values_stop_train_before_a_run_folder_exists(tmp_path):
     import subprocess
     import sys

@@ -63,6 +63,7 @@ def test_claim_agrees_with_claim_score_on_real_checkpoints(baseline_run, tiny_ru
             assert (r["claim"] == "claim") == (r["claim_score"] >= clf.claim_threshold)
 
 
+@pytest.mark.subprocess
 def test_damaged_weights_are_one_line(tiny_run, tmp_path):
     import shutil
 
@@ -86,6 +87,7 @@ def test_cv_beyond_the_data_is_one_line(train_script, small_corpus, tmp_path):
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.subprocess
 def test_sigterm_marks_the_run_interrupted_with_a_real_resume_hint(small_corpus, tmp_path):
     run = tmp_path / "run"
     argv = [sys.executable, "train.py", "--config", "configs/tiny.yaml", "--run-dir", str(run),

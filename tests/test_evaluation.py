@@ -224,6 +224,7 @@ def test_cv_report_shows_mean_std(tmp_path):
     assert "Cross-validation (2 folds)" in page and "mean ± std" in page
 
 
+@pytest.mark.subprocess
 def test_cli_help_from_repo_root():
     # evaluate.py shadows the `evaluate` library when run from the repository root; it must still work.
     r = subprocess.run([sys.executable, "evaluate.py", "--help"], check=False, cwd=ROOT, capture_output=True, text=True,
@@ -252,6 +253,7 @@ def test_cli_on_cv_run(tmp_path, capsys):
     assert err.startswith("error: ") and "nowhere" in err
 
 
+@pytest.mark.subprocess
 def test_library_import_survives_shadowing_script(tmp_path):
     # `python -m pytest` / `python -c` from the repo root put the root (with evaluate.py) on sys.path.
     code = ("import sys; sys.path.insert(0, sys.argv[1]); from vistance.metrics import load_stance_metric; "

@@ -161,6 +161,7 @@ def test_cli_process_fails_with_one_line_on_non_utf8(baseline_run, tmp_path):
     assert proc.stderr.count("\n") == 1 and "cp1258.txt" in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.subprocess
 def test_cli_process_jsonl_sentences_to_stdout(tiny_run, tmp_path):
     f = tmp_path / "in.jsonl"
     rows = [{"id": "a", "text": "Nga sẵn sàng đàm phán."}, {"id": "b", "text": ""}, {"id": "c", "text": LONG}]

@@ -87,6 +87,7 @@ def test_limits_must_be_positive():
         ServeLimits(max_texts=0)
 
 
+@pytest.mark.subprocess
 def test_real_server_on_loopback(baseline_run):
     """``python -m vistance.serve`` in a subprocess on a free port, queried over real HTTP, then stopped."""
     import socket

@@ -372,6 +372,7 @@ def test_unusable_training_file_is_one_line_error_before_any_run_folder(train_sc
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.subprocess
 def test_offline_phobert_fails_fast_with_one_line(tmp_path):
     proc = subprocess.run(
         [sys.executable, "train.py", "--config", "configs/phobert-base-v2.yaml", "--run-dir", str(tmp_path / "pb")],
