@@ -125,7 +125,7 @@ class SetFitPredictor(E5FrozenPredictor):
 
 
 register(ModelKind(
-    "setfit", SetFitLearner, SetFitPredictor, options=SetFitConfig, uses=("max_length",),
+    "setfit", SetFitLearner, SetFitPredictor, options=SetFitConfig, uses=("max_length",), trainer_keys=False,
     description="SetFit: e5-small fine-tuned contrastively on sentence pairs, then a logistic-regression head",
     small_checkpoint=False,
 ))
