@@ -12,7 +12,7 @@ Three sources of predictions, one result type (:class:`Evaluation`):
 * a ``--cv`` run: the saved test predictions of every fold, pooled (each sentence is tested once),
   plus mean ± std of the fold scores.
 
-:mod:`vistance.report` turns an :class:`Evaluation` into files; :mod:`vistance.compare` ranks runs.
+:mod:`vistance.reports.evaluation` turns an :class:`Evaluation` into files; :mod:`vistance.reports.comparison` ranks runs.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""How fast is prediction on this CPU? ``python -m vistance.bench predict`` (or ``python -m vistance.bench_predict``).
+"""How fast is prediction on this CPU? ``python -m vistance.bench predict``.
 
 The model is a randomly initialised RoBERTa of PhoBERT-base's shape (hidden 768, 12 layers, 12
 heads, 64k vocabulary, 258 positions): the same compute per token as the real PhoBERT, without

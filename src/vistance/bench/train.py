@@ -13,8 +13,8 @@ Lengths come from the corpus sentences, word-segmented and tokenised with the ti
 tokenizer learnt from them with every merge seen at least twice, so that frequent words are one
 token as in PhoBERT's 64k vocabulary. The same batches are timed in both modes.
 
-``predict`` is ``vistance.bench_predict`` (prediction throughput), ``batch`` is ``vistance.bench_batch``
-(archive scoring throughput, local and on Ray).
+The other benchmarks are sibling modules: ``predict`` (prediction throughput), ``batch`` (archive scoring,
+local and on Ray), ``e5train`` (e5 fine-tuning, frozen vs trainable embeddings).
 """
 
 from __future__ import annotations

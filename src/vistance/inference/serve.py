@@ -1,4 +1,4 @@
-"""An HTTP service around :class:`~vistance.predict.StanceClassifier` (FastAPI + uvicorn).
+"""An HTTP service around :class:`~vistance.inference.StanceClassifier` (FastAPI + uvicorn).
 
 ::
 
