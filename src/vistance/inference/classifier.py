@@ -51,46 +51,6 @@ def check_texts(texts, what: str = "texts") -> list[str]:
     return out
 
 
-def _transformer_model(predictor, mode: str):
-    model = getattr(predictor, "model", None)
-    if model is None:
-        raise CheckpointError(f"quantize={mode!r} needs a transformer checkpoint; {predictor.path} is {predictor.kind!r}")
-    return model
-
-
-def quantize_int8(predictor) -> None:
-    """Swap a transformer predictor's Linear layers for dynamically quantised int8 ones, in place.
-
-    Dynamic quantisation stores weights as int8 and quantises activations per batch on the fly:
-    no calibration data, and on CPU the matrix multiplications that dominate a BERT-sized model
-    run on int8 kernels (VNNI where the CPU has it). Embeddings and LayerNorm stay fp32.
-
-    Recent torch releases mark ``torch.ao.quantization`` as deprecated in favour of the separate
-    torchao package; it still works in the torch this project pins, so the warning is silenced here
-    rather than adding a dependency for an optional speed-up.
-    """
-    import warnings
-
-    import torch
-
-    model = _transformer_model(predictor, "int8")
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*quantiz.*deprecated", category=UserWarning)
-        warnings.filterwarnings("ignore", category=DeprecationWarning)
-        predictor.model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-
-
-def to_bf16(predictor) -> None:
-    """Run a transformer predictor in bfloat16, in place.
-
-    Fast only on CPUs with native bf16 matrix instructions (AVX512-BF16, AMX) and on GPUs;
-    elsewhere it is emulated and slower than fp32. Softmax is still taken in fp32.
-    """
-    import torch
-
-    predictor.model = _transformer_model(predictor, "bf16").to(torch.bfloat16)
-
-
 class StanceClassifier:
     """Claim detection and stance for Vietnamese sentences, from one joint or two cascaded checkpoints.
 
@@ -166,6 +126,8 @@ class StanceClassifier:
         if stance_path is not None:
             predictors.append(load_predictor(stance_path))
         if quantize is not None:
+            from ..models.transformer import quantize_int8, to_bf16
+
             for p in predictors:
                 {"int8": quantize_int8, "bf16": to_bf16}[quantize](p)
         return cls(*predictors, batch_size=batch_size, claim_threshold=claim_threshold,

@@ -498,7 +498,7 @@ def classifier_proba(model, tokenizer, texts: Sequence[str], max_length: int, ba
 def _transformer_model(predictor, mode: str):
     model = getattr(predictor, "model", None)
     if model is None:
-        raise ValueError(f"quantize={mode!r} needs a transformer checkpoint; {predictor.path} is {predictor.kind!r}")
+        raise CheckpointError(f"quantize={mode!r} needs a transformer checkpoint; {predictor.path} is {predictor.kind!r}")
     return model
 
 
