@@ -133,18 +133,18 @@ def test_local_engine_equals_analyze_on_articles(tiny_run, tmp_path):
     for a in articles:
         analysis = clf.analyze(a["text"], article_id=a["id"])
         expected += [s | {"article": a["id"], "date": a.get("date", analysis["date"])} for s in analysis["sentences"]]
-    keys = ("id", "article", "date", "position", "kind", "start", "end", "text", "claim", "stance")
+    keys = ("id", "article", "date", "position", "kind", "start", "end", "text", "claim", "stance", "speaker")
     assert [{k: r[k] for k in keys} for r in rows] == [{k: s[k] for k in keys} for s in expected]
+    assert any(r["speaker"] for r in rows)  # speakers from the article around each sentence, as analyze gives
     assert_rows_match(rows, [s["text"] for s in expected], clf, tol=1e-5)
 
 
 def test_speaker_columns_appear_when_results_carry_them(baseline_run, tmp_path, monkeypatch):
-    original = StanceClassifier.predict
+    def fixed_speaker(self, results, sentences):
+        for r in results:
+            r |= {"speaker": "Nga", "speaker_span": (0, 3)}
 
-    def with_speakers(self, texts, **kw):
-        return [r | {"speaker": "Nga", "speaker_span": (0, 3)} for r in original(self, texts, **kw)]
-
-    monkeypatch.setattr(StanceClassifier, "predict", with_speakers)
+    monkeypatch.setattr(StanceClassifier, "attribute", fixed_speaker)
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "s.jsonl").write_text('{"id": "a", "text": "Nga sẵn sàng đàm phán."}\n', encoding="utf-8")
     run_batch(baseline_run, str(tmp_path / "in"), tmp_path / "out", progress=False)

@@ -349,8 +349,10 @@ class ShardScorer:
         chunk = BATCHES_PER_CHUNK * self.clf.batch_size
         results: list[dict] = []
         for i in range(0, len(sentences), chunk):
-            results += self.clf.predict([s["text"] for s in sentences[i : i + chunk]])
+            results += self.clf.scores([s["text"] for s in sentences[i : i + chunk]])
             yield {"input": input, "done": len(results), "total": len(sentences), "record": ""}
+        # Speakers once per shard, after scoring: an article cut by a chunk boundary keeps its context.
+        self.clf.attribute(results, sentences)
         write_atomic_parquet(output_table(sentences, results), Path(output))
         record = {
             "input": input, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,

@@ -120,13 +120,10 @@ def resolve_checkpoint(path: str | Path) -> Path:
     raise CheckpointError(f"{path}: neither a checkpoint folder ({META_FILE}) nor a run folder (status.json)")
 
 
-def load_predictor(path: str | Path, device: str | None = None):
+def load_predictor(path: str | Path):
     """Load a checkpoint folder or a complete run folder for prediction on raw text."""
     from .models import get_kind
 
     directory = resolve_checkpoint(path)
     meta = read_meta(directory)
-    predictor_cls = get_kind(meta.kind).predictor
-    if device is not None and "device" in predictor_cls.__init__.__code__.co_varnames:
-        return predictor_cls(directory, meta, device=device)
-    return predictor_cls(directory, meta)
+    return get_kind(meta.kind).predictor(directory, meta)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import sys
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -185,19 +185,50 @@ class StanceClassifier:
 
         Texts are raw: the checkpoint's saved preprocessing (NFC, word segmentation) is applied by the
         predictor, and input longer than the model's limit is truncated. Each sentence is attributed
-        on its own; :meth:`analyze` uses the article around it.
+        on its own; :meth:`predict_sentences` and :meth:`analyze` use the article around it.
         """
         texts = check_texts(texts)
-        if not texts:
-            return []
-        if progress and len(texts) > PROGRESS_CHUNK:
-            return self._predict_with_progress(texts, batch_size)
-        results = self._results(self.predict_proba(texts, batch_size=batch_size))
-        if self.speakers is not None:
-            # Offsets index the NFC form (what the model and the attributor read).
-            found = self.speakers.attribute([{"text": unicodedata.normalize("NFC", t)} for t in texts], context=False)
-            _add_speakers(results, found)
+        # Offsets index the NFC form (what the model and the attributor read).
+        return self.predict_sentences([{"text": unicodedata.normalize("NFC", t)} for t in texts],
+                                      batch_size=batch_size, progress=progress)
+
+    def predict_sentences(self, sentences: Sequence[dict], *, batch_size: int | None = None,
+                          progress: bool = False) -> list[dict]:
+        """Results for sentence dicts (``text``; sentences the article parser made also carry ``article``,
+        ``position`` and ``kind``, in article order). Speakers use the article around each such sentence,
+        else each sentence alone."""
+        results = self.scores([s["text"] for s in sentences], batch_size=batch_size, progress=progress)
+        self.attribute(results, sentences)
         return results
+
+    def scores(self, texts: Sequence[str], *, batch_size: int | None = None, progress: bool = False) -> list[dict]:
+        """Claim and stance of each text, without speakers (``predict`` minus attribution)."""
+        texts = check_texts(texts)
+        if not progress or len(texts) <= PROGRESS_CHUNK:
+            return self._results(self.predict_proba(texts, batch_size=batch_size))
+        # One sentence-level bar (stderr) over chunks large enough that sorting by length inside each
+        # still pads little; it covers preprocessing (word segmentation), most of the baseline's time.
+        from tqdm.auto import tqdm
+
+        results: list[dict] = []
+        with tqdm(total=len(texts), desc="predict", unit="sent", file=sys.stderr) as bar:
+            for start in range(0, len(texts), PROGRESS_CHUNK):
+                chunk = texts[start : start + PROGRESS_CHUNK]
+                results += self._results(self.predict_proba(chunk, batch_size=batch_size))
+                bar.update(len(chunk))
+        return results
+
+    def attribute(self, results: list[dict], sentences: Sequence[dict]) -> None:
+        """Add ``speaker`` / ``speaker_span`` to ``results`` (claims only), in place; no-op for a checkpoint
+        without a speaker attributor. Article context for sentences of parsed articles (with a ``position``)."""
+        if self.speakers is None or not results:
+            return
+        context = any(s.get("position") is not None for s in sentences)
+        found = self.speakers.attribute(list(sentences), context=context)
+        for r, f in zip(results, found):
+            claim = r["claim"] == CLAIM
+            r["speaker"] = f.get("speaker") if claim else None
+            r["speaker_span"] = f.get("speaker_span") if claim else None
 
     def _results(self, probs: np.ndarray) -> list[dict]:
         claim_score = 1.0 - probs[:, 0]  # column 0 is not_claim in both label sets
@@ -212,22 +243,6 @@ class StanceClassifier:
             out.append({"claim": CLAIM if is_claim else NOT_CLAIM, "claim_score": float(score), "stance": label,
                         "stance_scores": scores})
         return out
-
-    def _predict_with_progress(self, texts: list[str], batch_size: int | None) -> list[dict]:
-        """``predict`` in chunks under one sentence-level progress bar (stderr), for any kind of model.
-
-        Chunks are large enough that sorting by length inside each still pads little, and the bar
-        covers preprocessing (word segmentation), which is most of the baseline's time.
-        """
-        from tqdm.auto import tqdm
-
-        results: list[dict] = []
-        with tqdm(total=len(texts), desc="predict", unit="sent", file=sys.stderr) as bar:
-            for start in range(0, len(texts), PROGRESS_CHUNK):
-                chunk = texts[start : start + PROGRESS_CHUNK]
-                results += self.predict(chunk, batch_size=batch_size)
-                bar.update(len(chunk))
-        return results
 
     def analyze(self, article_text: str, article_id: str = "article", *, batch_size: int | None = None) -> dict:
         """Parse an article with the corpus pipeline and predict every sentence.
@@ -245,10 +260,8 @@ class StanceClassifier:
             raise InputError("article_text is empty or white space only")
         article = parse_article(article_text, str(article_id))
         rows = [sentence_row(s) for s in article.sentences]
-        preds = self._results(self.predict_proba([s.text for s in article.sentences], batch_size=batch_size)) \
+        preds = self.predict_sentences([r | {"article": article.id} for r in rows], batch_size=batch_size) \
             if rows else []
-        if self.speakers is not None and rows:
-            _add_speakers(preds, self.speakers.attribute(rows, context=True))
         sentences = [r | p for r, p in zip(rows, preds)]
         return {"id": article.id, "date": article.date, "text": article.text, "sentences": sentences,
                 "counts": stance_counts(preds)}
@@ -267,14 +280,6 @@ def _load_speakers(predictor):
     from ..speakers import SpeakerAttributor
 
     return SpeakerAttributor.load(predictor.path)
-
-
-def _add_speakers(results: list[dict], found: list[dict]) -> None:
-    """Speakers of predicted claims only; a sentence predicted not_claim has no speaker."""
-    for r, f in zip(results, found):
-        claim = r["claim"] == CLAIM
-        r["speaker"] = f.get("speaker") if claim else None
-        r["speaker_span"] = f.get("speaker_span") if claim else None
 
 
 def sentence_row(s) -> dict:

@@ -313,7 +313,7 @@ def _run(args: argparse.Namespace, fmt: str) -> int:
         print(f"no sentences to predict in {args.input} ({info['skipped']} empty row(s)/article(s) skipped); "
               f"wrote an empty output{where}", file=sys.stderr)
         return 0
-    results = predict_sentences(clf, sentences, progress=not args.quiet and len(sentences) >= PROGRESS_MIN)
+    results = clf.predict_sentences(sentences, progress=not args.quiet and len(sentences) >= PROGRESS_MIN)
     rows = [output_row(s, r) for s, r in zip(sentences, results)]
     write_output(rows, args.output, fmt, info["is_articles"])
 
@@ -332,16 +332,6 @@ def _run(args: argparse.Namespace, fmt: str) -> int:
     print(f"{len(rows)} sentence(s){source}{skipped}: {format_counts(stance_counts(results))}{where}",
           file=sys.stderr)
     return 0
-
-
-def predict_sentences(clf: StanceClassifier, sentences: list[dict], progress: bool = False) -> list[dict]:
-    """Predictions for sentence dicts; sentences of articles get speakers from their article's context."""
-    results = clf.predict([s["text"] for s in sentences], progress=progress)
-    if clf.speakers is not None and sentences and "article" in sentences[0]:
-        from .classifier import _add_speakers
-
-        _add_speakers(results, clf.speakers.attribute(sentences, context=True))
-    return results
 
 
 if __name__ == "__main__":

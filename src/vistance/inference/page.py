@@ -31,7 +31,7 @@ from ..errors import InputError
 from ..reports.actors import actor_rows, build_report, claim_from_row
 from ..tasks import STANCE_LABELS
 from .classifier import StanceClassifier, stance_counts
-from .cli import output_row, predict_sentences, read_sources, render_rows
+from .cli import output_row, read_sources, render_rows
 
 WEB_DIR = "resources/web"
 STATIC_FILES = {"app.js": "text/javascript; charset=utf-8", "style.css": "text/css; charset=utf-8"}
@@ -127,7 +127,7 @@ def article_document(clf: StanceClassifier, item: dict, source: str | None = Non
 
 def sentence_document(clf: StanceClassifier, doc_id: str, sentences: list[dict], source: str | None = None) -> dict:
     """A table of sentences as one document, one sentence per line, predicted as the predict CLI does."""
-    results = predict_sentences(clf, sentences)
+    results = clf.predict_sentences(sentences)
     text, rows = "", []
     for i, (s, r) in enumerate(zip(sentences, results)):
         start = len(text)

@@ -75,7 +75,7 @@ class E5FrozenLearner(Learner):
     def __init__(self, cfg, task, out_dir, train=()):
         super().__init__(cfg, task, out_dir, train)
         self.options = self.head_options()
-        self.encoder = _encoder()
+        self.encoder = self.make_encoder()
         from .e5 import source_info
 
         self.source = source_info()
@@ -83,6 +83,9 @@ class E5FrozenLearner(Learner):
 
     def head_options(self) -> E5FrozenConfig:
         return self.cfg.model.e5_frozen
+
+    def make_encoder(self):
+        return _encoder()
 
     def vectors(self, examples) -> np.ndarray:
         texts = self.texts(examples)  # the shared preprocessing: NFC, "query: " prefix (configs/e5-small-frozen.yaml)

@@ -73,6 +73,9 @@ class SetFitLearner(E5FrozenLearner):
     def head_options(self) -> SetFitConfig:
         return self.cfg.model.setfit
 
+    def make_encoder(self):
+        return None  # the fine-tuned encoder exists only after fit(); loading the frozen one would be wasted
+
     def fit(self, train, dev, resume=False, callbacks=()):
         from datasets import Dataset
         from setfit import SetFitModel, Trainer, TrainingArguments

@@ -25,7 +25,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from ..errors import CheckpointError, WeightsUnavailableError
+from ..errors import CheckpointError, ConfigError, WeightsUnavailableError
 from . import ModelKind, register
 from .base import Learner, Predictor
 from .tokenization import PHOBERT_MAX_TOKENS
@@ -245,8 +245,8 @@ class TransformerLearner(Learner):
             base.embeddings.word_embeddings.weight.requires_grad_(False)
         layers = base.encoder.layer if opts.freeze_layers else []
         if opts.freeze_layers > len(layers):
-            raise WeightsUnavailableError(f"model.transformer.freeze_layers={opts.freeze_layers} but the model has "
-                                          f"{len(layers)} layers")
+            raise ConfigError(f"model.transformer.freeze_layers={opts.freeze_layers} but the model has {len(layers)} "
+                              "layers")
         for layer in list(layers)[: opts.freeze_layers]:
             layer.requires_grad_(False)
 
