@@ -90,7 +90,7 @@ def main(argv=None, callbacks=()) -> Path:
             # Train: transformers stop early on dev macro-F1 and restore the best epoch.
             learner.fit(split.train, split.dev, resume=bool(args.resume), callbacks=callbacks)
             # Evaluate on dev and test with the metrics every other tool uses.
-            scores = training.score_split(learner, split, task)
+            scores = training.score_split(learner, split, task, cfg.training)
             # Save: CV folds of big models keep no checkpoint (K copies of PhoBERT fill a disk).
             save_checkpoint = not cfg.training.cv or get_kind(cfg.model.kind).small_checkpoint
             if main_process:

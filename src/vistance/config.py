@@ -104,6 +104,10 @@ class TrainingConfig:
     dataloader_num_workers: int = 0
     cv: int = 0
     """K > 1: K grouped folds instead of one split; metrics reported as mean ± std."""
+    calibrate: bool = True
+    """Fit a temperature on dev after training, so that claim_score means what it says (vistance.decision)."""
+    tune_threshold: bool = True
+    """Choose the claim threshold on dev to maximise the joint macro-F1 of the shipped decision (else 0.5)."""
 
     def __post_init__(self) -> None:
         for key in ("learning_rate", "num_train_epochs", "per_device_train_batch_size", "per_device_eval_batch_size",

@@ -82,6 +82,14 @@ class Evaluation:
     """CV runs only: per-fold metrics of the fold's test predictions."""
     fold_summary: dict | None = None
     """CV runs only: {"mean": {metric: v}, "std": {metric: v}} over folds (population std, as train.py)."""
+    raw_probs: np.ndarray | None = None
+    """The model's probabilities before the checkpoint's temperature (None when not recorded)."""
+    calibration_raw: dict | None = None
+    """Calibration of ``raw_probs``: the reliability diagram before calibration."""
+    meta: list[dict] | None = None
+    """Per sentence: ``source`` (corpus file stem) and ``part`` (title / lede / body) where known."""
+    claim_threshold: float | None = None
+    """The claim threshold of the decision that made ``pred``."""
 
     @property
     def n(self) -> int:
@@ -100,6 +108,36 @@ class Evaluation:
         rows.sort(key=lambda r: (-r["confidence"], r["id"]))
         return rows
 
+    def error_groups(self, top: int = 6, examples: int = 4) -> list[dict]:
+        """The largest gold -> predicted confusions, each with its share of all errors and example
+        sentences (the most confident mistakes first)."""
+        errors = self.errors
+        groups: dict[tuple[str, str], list[dict]] = {}
+        for e in errors:
+            groups.setdefault((e["gold"], e["pred"]), []).append(e)
+        ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:top]
+        return [{"gold": g, "pred": p, "count": len(rows), "share": round(len(rows) / max(1, len(errors)), 3),
+                 "examples": [{"id": r["id"], "text": r["text"], "confidence": round(r["confidence"], 3)}
+                              for r in rows[:examples]]}
+                for (g, p), rows in ranked]
+
+    def by_group(self, key: str) -> dict[str, dict]:
+        """Metrics (with macro-F1 intervals) per value of a per-sentence ``meta`` key (``source``, ``part``)."""
+        if not self.meta:
+            return {}
+        values = sorted({m.get(key) for m in self.meta if m.get(key)})
+        out = {}
+        for v in values:
+            idx = [i for i, m in enumerate(self.meta) if m.get(key) == v]
+            gold = [self.gold[i] for i in idx]
+            pred = [self.pred[i] for i in idx]
+            m = score_metrics(gold, pred, self.labels)
+            ci = bootstrap_ci(gold, pred, self.labels, self.bootstrap.n_resamples, self.bootstrap.confidence,
+                              self.bootstrap.seed)
+            out[v] = {"n": len(idx), "macro_f1": m["macro_f1"], "accuracy": m["accuracy"],
+                      "macro_f1_ci": ci.get("macro_f1")}
+        return out
+
     def to_dict(self) -> dict:
         """The content of the report's ``metrics.json`` (no per-sentence data: see errors.csv)."""
         out = {
@@ -112,7 +150,16 @@ class Evaluation:
             "bootstrap": vars(self.bootstrap),
             "calibration": self.calibration,
             "n_errors": sum(g != p for g, p in zip(self.gold, self.pred)),
+            "error_groups": self.error_groups(),
         }
+        if self.calibration_raw is not None:
+            out["calibration_uncalibrated"] = self.calibration_raw
+        if self.claim_threshold is not None:
+            out["claim_threshold"] = self.claim_threshold
+        for key in ("source", "part"):
+            groups = self.by_group(key)
+            if len(groups) > 1:
+                out[f"by_{key}"] = groups
         if self.folds is not None:
             out["cv"] = {"k": len(self.folds), "folds": self.folds, **(self.fold_summary or {})}
         return out
@@ -136,15 +183,22 @@ def score(
     source: dict,
     pred: Sequence[str] | None = None,
     bootstrap: BootstrapConfig | None = None,
+    raw_probs: np.ndarray | None = None,
+    meta: list[dict] | None = None,
+    claim_threshold: float = 0.5,
 ) -> Evaluation:
-    """Measure predictions: metrics, bootstrap intervals, calibration. ``pred`` defaults to the task's decision."""
+    """Measure predictions: metrics, bootstrap intervals, calibration. ``pred`` defaults to the task's decision
+    at ``claim_threshold``; ``raw_probs`` (before calibration) add the uncalibrated reliability diagram."""
     labels = list(labels)
     probs = np.asarray(probs, dtype=float).reshape(len(gold), len(labels))
     task_obj = get_task(task, labels)
     canonical = list(task_obj.labels)
     if sorted(labels) == sorted(canonical) and labels != canonical:
         # a checkpoint from before labels had one order: show every report in the task's order
-        probs = probs[:, [labels.index(lab) for lab in canonical]]
+        order = [labels.index(lab) for lab in canonical]
+        probs = probs[:, order]
+        if raw_probs is not None:
+            raw_probs = np.asarray(raw_probs, dtype=float)[:, order]
         labels = canonical
     if len(gold) == 0:
         raise EvaluationError(f"{source.get('split_file') or source.get('data') or source}: no sentences to evaluate")
@@ -152,7 +206,7 @@ def score(
     if unknown:
         raise EvaluationError(f"gold labels {unknown} are not among the model's labels {labels}")
     if pred is None:  # the decision users get (claim threshold, then stance): see vistance.tasks.decide
-        pred = decide(probs, task_obj)
+        pred = decide(probs, task_obj, claim_threshold)
     bootstrap = bootstrap or BootstrapConfig()
     ci = bootstrap_ci(gold, pred, labels, bootstrap.n_resamples, bootstrap.confidence, bootstrap.seed)
     return Evaluation(
@@ -168,6 +222,11 @@ def score(
         ci={m: ci[m] for m in CI_METRICS if m in ci},
         calibration=calibration(probs, encode(gold, labels)),
         bootstrap=bootstrap,
+        raw_probs=None if raw_probs is None else np.asarray(raw_probs, dtype=float),
+        calibration_raw=None if raw_probs is None else calibration(np.asarray(raw_probs, dtype=float),
+                                                                   encode(gold, labels)),
+        meta=meta,
+        claim_threshold=claim_threshold if task_obj.detects_claims and task_obj.has_stance else None,
     )
 
 
@@ -187,14 +246,25 @@ def _rows_to_arrays(rows: list[dict], labels: list[str], where: Path):
     return [r["id"] for r in rows], [r["text"] for r in rows], [r["gold"] for r in rows], pred, probs
 
 
+def _rows_extras(rows: list[dict], labels: list[str]) -> tuple[np.ndarray | None, list[dict]]:
+    """The uncalibrated probabilities (when every row has them) and the per-sentence source / part."""
+    raw = None
+    if rows and all("raw_probs" in r for r in rows):
+        raw = np.array([[float(r["raw_probs"].get(lab, 0.0)) for lab in labels] for r in rows])
+    return raw, [{k: r.get(k) for k in ("source", "part")} for r in rows]
+
+
 def evaluate_predictions_file(path: str | Path, labels: list[str], task: str, source: dict,
                               bootstrap: BootstrapConfig | None = None) -> Evaluation:
     """Score a saved ``predictions.jsonl`` (rows ``{id, text, gold, pred, probs}``) without re-running a model."""
     path = Path(path)
     if not path.is_file():
         raise EvaluationError(f"{path}: missing (the run saved no test predictions)")
-    ids, texts, gold, pred, probs = _rows_to_arrays(read_jsonl(path), labels, path)
-    return score(ids, texts, gold, probs, labels, task, source, pred=pred, bootstrap=bootstrap)
+    rows = read_jsonl(path)
+    ids, texts, gold, pred, probs = _rows_to_arrays(rows, labels, path)
+    raw, meta = _rows_extras(rows, labels)
+    return score(ids, texts, gold, probs, labels, task, source, pred=pred, bootstrap=bootstrap, raw_probs=raw,
+                 meta=meta)
 
 
 def evaluate_cv(run_dir: str | Path, bootstrap: BootstrapConfig | None = None) -> Evaluation:
@@ -208,12 +278,16 @@ def evaluate_cv(run_dir: str | Path, bootstrap: BootstrapConfig | None = None) -
         task, labels = run_labels(folds[0])
     if labels is None:
         raise EvaluationError(f"{run_dir}: neither metrics.json nor data.json records the labels")
-    ids, texts, gold, pred, probs, fold_scores = [], [], [], [], [], []
+    ids, texts, gold, pred, probs, fold_scores, raws, meta = [], [], [], [], [], [], [], []
     for fold in folds:
         path = fold / "predictions.jsonl"
         if not path.is_file():
             raise EvaluationError(f"{path}: missing (fold did not finish)")
-        i, t, g, p, pr = _rows_to_arrays(read_jsonl(path), labels, path)
+        rows = read_jsonl(path)
+        i, t, g, p, pr = _rows_to_arrays(rows, labels, path)
+        raw, m_rows = _rows_extras(rows, labels)
+        raws.append(raw)
+        meta += m_rows
         m = score_metrics(g, p, labels)
         fold_scores.append({"fold": fold.name, "n": len(g), **{k: m[k] for k in FOLD_METRICS if k in m}})
         ids += i
@@ -223,7 +297,9 @@ def evaluate_cv(run_dir: str | Path, bootstrap: BootstrapConfig | None = None) -
         probs.append(pr)
     source = {"run": str(run_dir), "split": "test (pooled over folds)", "cv": len(folds),
               "evaluated_at": _now()}
-    ev = score(ids, texts, gold, np.concatenate(probs), labels, task, source, pred=pred, bootstrap=bootstrap)
+    raw = None if any(r is None for r in raws) else np.concatenate(raws)
+    ev = score(ids, texts, gold, np.concatenate(probs), labels, task, source, pred=pred, bootstrap=bootstrap,
+               raw_probs=raw, meta=meta)
     ev.folds = fold_scores
     ev.fold_summary = fold_mean_std(fold_scores)
     return ev
@@ -326,9 +402,23 @@ def evaluate_run(
         if "text" not in e or "label" not in e:
             raise EvaluationError(f"{source.get('split_file') or data}:{n}: needs 'text' and 'label'")
     texts = [e["text"] for e in examples]
-    probs = np.asarray(predictor.predict_proba(texts, batch_size=batch_size, progress=True), dtype=float)
+    # The checkpoint's decision (vistance.decision): calibrated probabilities and its claim threshold.
+    decision = getattr(predictor, "decision", None)
+    try:
+        raw = np.asarray(predictor.predict_proba(texts, batch_size=batch_size, progress=True, calibrated=False),
+                         dtype=float)
+    except TypeError:  # a predictor of another origin (tests, plugins) without the calibrated switch
+        raw, decision = np.asarray(predictor.predict_proba(texts, batch_size=batch_size, progress=True),
+                                   dtype=float), None
+    probs = decision.calibrate(raw) if decision is not None else raw
+    threshold = decision.claim_threshold if decision is not None else 0.5
+    if decision is not None:
+        source["decision"] = decision.to_dict()
     ids = [e.get("id", str(n)) for n, e in enumerate(examples, 1)]
-    return score(ids, texts, [e["label"] for e in examples], probs, labels, task, source, bootstrap=bootstrap)
+    meta = [{"source": e.get("source"), "part": e.get("part")} for e in examples]
+    return score(ids, texts, [e["label"] for e in examples], probs, labels, task, source, bootstrap=bootstrap,
+                 raw_probs=raw if decision is not None and decision.temperature != 1.0 else None, meta=meta,
+                 claim_threshold=threshold)
 
 
 def default_out_dir(path: str | Path, split: str = "test", data: str | Path | None = None) -> Path:

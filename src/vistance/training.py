@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import checkpoint as ckpt
 from .config import Config, DataConfig
+from .decision import Decision
 from .data import (
     Split,
     expand_files,
@@ -129,25 +130,54 @@ class SplitScores:
     dev: dict
     test: dict
     predictions: list[dict]
-    """One row per test example: id, text, gold, pred, probs {label: p} in the task's label order."""
+    """One row per test example: id, text, gold, pred, probs {label: p} (calibrated, what users get) and
+    raw_probs (the model's own), in the task's label order, plus the record's source / part when known."""
+    decision: Decision = field(default_factory=Decision)
+    """Temperature and claim threshold fitted on dev; saved in the checkpoint."""
+    extra: dict = field(default_factory=dict)
+    """Further test sets (``data.extra_test``), by name: their metrics under the same decision."""
+    test_at_default: dict | None = None
+    """Test metrics of the uncalibrated decision at threshold 0.5 (what checkpoints shipped before)."""
 
 
-def score_split(learner, split: Split, task: Task) -> SplitScores:
-    """Dev and test metrics over the task's labels, and the test predictions."""
+def prediction_rows(part: Sequence[dict], pred: Sequence[str], probs, raw, labels: Sequence[str]) -> list[dict]:
+    def row(e, p, cal, r):
+        out = {"id": e["id"], "text": e["text"], "gold": e["label"], "pred": p,
+               "probs": {lab: round(float(v), 6) for lab, v in zip(labels, cal)},
+               "raw_probs": {lab: round(float(v), 6) for lab, v in zip(labels, r)}}
+        out.update({k: e[k] for k in ("source", "part", "date", "article") if e.get(k) is not None})
+        return out
+
+    return [row(e, p, c, r) for e, p, c, r in zip(part, pred, probs, raw)]
+
+
+def score_split(learner, split: Split, task: Task, training=None, extra: dict | None = None) -> SplitScores:
+    """Fit the decision on dev (``training.calibrate`` / ``tune_threshold``), then dev and test metrics over
+    the task's labels under it, and the test predictions; ``extra``: further named test sets."""
     labels = list(task.labels)
-    result = {}
-    rows: list[dict] = []
-    for name, part in (("dev", split.dev), ("test", split.test)):
-        probs = learner.predict_proba(part)
-        pred = decide(probs, task)
-        result[name] = classification_metrics([e["label"] for e in part], pred, labels)
+    dev_raw = learner.predict_proba(split.dev)
+    decision = Decision.fit(dev_raw, [e["label"] for e in split.dev], task,
+                            calibrate=getattr(training, "calibrate", True),
+                            tune_threshold=getattr(training, "tune_threshold", True))
+    learner.decision = decision
+    result, rows, extra_scores, at_default = {}, [], {}, None
+    parts = [("dev", split.dev), ("test", split.test)] + [(f"extra:{k}", v) for k, v in (extra or {}).items()]
+    for name, part in parts:
+        if not part:
+            continue
+        raw = dev_raw if name == "dev" else learner.predict_proba(part)
+        probs = decision.calibrate(raw)
+        pred = decision.labels(probs, task)
+        gold = [e["label"] for e in part]
+        metrics = classification_metrics(gold, pred, labels)
+        if name.startswith("extra:"):
+            extra_scores[name[6:]] = metrics
+            continue
+        result[name] = metrics
         if name == "test":
-            rows = [
-                {"id": e["id"], "text": e["text"], "gold": e["label"], "pred": p,
-                 "probs": {lab: round(float(v), 6) for lab, v in zip(labels, row)}}
-                for e, p, row in zip(part, pred, probs)
-            ]
-    return SplitScores(result["dev"], result["test"], rows)
+            rows = prediction_rows(part, pred, probs, raw, labels)
+            at_default = classification_metrics(gold, decide(raw, task), labels)
+    return SplitScores(result["dev"], result["test"], rows, decision, extra_scores, at_default)
 
 
 def save_outputs(
@@ -174,6 +204,9 @@ def save_outputs(
         "kind": cfg.model.kind,
         "dev": scores.dev,
         "test": scores.test,
+        "decision": scores.decision.to_dict(),
+        **({"test_at_default_decision": scores.test_at_default} if scores.test_at_default else {}),
+        **({"extra_tests": scores.extra} if scores.extra else {}),
         "train_seconds": round(learner.train_seconds, 2),
         "num_parameters": learner.num_parameters(),
         "model_size_bytes": learner.size_bytes(),
@@ -189,6 +222,7 @@ def save_outputs(
             max_length=cfg.model.max_length,
             base_model=cfg.model.name_or_path if "name_or_path" in kind.uses else None,
             source=getattr(learner, "source", None),
+            decision=scores.decision.to_dict(),
         )
         directory = out_dir / "checkpoint"
         if task.is_corpus_task:

@@ -62,8 +62,9 @@ class StanceClassifier:
          "speaker": str | None, "speaker_span": [start, end] | None}  # when the checkpoint attributes speakers
 
     ``claim_score`` is p(claim): ``1 - p(not_claim)`` of a joint model, the claim model's p(claim) in
-    a cascade. ``claim`` is ``"claim"`` exactly when ``claim_score >= claim_threshold`` (0.5 unless
-    the checkpoint or the caller sets another), and then ``stance`` is the most probable of the
+    a cascade, calibrated by the checkpoint's temperature. ``claim`` is ``"claim"`` exactly when
+    ``claim_score >= claim_threshold`` (the threshold the checkpoint chose on dev, 0.5 for checkpoints
+    from before that, or the caller's), and then ``stance`` is the most probable of the
     stance scores, renormalised to sum to 1. Training and evaluation score the same decision
     (:func:`vistance.tasks.decide`).
     """
@@ -93,7 +94,9 @@ class StanceClassifier:
                                       f"{stance_task.name}-task checkpoint")
             self.mode = "cascade"
         if claim_threshold is None:
-            claim_threshold = _extras(predictor).get("claim_threshold", DEFAULT_CLAIM_THRESHOLD)
+            decision = getattr(predictor, "decision", None)  # vistance.decision, fitted on dev and saved
+            claim_threshold = decision.claim_threshold if decision is not None else \
+                _extras(predictor).get("claim_threshold", DEFAULT_CLAIM_THRESHOLD)
         if not 0.0 <= claim_threshold <= 1.0:
             raise InputError(f"claim_threshold must be in [0, 1], not {claim_threshold}")
         self.claim_threshold = float(claim_threshold)

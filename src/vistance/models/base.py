@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..decision import Decision
 from ..tasks import Task, get_task
 from ..text import PreprocessConfig, Preprocessor, preprocess_cached
 
@@ -67,20 +68,29 @@ class Predictor:
         self.max_length: int = int(meta.max_length)
         self.preprocess: PreprocessConfig = PreprocessConfig.from_dict(meta.preprocess)
         self._preprocessor = Preprocessor(self.preprocess)
+        extras = getattr(meta, "extras", None) or {}
+        decision = dict(getattr(meta, "decision", None) or {})
+        if "claim_threshold" not in decision and "claim_threshold" in extras:  # checkpoints before vistance.decision
+            decision["claim_threshold"] = extras["claim_threshold"]
+        self.decision: Decision = Decision.from_dict(decision)
+        """The shipped decision: predict_proba returns probabilities calibrated by its temperature."""
 
     def prepare(self, texts: Sequence[str]) -> list[str]:
         """Raw sentences -> this checkpoint's model input (the saved NFC + segmentation settings)."""
         return self._preprocessor(list(texts))
 
     def predict_proba(
-        self, texts: Sequence[str], batch_size: int = 32, progress: bool = False, prepared: bool = False
+        self, texts: Sequence[str], batch_size: int = 32, progress: bool = False, prepared: bool = False,
+        calibrated: bool = True,
     ) -> np.ndarray:
-        """Probabilities (n, len(labels)) for raw ``texts``; ``prepared=True``: texts already went through
+        """Probabilities (n, len(labels)) for raw ``texts``, calibrated by the checkpoint's temperature
+        (``calibrated=False``: the model's own); ``prepared=True``: texts already went through
         :meth:`prepare` (lets a cascade of checkpoints with the same settings segment once)."""
         texts = list(texts)
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
-        return self._predict_proba(texts if prepared else self.prepare(texts), batch_size, progress)
+        probs = self._predict_proba(texts if prepared else self.prepare(texts), batch_size, progress)
+        return self.decision.calibrate(probs) if calibrated else probs
 
     def _predict_proba(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
         raise NotImplementedError
