@@ -61,6 +61,8 @@ def main(argv=None, callbacks=()) -> Path:
         data = training.load_task_data(cfg.data)
         task = data.task
         splits = training.make_splits(data, cfg.data, cfg.training.cv)
+        if len(splits) > 1:  # data.split=loso makes one fold per source
+            cfg.training.cv = len(splits)
         run_dir = runs.shared_run_dir(args.run_dir, cfg.name)
         folds = runs.fold_dirs(run_dir, cfg.training.cv)
         if main_process:
@@ -90,7 +92,7 @@ def main(argv=None, callbacks=()) -> Path:
             # Train: transformers stop early on dev macro-F1 and restore the best epoch.
             learner.fit(split.train, split.dev, resume=bool(args.resume), callbacks=callbacks)
             # Evaluate on dev and test with the metrics every other tool uses.
-            scores = training.score_split(learner, split, task, cfg.training)
+            scores = training.score_split(learner, split, task, cfg.training, extra=split.extra)
             # Save: CV folds of big models keep no checkpoint (K copies of PhoBERT fill a disk).
             save_checkpoint = not cfg.training.cv or get_kind(cfg.model.kind).small_checkpoint
             if main_process:

@@ -38,6 +38,17 @@ class DataConfig:
     test_size: float = 0.15
     split_seed: int = 42
     """Seed of the grouped, stratified split (kept apart from the training seed on purpose)."""
+    split: str = "random"
+    """random (grouped, stratified), temporal (test on test_from and later), source (test on test_sources) or
+    loso (one fold per source file): the out-of-domain splits models are chosen on (vistance.data.splits)."""
+    test_from: str | None = None
+    """temporal: the first test date (YYYY-MM-DD); older and undated examples train."""
+    dev_from: str | None = None
+    """temporal: the first dev date (default: the most recent dev_size share of what is older than test_from)."""
+    test_sources: list[str] = field(default_factory=list)
+    """source: corpus file stems tested on (e.g. news-2024-fulltext); the other files train."""
+    extra_test: list[str] = field(default_factory=list)
+    """Corpus file stems kept out of training and reported as further test sets (e.g. seed), any split."""
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
 
     def __post_init__(self) -> None:
@@ -50,6 +61,20 @@ class DataConfig:
             raise ValueError("give data.files (corpus format) or data.train_file (CSV/JSONL)")
         if isinstance(self.preprocess, dict):
             self.preprocess = PreprocessConfig.from_dict(self.preprocess)
+        from .data.splits import SPLIT_STRATEGIES
+
+        if self.split not in SPLIT_STRATEGIES:
+            raise ValueError(f"data.split must be one of {', '.join(SPLIT_STRATEGIES)}, not {self.split!r}")
+        import re
+
+        for key in ("test_from", "dev_from"):
+            value = getattr(self, key)
+            if value is not None and not re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", str(value)):
+                raise ValueError(f"data.{key} must be a date YYYY-MM-DD, not {value!r}")
+        if self.split == "temporal" and not self.test_from:
+            raise ValueError("data.split=temporal needs data.test_from (the first test date, YYYY-MM-DD)")
+        if self.split == "source" and not self.test_sources:
+            raise ValueError("data.split=source needs data.test_sources (corpus file stems to test on)")
 
 
 @dataclass

@@ -261,11 +261,14 @@ def write_splits(folder: str | Path, splits: Split) -> None:
     """``splits/{train,dev,test}.jsonl``: the exact records of each split (id, text, label, ...)."""
     for name, part in splits.items():
         write_jsonl(Path(folder) / "splits" / f"{name}.jsonl", part)
+    for name, part in splits.extra.items():  # further test sets: splits/extra-<source>.jsonl
+        write_jsonl(Path(folder) / "splits" / f"extra-{name}.jsonl", part)
 
 
 def read_splits(folder: str | Path) -> Split:
     parts = {name: read_jsonl(Path(folder) / "splits" / f"{name}.jsonl") for name in SPLIT_NAMES}
-    return Split(**parts)
+    extra = {p.stem[len("extra-"):]: read_jsonl(p) for p in sorted((Path(folder) / "splits").glob("extra-*.jsonl"))}
+    return Split(**parts, extra=extra)
 
 
 def append_command(run_dir: str | Path, command: str) -> None:

@@ -79,17 +79,33 @@ def load_task_data(cfg: DataConfig) -> TaskData:
     except FileNotFoundError as e:
         raise DataError(str(e)) from None
     task = TASKS[cfg.task]
-    examples = task.examples(load_corpus(files))
+    # Each example knows its source (the corpus file's stem) and part (title / lede / body), so the
+    # out-of-domain splits can hold a source out and reports can score body sentences apart.
+    examples = [dict(e, source=Path(f).stem, part=sentence_part(e)) for f in files
+                for e in task.examples(load_corpus(f))]
     if len({e["label"] for e in examples}) < 2:
         raise DataError(f"{', '.join(files)}: task {cfg.task!r} needs examples of at least two labels, "
                         f"found {sorted({e['label'] for e in examples}) or 'none'}")
     return TaskData(task, files, examples)
 
 
+def sentence_part(record: dict) -> str:
+    """title (a heading or the title line at position 0), lede (the first body sentence) or body."""
+    position = record.get("position")
+    if record.get("kind") in ("heading", "caption") or (position == 0 and record.get("kind") is not None):
+        return "title"
+    if position == 1 and record.get("kind") == "body":
+        return "lede"
+    return "body"
+
+
 def make_splits(data: TaskData, cfg: DataConfig, cv: int = 0) -> list[Split]:
-    """One train/dev/test split, or ``cv`` grouped folds (each with its own dev part)."""
+    """One train/dev/test split, ``cv`` grouped folds (each with its own dev part), or an out-of-domain
+    split (``data.split``: temporal, source, loso); ``data.extra_test`` sources become further test sets."""
     if data.given_split is not None and not cv:
         return [data.given_split]
+    if cfg.split != "random" or cfg.extra_test:
+        return _ood_splits(data, cfg, cv)
     n = len(data.examples)
     if cv and cv > n // 3:
         raise DataError(f"--cv {cv}: {n} examples allow at most {max(2, n // 3)} folds (each fold needs a "
@@ -108,6 +124,37 @@ def make_splits(data: TaskData, cfg: DataConfig, cv: int = 0) -> list[Split]:
     if smallest < MIN_TEST_WARNING:
         print(f"caution: a test part has only {smallest} examples; its scores will have wide intervals "
               "(label more data, or use --cv)", file=sys.stderr)
+    return splits
+
+
+def _ood_splits(data: TaskData, cfg: DataConfig, cv: int) -> list[Split]:
+    from .data.splits import leave_one_source_out, source_split, temporal_split
+
+    sources = {e["source"] for e in data.examples}
+    unknown = sorted(set(cfg.extra_test) | set(cfg.test_sources) - sources)
+    if unknown:
+        raise DataError(f"data.extra_test / data.test_sources name {unknown}, not among the corpus files "
+                        f"({', '.join(sorted(sources))})")
+    extra = {s: [e for e in data.examples if e["source"] == s] for s in cfg.extra_test}
+    held = [e for part in extra.values() for e in part]
+    pool = [e for e in data.examples if e["source"] not in extra]
+    try:
+        if cfg.split == "temporal":
+            splits = [temporal_split(pool, cfg.test_from, cfg.dev_from, cfg.dev_size, held_out=held)]
+        elif cfg.split == "source":
+            splits = [source_split(pool, cfg.test_sources, cfg.dev_size, cfg.split_seed, held_out=held)]
+        elif cfg.split == "loso":
+            splits = leave_one_source_out(pool, cfg.dev_size, cfg.split_seed)
+        else:  # random, with sources held out
+            from .data.splits import _drop_near_copies
+
+            pool = _drop_near_copies(pool, held)
+            splits = (grouped_kfold(pool, cv, seed=cfg.split_seed, dev_size=cfg.dev_size) if cv
+                      else [grouped_split(pool, cfg.dev_size, cfg.test_size, seed=cfg.split_seed)])
+    except ValueError as e:
+        raise DataError(f"data.split={cfg.split}: {e}") from None
+    for s in splits:
+        s.extra = extra
     return splits
 
 

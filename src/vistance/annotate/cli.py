@@ -87,6 +87,18 @@ def _curve(args) -> int:
     return 0
 
 
+def _agreement(args) -> int:
+    from .agreement import agreement_by, markdown
+
+    results = agreement_by(args.first, args.second)
+    print(markdown(results))
+    dis = results["all"]["disagreements"]
+    print(f"{len(dis)} disagreement(s)" + (f" -> {args.out}" if args.out else ""))
+    if args.out:
+        write_jsonl(args.out, dis)
+    return 0
+
+
 def _stats(args) -> int:
     from .stats import distribution, markdown_table
 
@@ -165,6 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cv", type=int, default=5)
     p.add_argument("--out", required=True, help="base name: writes <out>.md and <out>.json")
     p.set_defaults(run=_domains)
+
+    p = sub.add_parser("agreement", help="Cohen's kappa (joint, claim, stance) of a blind second annotation, per file")
+    p.add_argument("first", nargs="+", help="the corpus files with the first labels")
+    p.add_argument("--second", required=True, help="the second annotator's labels (corpus format)")
+    p.add_argument("--out", help="write the disagreements (JSONL) here, for adjudication")
+    p.set_defaults(run=_agreement)
 
     p = sub.add_parser("stats", help="label distribution of file sets side by side (Markdown table)")
     p.add_argument("--set", action="append", required=True, metavar="NAME=FILE[,FILE...]",
