@@ -54,3 +54,38 @@ def test_small_dev_keeps_the_default_threshold_and_round_trips():
         Decision(claim_threshold=1.5)
     with pytest.raises(ValueError, match="temperature"):
         Decision(temperature=0)
+
+
+def test_layerwise_learning_rates_decay_from_the_head_down():
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    from vistance.models.transformer import layerwise_param_groups
+
+    model = BertForSequenceClassification(BertConfig(vocab_size=50, hidden_size=8, num_hidden_layers=3,
+                                                     num_attention_heads=2, intermediate_size=16, num_labels=4))
+    groups = layerwise_param_groups(model, 1e-3, 0.5, 0.01)
+    lr_of = {id(p): g["lr"] for g in groups for p in g["params"]}
+    assert lr_of[id(model.classifier.weight)] == pytest.approx(1e-3)
+    assert lr_of[id(model.bert.encoder.layer[2].attention.self.query.weight)] == pytest.approx(1e-3 * 0.5)
+    assert lr_of[id(model.bert.encoder.layer[0].attention.self.query.weight)] == pytest.approx(1e-3 * 0.5 ** 3)
+    assert lr_of[id(model.bert.embeddings.word_embeddings.weight)] == pytest.approx(1e-3 * 0.5 ** 4)
+    wd_of = {id(p): g["weight_decay"] for g in groups for p in g["params"]}
+    assert wd_of[id(model.classifier.bias)] == 0.0 and wd_of[id(model.classifier.weight)] == 0.01
+    assert sum(len(g["params"]) for g in groups) == len([p for p in model.parameters() if p.requires_grad])
+    torch.optim.AdamW(groups)  # a valid optimizer
+
+
+def test_headings_and_captions_are_never_claims_wherever_the_kind_is_known(baseline_run):
+    from vistance import StanceClassifier
+
+    probs = np.tile([0.1, 0.7, 0.1, 0.1], (3, 1))  # a confident favor claim, three times
+    items = [{"kind": "heading"}, {"kind": "body"}, {"part": "title"}]
+    assert Decision().labels(probs, JOINT, items) == ["not_claim", "favor", "not_claim"]
+    assert Decision().labels(probs, JOINT) == ["favor"] * 3  # bare sentences: the model decides
+
+    clf = StanceClassifier.from_pretrained(baseline_run)
+    claim = "Ông Ushakov nói Nga sẵn sàng đàm phán với Ukraine"
+    heading, body = clf.predict_sentences([{"text": claim, "kind": "heading"}, {"text": claim, "kind": "body"}])
+    assert heading["claim"] == "not_claim" and heading["stance"] is None and heading["speaker"] is None
+    assert heading["claim_score"] == body["claim_score"]  # the model's score is kept

@@ -306,16 +306,19 @@ def test_folds_keep_articles_that_share_a_sentence_together():
 def test_accuracy_floor_on_the_labelled_data():
     """Grouped 5-fold CV with only the repository's article files as context (no shared pool needed).
 
-    Measured: seed claims 0.99 with context, news-2025 0.87, all labelled claims 0.77 with context and 0.71
-    alone (the 2022 pool is a sample, so without its CSV most of its claims have no neighbours; with the
-    pool CSV and the 2023-2025 sentences as context the README reports 0.91). The floors sit about 0.05 below.
+    Measured: seed claims 0.99 with context, news-2025 0.87, the full-text body sentences labelled after the
+    rules were written 0.59 (news-2024-fulltext and news-2023-2025-fulltext alike: without their articles as
+    context, and on sources the rules never saw), all labelled claims 0.70 with context and 0.63 alone (the
+    2022 pool is a sample, so without its CSV most of its claims have no neighbours). The floors sit about
+    0.05 below.
     """
     report = evaluate(LABELLED, cv=5, context_paths=[RAW],
                       approaches=[a for a in APPROACHES if a.name == DEFAULT_APPROACH])
     scores = report["approaches"][DEFAULT_APPROACH]
     assert scores["context"]["by_source"]["seed"]["accuracy"] >= 0.93
     assert scores["context"]["by_source"]["news-2025"]["accuracy"] >= 0.82
-    assert scores["context"]["accuracy"] >= 0.72
+    assert scores["context"]["by_source"]["news-2024-fulltext"]["accuracy"] >= 0.54
+    assert scores["context"]["accuracy"] >= 0.65
     assert scores["sentence"]["accuracy"] >= 0.65
     assert scores["context"]["accuracy"] > scores["sentence"]["accuracy"]
 

@@ -351,7 +351,9 @@ class ShardScorer:
         for i in range(0, len(sentences), chunk):
             results += self.clf.scores([s["text"] for s in sentences[i : i + chunk]])
             yield {"input": input, "done": len(results), "total": len(sentences), "record": ""}
-        # Speakers once per shard, after scoring: an article cut by a chunk boundary keeps its context.
+        # Headings and title rows are never claims; then speakers once per shard, after scoring: an article
+        # cut by a chunk boundary keeps its context.
+        self.clf.apply_structure(results, sentences)
         self.clf.attribute(results, sentences)
         write_atomic_parquet(output_table(sentences, results), Path(output))
         record = {

@@ -24,6 +24,16 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 DEFAULT_CLAIM_THRESHOLD = 0.5
+STRUCTURAL_KINDS = ("heading", "caption", "title")
+"""Sentence kinds that are never claims (guideline §1.1 and R19: the outlet's headline, sub-headings and
+photo captions summarise; the body sentence that carries the same content is the claim). Where the
+article parser or the corpus record says a sentence is one of these, the decision is not_claim whatever
+the model's score; a bare sentence without a kind is left to the model."""
+
+
+def is_structural(item: dict | None) -> bool:
+    """True for a heading, caption or title line (by ``kind``, or the corpus ``part`` == title)."""
+    return bool(item) and (item.get("kind") in STRUCTURAL_KINDS or item.get("part") == "title")
 THRESHOLD_GRID = tuple(round(t, 2) for t in np.arange(0.05, 0.951, 0.05))
 """Candidate claim thresholds. Coarse on purpose: a finer grid overfits a small dev split."""
 MIN_DEV_FOR_THRESHOLD = 30
@@ -82,11 +92,15 @@ class Decision:
     def calibrate(self, probs) -> np.ndarray:
         return apply_temperature(probs, self.temperature)
 
-    def labels(self, calibrated_probs, task) -> list[str]:
-        """The decision on probabilities that were already calibrated (what predictors return)."""
-        from .tasks import decide
+    def labels(self, calibrated_probs, task, items: Sequence[dict] | None = None) -> list[str]:
+        """The decision on probabilities that were already calibrated (what predictors return); ``items``
+        (the sentences' records, in order) make headings and captions not_claim (:func:`is_structural`)."""
+        from .tasks import NOT_CLAIM, decide
 
-        return decide(calibrated_probs, task, self.claim_threshold)
+        out = decide(calibrated_probs, task, self.claim_threshold)
+        if items is not None and task.detects_claims:
+            out = [NOT_CLAIM if is_structural(it) else lab for lab, it in zip(out, items)]
+        return out
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -99,10 +113,9 @@ class Decision:
 
     @classmethod
     def fit(cls, probs, gold: Sequence[str], task, *, calibrate: bool = True, tune_threshold: bool = True,
-            split: str = "dev") -> Decision:
+            split: str = "dev", items: Sequence[dict] | None = None) -> Decision:
         """Temperature, then the threshold that maximises joint macro-F1, on (dev) ``probs`` and ``gold``."""
         from .metrics import classification_metrics
-        from .tasks import decide
 
         labels = list(task.labels)
         probs = np.asarray(probs, dtype=np.float64)
@@ -116,7 +129,7 @@ class Decision:
         cal = apply_temperature(probs, temperature)
 
         def macro(t: float) -> float:
-            return classification_metrics(gold, decide(cal, task, t), labels)["macro_f1"]
+            return classification_metrics(gold, cls(claim_threshold=t).labels(cal, task, items), labels)["macro_f1"]
 
         threshold = DEFAULT_CLAIM_THRESHOLD
         info["macro_f1_at_0.5"] = round(macro(DEFAULT_CLAIM_THRESHOLD), 4)

@@ -186,6 +186,7 @@ def score(
     raw_probs: np.ndarray | None = None,
     meta: list[dict] | None = None,
     claim_threshold: float = 0.5,
+    items: Sequence[dict] | None = None,
 ) -> Evaluation:
     """Measure predictions: metrics, bootstrap intervals, calibration. ``pred`` defaults to the task's decision
     at ``claim_threshold``; ``raw_probs`` (before calibration) add the uncalibrated reliability diagram."""
@@ -206,7 +207,9 @@ def score(
     if unknown:
         raise EvaluationError(f"gold labels {unknown} are not among the model's labels {labels}")
     if pred is None:  # the decision users get (claim threshold, then stance): see vistance.tasks.decide
-        pred = decide(probs, task_obj, claim_threshold)
+        from .decision import Decision
+
+        pred = Decision(claim_threshold=claim_threshold).labels(probs, task_obj, items)
     bootstrap = bootstrap or BootstrapConfig()
     ci = bootstrap_ci(gold, pred, labels, bootstrap.n_resamples, bootstrap.confidence, bootstrap.seed)
     return Evaluation(
@@ -415,10 +418,13 @@ def evaluate_run(
     if decision is not None:
         source["decision"] = decision.to_dict()
     ids = [e.get("id", str(n)) for n, e in enumerate(examples, 1)]
-    meta = [{"source": e.get("source"), "part": e.get("part")} for e in examples]
+    from .training import sentence_part
+
+    meta = [{"source": e.get("source"), "part": e.get("part") or (sentence_part(e) if "kind" in e else None)}
+            for e in examples]
     return score(ids, texts, [e["label"] for e in examples], probs, labels, task, source, bootstrap=bootstrap,
                  raw_probs=raw if decision is not None and decision.temperature != 1.0 else None, meta=meta,
-                 claim_threshold=threshold)
+                 claim_threshold=threshold, items=examples)
 
 
 def default_out_dir(path: str | Path, split: str = "test", data: str | Path | None = None) -> Path:

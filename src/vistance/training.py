@@ -131,7 +131,7 @@ def _ood_splits(data: TaskData, cfg: DataConfig, cv: int) -> list[Split]:
     from .data.splits import leave_one_source_out, source_split, temporal_split
 
     sources = {e["source"] for e in data.examples}
-    unknown = sorted(set(cfg.extra_test) | set(cfg.test_sources) - sources)
+    unknown = sorted((set(cfg.extra_test) | set(cfg.test_sources)) - sources)
     if unknown:
         raise DataError(f"data.extra_test / data.test_sources name {unknown}, not among the corpus files "
                         f"({', '.join(sorted(sources))})")
@@ -205,7 +205,7 @@ def score_split(learner, split: Split, task: Task, training=None, extra: dict | 
     dev_raw = learner.predict_proba(split.dev)
     decision = Decision.fit(dev_raw, [e["label"] for e in split.dev], task,
                             calibrate=getattr(training, "calibrate", True),
-                            tune_threshold=getattr(training, "tune_threshold", True))
+                            tune_threshold=getattr(training, "tune_threshold", True), items=split.dev)
     learner.decision = decision
     result, rows, extra_scores, at_default = {}, [], {}, None
     parts = [("dev", split.dev), ("test", split.test)] + [(f"extra:{k}", v) for k, v in (extra or {}).items()]
@@ -214,7 +214,7 @@ def score_split(learner, split: Split, task: Task, training=None, extra: dict | 
             continue
         raw = dev_raw if name == "dev" else learner.predict_proba(part)
         probs = decision.calibrate(raw)
-        pred = decision.labels(probs, task)
+        pred = decision.labels(probs, task, part)  # headings and captions of articles are never claims
         gold = [e["label"] for e in part]
         metrics = classification_metrics(gold, pred, labels)
         if name.startswith("extra:"):

@@ -65,8 +65,9 @@ class StanceClassifier:
     a cascade, calibrated by the checkpoint's temperature. ``claim`` is ``"claim"`` exactly when
     ``claim_score >= claim_threshold`` (the threshold the checkpoint chose on dev, 0.5 for checkpoints
     from before that, or the caller's), and then ``stance`` is the most probable of the
-    stance scores, renormalised to sum to 1. Training and evaluation score the same decision
-    (:func:`vistance.tasks.decide`).
+    stance scores, renormalised to sum to 1. Headings, captions and title lines of an article (their
+    ``kind``) are not_claim whatever their score (guideline R19). Training and evaluation score the same
+    decision (:class:`vistance.decision.Decision`).
     """
 
     def __init__(self, predictor, stance_predictor=None, *, batch_size: int = 32,
@@ -201,8 +202,19 @@ class StanceClassifier:
         ``position`` and ``kind``, in article order). Speakers use the article around each such sentence,
         else each sentence alone."""
         results = self.scores([s["text"] for s in sentences], batch_size=batch_size, progress=progress)
+        self.apply_structure(results, sentences)
         self.attribute(results, sentences)
         return results
+
+    def apply_structure(self, results: list[dict], sentences: Sequence[dict]) -> None:
+        """Headings, captions and title lines (``kind``) are not claims, whatever their score (guideline R19:
+        the body sentence carrying the same content is the claim); in place. ``claim_score`` keeps the model's
+        score, so these are the one exception to ``claim == (claim_score >= claim_threshold)``."""
+        from ..decision import is_structural
+
+        for r, s in zip(results, sentences):
+            if is_structural(s) and r["claim"] == CLAIM:
+                r["claim"], r["stance"] = NOT_CLAIM, None
 
     def scores(self, texts: Sequence[str], *, batch_size: int | None = None, progress: bool = False) -> list[dict]:
         """Claim and stance of each text, without speakers (``predict`` minus attribution)."""

@@ -47,10 +47,38 @@ class TransformerOptions:
     """Keep the word-embedding matrix fixed (e5-small: 96M of its 118M parameters sit there)."""
     freeze_layers: int = 0
     """Keep the lowest N encoder layers fixed as well."""
+    layer_decay: float = 1.0
+    """Layer-wise learning-rate decay: layer i of L trains at lr * layer_decay ** (L - i), the embeddings at
+    lr * layer_decay ** (L + 1), the head at lr (1.0: one learning rate). Lower layers hold the general
+    language knowledge a few thousand sentences should move least (Howard & Ruder 2018; Clark et al. 2020)."""
 
     def __post_init__(self) -> None:
         if self.freeze_layers < 0:
             raise ValueError(f"model.transformer.freeze_layers must be >= 0, not {self.freeze_layers}")
+        if not 0 < self.layer_decay <= 1:
+            raise ValueError(f"model.transformer.layer_decay must be in (0, 1], not {self.layer_decay}")
+
+
+def layerwise_param_groups(model, lr: float, decay: float, weight_decay: float) -> list[dict]:
+    """AdamW parameter groups with layer-wise decayed learning rates (biases and LayerNorms without weight decay)."""
+    base = getattr(model, model.base_model_prefix, model)
+    layers = list(base.encoder.layer) if hasattr(base, "encoder") else []
+    n = len(layers)
+    depth: dict[int, int] = {}
+    for i, layer in enumerate(layers):
+        for p in layer.parameters():
+            depth[id(p)] = i + 1
+    if hasattr(base, "embeddings"):
+        for p in base.embeddings.parameters():
+            depth[id(p)] = 0
+    groups: dict[tuple[float, float], list] = {}
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        scale = decay ** (n + 1 - depth[id(p)]) if id(p) in depth else 1.0
+        wd = 0.0 if p.ndim < 2 or "LayerNorm" in name or "layer_norm" in name else weight_decay
+        groups.setdefault((lr * scale, wd), []).append(p)
+    return [{"params": ps, "lr": g_lr, "weight_decay": wd} for (g_lr, wd), ps in groups.items()]
 
 
 def label_maps(labels: Sequence[str]) -> tuple[dict[int, str], dict[str, int]]:
@@ -324,9 +352,16 @@ class TransformerLearner(Learner):
         from ..metrics import classification_metrics
         from ..tasks import HEADLINE_METRICS
 
+        from ..decision import Decision
+
         gold = [self.labels[i] for i in eval_pred.label_ids]
-        pred = [self.labels[i] for i in np.asarray(logits).argmax(-1)]
-        metrics = classification_metrics(gold, pred, self.labels)
+        logits = np.asarray(logits, dtype=np.float64)
+        probs = np.exp(logits - logits.max(-1, keepdims=True))
+        probs /= probs.sum(-1, keepdims=True)
+        # Early stopping and the best epoch are judged on the decision the checkpoint will ship (vistance.decision).
+        t = self.cfg.training
+        decision = Decision.fit(probs, gold, self.task, calibrate=t.calibrate, tune_threshold=t.tune_threshold)
+        metrics = classification_metrics(gold, decision.labels(decision.calibrate(probs), self.task), self.labels)
         return {k: metrics[k] for k in HEADLINE_METRICS if k in metrics}
 
     def fit(self, train: Sequence[dict], dev: Sequence[dict], resume: bool = False, callbacks: Sequence = ()):
@@ -338,7 +373,16 @@ class TransformerLearner(Learner):
         train_ds, dev_ds = self.dataset(train, "train"), self.dataset(dev, "dev")
         trainer_cls = _weighted_trainer_class()
         weights = class_weights(train_ds["labels"], len(self.labels)) if self.cfg.training.class_weighting else None
+        optimizers = (None, None)
+        opts = getattr(self.cfg.model, "transformer", None)
+        if opts is not None and opts.layer_decay < 1.0:
+            import torch
+
+            t = self.cfg.training
+            groups = layerwise_param_groups(self.model, t.learning_rate, opts.layer_decay, t.weight_decay)
+            optimizers = (torch.optim.AdamW(groups, lr=t.learning_rate), None)  # the Trainer adds the schedule
         self.trainer = trainer = trainer_cls(
+            optimizers=optimizers,
             model=self.model,
             args=self.training_arguments(),
             train_dataset=train_ds,

@@ -79,7 +79,26 @@ def _source_lines(ev: Evaluation) -> list[str]:
     s = ev.source
     keys = ("run", "checkpoint", "kind", "split", "split_file", "data", "data_sha256", "cv", "evaluated_at")
     lines = [f"{k}: {s[k]}" for k in keys if s.get(k) is not None]
+    decision = s.get("decision")
+    if decision:
+        lines.append(f"decision: claim iff calibrated claim_score >= {decision['claim_threshold']}, temperature "
+                     f"{decision['temperature']} (fitted on {decision.get('fitted_on', {}).get('split', 'dev')})")
     return lines + [f"task: {ev.task}", f"labels: {', '.join(ev.labels)}"]
+
+
+GROUPS_NOTE = ("The largest kinds of mistake (gold → predicted), each with its share of all errors and the "
+               "most confident examples: read these before changing a model.")
+
+
+def _group_rows(ev: Evaluation) -> list[list]:
+    return [[f"{g['gold']} → {g['pred']}", g["count"], f"{100 * g['share']:.0f} %",
+             " · ".join(f"“{x['text'][:140]}” ({x['confidence']:.2f})" for x in g["examples"][:3])]
+            for g in ev.error_groups()]
+
+
+def _by_rows(ev: Evaluation, key: str) -> list[list]:
+    return [[name, g["n"], g["macro_f1"], fmt_ci(g.get("macro_f1_ci")), g["accuracy"]]
+            for name, g in ev.by_group(key).items()]
 
 
 BOOTSTRAP_NOTE = (
@@ -111,6 +130,12 @@ def render_markdown(ev: Evaluation, plots: dict[str, str] | None = None) -> str:
             md_table(["gold \\ pred", *ev.labels], [[lab, *row] for lab, row in zip(ev.labels, cm)]), ""]
     out += ["## Calibration", "", ECE_NOTE, "", f"ECE = {fmt(ev.calibration.get('ece'))}", "",
             md_table(["confidence", "n", "mean confidence", "accuracy"], _calibration_rows(ev)), ""]
+    for key in ("source", "part"):
+        if len(ev.by_group(key)) > 1:
+            out += [f"## By {key}", "", md_table([key, "n", "macro-F1", "95 % CI", "accuracy"], _by_rows(ev, key)), ""]
+    if ev.error_groups():
+        out += ["## Largest error groups", "", GROUPS_NOTE, "",
+                md_table(["gold → predicted", "n", "share", "examples (p(pred))"], _group_rows(ev)), ""]
     if plots:
         out += ["## Plots", ""] + [f"![{name}]({file})" for name, file in plots.items()] + [""]
     errors = ev.errors
@@ -176,7 +201,15 @@ def render_html(ev: Evaluation, pngs: dict[str, bytes]) -> str:
               img_tag(pngs["confusion"], "confusion matrix", "Rows: gold label, columns: prediction. "
                       "Colour: share of the gold row."),
               html_table(["gold \\ pred", *ev.labels], [[lab, *row] for lab, row in zip(ev.labels, cm)]), "</div>"]
-    parts += ["<h2>Calibration</h2>", '<div class="figs">', img_tag(pngs["reliability"], "reliability diagram"),
+    for key in ("source", "part"):
+        if len(ev.by_group(key)) > 1:
+            parts += [f"<h2>By {key}</h2>", html_table([key, "n", "macro-F1", "95 % CI", "accuracy"], _by_rows(ev, key))]
+    if ev.error_groups():
+        parts += ["<h2>Largest error groups</h2>", f'<p class="note">{html.escape(GROUPS_NOTE)}</p>',
+                  html_table(["gold → predicted", "n", "share", "examples (p(pred))"], _group_rows(ev))]
+    before = [img_tag(pngs["reliability_uncalibrated"], "before calibration")] \
+        if "reliability_uncalibrated" in pngs else []
+    parts += ["<h2>Calibration</h2>", '<div class="figs">', *before, img_tag(pngs["reliability"], "reliability diagram"),
               '<div style="max-width:440px">', f'<p class="note">{html.escape(ECE_NOTE)}</p>',
               html_table(["confidence", "n", "mean confidence", "accuracy"], _calibration_rows(ev)), "</div></div>"]
     parts += [f"<h2>Errors ({len(ev.errors)} of {ev.n}, most confident first)</h2>", _errors_html(ev)]
@@ -200,8 +233,11 @@ def write_report(ev: Evaluation, out_dir: str | Path) -> dict[str, Path]:
     pngs = {
         "confusion": plot_confusion(ev.metrics["confusion_matrix"], ev.labels, "Confusion matrix" + pooled),
         "per_class": plot_per_class(ev.metrics["per_class"]),
-        "reliability": plot_reliability(ev.calibration),
+        "reliability": plot_reliability(ev.calibration, "Reliability (calibrated)" if ev.calibration_raw else
+                                        "Reliability diagram"),
     }
+    if ev.calibration_raw is not None:  # the checkpoint's temperature: the diagram before it, beside the one after
+        pngs["reliability_uncalibrated"] = plot_reliability(ev.calibration_raw, "Before calibration")
     paths = {name: out_dir / f"{name}.png" for name in pngs}
     for name, png in pngs.items():
         paths[name].write_bytes(png)
