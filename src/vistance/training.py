@@ -90,18 +90,25 @@ def load_task_data(cfg: DataConfig) -> TaskData:
 
 
 def sentence_part(record: dict) -> str:
-    """title (a heading or the title line at position 0), lede (the first body sentence) or body."""
-    position = record.get("position")
-    if record.get("kind") in ("heading", "caption") or (position == 0 and record.get("kind") is not None):
-        return "title"
-    if position == 1 and record.get("kind") == "body":
-        return "lede"
-    return "body"
+    """title (a heading or the title line at position 0), lede (the first body sentence) or body; records
+    without a ``kind`` (the seed and 2022 files) count as body."""
+    from .data.corpus import record_part
+
+    part = record_part(record)
+    return "body" if part == "unknown" else part
 
 
 def make_splits(data: TaskData, cfg: DataConfig, cv: int = 0) -> list[Split]:
     """One train/dev/test split, ``cv`` grouped folds (each with its own dev part), or an out-of-domain
     split (``data.split``: temporal, source, loso); ``data.extra_test`` sources become further test sets."""
+    splits = _make_splits(data, cfg, cv)
+    if not cfg.train_titles:
+        for s in splits:
+            s.train = [e for e in s.train if e.get("part") != "title"]
+    return splits
+
+
+def _make_splits(data: TaskData, cfg: DataConfig, cv: int = 0) -> list[Split]:
     if data.given_split is not None and not cv:
         return [data.given_split]
     if cfg.split != "random" or cfg.extra_test:

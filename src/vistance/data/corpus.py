@@ -146,6 +146,18 @@ def corpus_stats(records: Sequence[dict]) -> dict:
         "stance": {k: stances.get(k, 0) for k in STANCE_LABELS},
         "joint": dict(collections.Counter(JOINT.label_of(r) for r in records)),
         "speakers": len({r["speaker"] for r in records if r.get("speaker")}),
+        "parts": dict(collections.Counter(record_part(r) for r in records)),
     }
+
+
+def record_part(record: dict) -> str:
+    """title (a heading, caption or the title line at position 0), lede (the first body sentence), body, or
+    unknown for records that do not say where in their article they stand (no ``kind``)."""
+    kind, position = record.get("kind"), record.get("position")
+    if kind is None:
+        return "unknown"
+    if kind in ("heading", "caption") or position == 0:
+        return "title"
+    return "lede" if position == 1 else "body"
 
 
