@@ -376,3 +376,35 @@ def test_ray_engine_equals_predict_and_resumes_after_interrupt(baseline_run, tin
     ids = [r["id"] for r in read_output(out)]
     assert len(ids) == len(set(ids)) == 12 * len(rows)
     assert json.loads((out / "_manifest.json").read_text(encoding="utf-8"))["status"] == "complete"
+
+
+@pytest.mark.slow
+def test_ray_engine_gives_up_a_shard_whose_actor_keeps_dying(baseline_run, tmp_path, monkeypatch):
+    """The actor that reaches part-1.csv dies (os._exit(137)); Ray restarts it and retries, until the
+    attempts counted beside the output reach --max-attempts: then the shard is failed, the others done."""
+    for key, value in batch.LOCAL_RAY_ENV.items():
+        if key not in os.environ:
+            monkeypatch.setenv(key, value)
+    ray = pytest.importorskip("ray", reason='ray is not installed (pip install -e ".[scale]")')
+    expected = write_sentence_shards(tmp_path / "in")
+    inputs, out = str(tmp_path / "in"), tmp_path / "out"
+    monkeypatch.setenv(batch.FAULT_ENV, "part-1.csv")
+    temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")
+    ray.init(address="local", num_cpus=2, _temp_dir=temp, include_dashboard=False)
+    try:
+        start = time.monotonic()
+        manifest = run_batch(baseline_run, inputs, out, engine="ray", workers=2, cpus_per_worker=0.5,
+                             progress=False, max_attempts=2)
+        assert time.monotonic() - start < 240
+    finally:
+        ray.shutdown()
+        shutil.rmtree(temp, ignore_errors=True)
+    assert manifest["status"] == "partial" and sorted(manifest["shards"]) == ["part-0.parquet", "part-2.parquet"]
+    failed = manifest["failed"]["part-1.parquet"]
+    assert (failed["attempts"], failed["rows"]) == (2, 40) and "died 2 time(s)" in failed["error"]
+    assert not (out / "part-1.parquet").exists() and not list(out.glob(".*.attempts"))
+
+    monkeypatch.delenv(batch.FAULT_ENV)
+    manifest = run_batch(baseline_run, inputs, out, progress=False)
+    assert manifest["status"] == "complete" and manifest["timings"]["shards"] == 1
+    assert [(r["id"], r["text"]) for r in read_output(out)] == expected

@@ -588,6 +588,7 @@ class _Progress:
         """``shard`` is given up: recorded under ``failed`` (saved at once), and no stale output left behind."""
         self.restart(shard)
         (self.out / shard.name).unlink(missing_ok=True)  # e.g. the output of an input that has since changed
+        attempts_file(self.out / shard.name).unlink(missing_ok=True)
         self.shards_failed += 1
         self.manifest["failed"][shard.name] = record
         self.bar.update(shard.size)
@@ -709,7 +710,6 @@ def _run_local(todo: Sequence[Shard], out: Path, scorer_kwargs: dict, progress: 
                 atomic_write_text(attempts_file(out / shard.name), json.dumps(tries | {"last": died}))
                 if deaths >= max_attempts:  # also when it died before counting itself (e.g. loading the model)
                     progress.fail(shard, failed_record(shard.input, deaths, died))
-                    attempts_file(out / shard.name).unlink(missing_ok=True)
                     break
                 print(f"warning: {shard.input}: the worker died ({died}); retrying with a new worker "
                       f"(attempt {deaths + 1} of {max_attempts})", file=sys.stderr)
