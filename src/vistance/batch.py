@@ -817,9 +817,14 @@ def _run_ray(todo: Sequence[Shard], out: Path, scorer_kwargs: dict, progress: _P
                 progress.update(event)
         except Exception as e:
             cause = _vistance_cause(e)
-            if cause is None:
-                raise
-            raise cause from None
+            if cause is not None:
+                raise cause from None
+            if isinstance(e, (ray.exceptions.RaySystemError, ConnectionError)):  # the cluster went away
+                first = " ".join(str(e).split("\n")[0].split())[:300]
+                raise BatchError(f"Ray stopped answering mid-run ({type(e).__name__}: {first}); the "
+                                 f"{progress.shards_done} shard(s) finished in this run are kept in {out} and listed "
+                                 f"in {MANIFEST}: rerun the same command to score the rest") from None
+            raise
 
 
 # --------------------------------------------------------------------------- the run
