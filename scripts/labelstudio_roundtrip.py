@@ -49,6 +49,18 @@ class Failed(Exception):
     """A step went wrong; the message is the one line printed."""
 
 
+class Unreachable(Failed):
+    """Label Studio stopped answering (refused, reset or timed-out connection)."""
+
+
+def kept(steps: list[str]) -> str:
+    """What a failed round trip leaves: the steps it finished, and never a corpus file, since
+    ``vistance.annotate import`` runs only on a complete export and writes its output atomically."""
+    done = ", ".join(steps) if steps else "no step"
+    return (f"kept: nothing ({done} finished; the temporary folder is removed and no corpus file was written, "
+            "since the import runs only on a complete export and writes atomically)")
+
+
 # --------------------------------------------------------------------------- vistance (subprocesses)
 
 
@@ -103,7 +115,7 @@ class Server:
             try:
                 self.call("GET", "/api/version", timeout=5)
                 return time.monotonic() - t0
-            except (OSError, Failed):
+            except (OSError, Failed):  # Unreachable until it listens
                 time.sleep(1)
         raise Failed(f"label-studio did not answer on {self.url} within {timeout:.0f} s: {self.last_log_line()}")
 
@@ -130,6 +142,9 @@ class Server:
         except urllib.error.HTTPError as e:
             detail = " ".join(e.read().decode("utf-8", "replace").split())[:300]
             raise Failed(f"{method} {path}: HTTP {e.code}: {detail}") from None
+        except (urllib.error.URLError, OSError) as e:  # refused, reset, timed out: the server went away
+            reason = getattr(e, "reason", e)
+            raise Unreachable(f"Label Studio at {self.url} unreachable during {method} {path} ({reason})") from None
         return content if raw else json.loads(content or b"null")
 
     def stop(self) -> None:
@@ -183,8 +198,8 @@ CORRECTION = (2, ("claim", "neutral", "Phạm Minh Chính"))  # NFC diacritics i
 # --------------------------------------------------------------------------- the round trip
 
 
-def roundtrip(args, tmp: Path, servers: list) -> list[str]:
-    summary = []
+def roundtrip(args, tmp: Path, servers: list, steps: list[str] | None = None) -> list[str]:
+    summary = [] if steps is None else steps
     python = args.python
 
     # 1. a model, a ranked batch, Label Studio tasks with predictions
@@ -323,6 +338,7 @@ def main(argv=None) -> int:
     args.label_studio = find_label_studio(args.label_studio)
 
     servers: list[Server] = []
+    steps: list[str] = []
     tmp = Path(tempfile.mkdtemp(prefix="vistance-ls-"))
 
     def on_signal(signum, frame):  # a timeout's SIGTERM still stops the server and removes the folder
@@ -332,9 +348,10 @@ def main(argv=None) -> int:
     try:
         if args.label_studio is None:
             raise Failed("label-studio not found: give --label-studio, set $LABEL_STUDIO_BIN or put it on PATH")
-        summary = roundtrip(args, tmp, servers)
+        summary = roundtrip(args, tmp, servers, steps)
     except Failed as e:
-        print(f"labelstudio_roundtrip: FAILED: {e}", file=sys.stderr)
+        done = [s.split(":")[0] for s in steps]
+        print(f"labelstudio_roundtrip: FAILED: {e}; {kept(done)}", file=sys.stderr)
         return 1
     except Exception as e:  # noqa: BLE001 -- anything unforeseen still gets one line, not a traceback
         print(f"labelstudio_roundtrip: FAILED: {type(e).__name__}: {e}", file=sys.stderr)

@@ -148,47 +148,65 @@ def test_speaker_columns_appear_when_results_carry_them(baseline_run, tmp_path, 
         for r in results:
             r |= {"speaker": "Nga", "speaker_span": (0, 3)}
 
+    # In this process: the local engine's worker process would not see the patch.
     monkeypatch.setattr(StanceClassifier, "attribute", fixed_speaker)
-    (tmp_path / "in").mkdir()
-    (tmp_path / "in" / "s.jsonl").write_text('{"id": "a", "text": "Nga sẵn sàng đàm phán."}\n', encoding="utf-8")
-    run_batch(baseline_run, str(tmp_path / "in"), tmp_path / "out", progress=False)
+    shard = tmp_path / "s.jsonl"
+    shard.write_text('{"id": "a", "text": "Nga sẵn sàng đàm phán."}\n', encoding="utf-8")
+    scorer = batch.ShardScorer(str(baseline_run), articles=False, text_field="text", batch_size=8)
+    events = list(scorer.score(str(shard), str(tmp_path / "out" / "s.parquet")))
+    assert json.loads(events[-1]["record"])["sentences"] == 1
     row = read_output(tmp_path / "out")[0]
     assert (row["speaker"], row["speaker_start"], row["speaker_end"]) == ("Nga", 0, 3)
+    assert not list((tmp_path / "out").glob(".*"))  # no temporary or attempts file left
 
 
-# --------------------------------------------------------------------------- resume
+# --------------------------------------------------------------------------- resume, dying workers
 
 
-def test_rerun_after_a_crash_finishes_without_duplicates(baseline_run, tmp_path, monkeypatch):
+def test_a_dying_worker_is_retried_then_its_shard_failed_and_a_rerun_redoes_only_that(
+        baseline_run, tmp_path, monkeypatch, capsys):
+    """VISTANCE_FAULT_SHARD kills every worker that reaches part-1.csv (os._exit(137), as an OOM kill does)."""
     expected = write_sentence_shards(tmp_path / "in")
     inputs, out = str(tmp_path / "in"), tmp_path / "out"
-    scored, crash = [], [True]
-    original = batch.ShardScorer.score
-
-    def crash_on_second_shard(self, input, output):
-        scored.append(Path(input).name)
-        if crash[0] and len(scored) == 2:
-            raise RuntimeError("simulated crash")
-        yield from original(self, input, output)
-
-    monkeypatch.setattr(batch.ShardScorer, "score", crash_on_second_shard)
-    with pytest.raises(RuntimeError, match="simulated crash"):
-        run_batch(baseline_run, inputs, out, progress=False)
+    monkeypatch.setenv(batch.FAULT_ENV, "part-1.csv")
+    code, err = cli("--model", str(baseline_run), "--input", inputs, "--output", str(out), capsys=capsys)
+    assert code == batch.EXIT_PARTIAL == 3, err
+    assert err.count("the worker died (exit status 137); retrying with a new worker") == 2
+    last = err.strip().splitlines()[-1]
+    assert last.startswith(f"partial: 1 shard(s) failed ({tmp_path / 'in' / 'part-1.csv'}: the worker scoring it "
+                           "died 3 time(s) (exit status 137)"), last
     manifest = json.loads((out / "_manifest.json").read_text(encoding="utf-8"))
-    assert manifest["status"] == "failed" and list(manifest["shards"]) == ["part-0.parquet"]
+    assert manifest["status"] == "partial" and sorted(manifest["shards"]) == ["part-0.parquet", "part-2.parquet"]
+    failed = manifest["failed"]["part-1.parquet"]
+    assert (failed["rows"], failed["attempts"]) == (40, 3)
+    assert failed["size"] == (tmp_path / "in" / "part-1.csv").stat().st_size
+    assert manifest["timings"]["shards_failed"] == 1 and manifest["counts"]["sentences"] == len(expected) - 40
+    # no partial output, no temporary file, no attempts file
+    assert sorted(p.name for p in out.iterdir()) == [batch.LOCK, "_manifest.json", "part-0.parquet", "part-2.parquet"]
 
     # A shard written but not yet recorded (a kill between the rename and the manifest update) is redone.
     (out / "part-1.parquet").write_bytes((out / "part-0.parquet").read_bytes())
-    scored.clear()
-    crash[0] = False
+    monkeypatch.delenv(batch.FAULT_ENV)
     manifest = run_batch(baseline_run, inputs, out, progress=False)
-    assert scored == ["part-1.csv", "part-2.parquet"]
-    assert manifest["status"] == "complete" and manifest["timings"]["shards_already_done"] == 1
-    assert [(r["id"], r["text"]) for r in read_output(out)] == expected
-    assert not list(out.glob(".*.tmp"))
+    assert manifest["status"] == "complete" and manifest["failed"] == {}
+    assert (manifest["timings"]["shards"], manifest["timings"]["shards_already_done"]) == (1, 2)
+    assert [(r["id"], r["text"]) for r in read_output(out)] == expected  # every row once, in order
+    assert run_batch(baseline_run, inputs, out, progress=False)["timings"]["shards"] == 0
 
-    scored.clear()
-    assert run_batch(baseline_run, inputs, out, progress=False)["timings"]["shards"] == 0 and scored == []
+
+def _die_at_start(conn, scorer_kwargs):
+    os._exit(137)
+
+
+def test_a_worker_that_dies_before_counting_itself_is_still_bounded(baseline_run, tmp_path, monkeypatch):
+    """Deaths are also counted by the driver: a worker that dies while loading the model (before it
+    records an attempt) fails each shard after max_attempts instead of looping."""
+    write_sentence_shards(tmp_path / "in")
+    monkeypatch.setattr(batch, "_local_worker", _die_at_start)
+    manifest = run_batch(baseline_run, str(tmp_path / "in"), tmp_path / "out", progress=False, max_attempts=2)
+    assert manifest["status"] == "partial" and manifest["shards"] == {}
+    assert {k: (v["attempts"], v["error"]) for k, v in manifest["failed"].items()} == {
+        f"part-{i}.parquet": (2, "the worker scoring it died 2 time(s) (exit status 137)") for i in range(3)}
 
 
 def test_changed_checkpoint_is_refused_unless_overwrite(baseline_run, tmp_path):
@@ -362,3 +380,35 @@ def test_ray_engine_equals_predict_and_resumes_after_interrupt(baseline_run, tin
     ids = [r["id"] for r in read_output(out)]
     assert len(ids) == len(set(ids)) == 12 * len(rows)
     assert json.loads((out / "_manifest.json").read_text(encoding="utf-8"))["status"] == "complete"
+
+
+@pytest.mark.slow
+def test_ray_engine_gives_up_a_shard_whose_actor_keeps_dying(baseline_run, tmp_path, monkeypatch):
+    """The actor that reaches part-1.csv dies (os._exit(137)); Ray restarts it and retries, until the
+    attempts counted beside the output reach --max-attempts: then the shard is failed, the others done."""
+    for key, value in batch.LOCAL_RAY_ENV.items():
+        if key not in os.environ:
+            monkeypatch.setenv(key, value)
+    ray = pytest.importorskip("ray", reason='ray is not installed (pip install -e ".[scale]")')
+    expected = write_sentence_shards(tmp_path / "in")
+    inputs, out = str(tmp_path / "in"), tmp_path / "out"
+    monkeypatch.setenv(batch.FAULT_ENV, "part-1.csv")
+    temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")
+    ray.init(address="local", num_cpus=2, _temp_dir=temp, include_dashboard=False)
+    try:
+        start = time.monotonic()
+        manifest = run_batch(baseline_run, inputs, out, engine="ray", workers=2, cpus_per_worker=0.5,
+                             progress=False, max_attempts=2)
+        assert time.monotonic() - start < 240
+    finally:
+        ray.shutdown()
+        shutil.rmtree(temp, ignore_errors=True)
+    assert manifest["status"] == "partial" and sorted(manifest["shards"]) == ["part-0.parquet", "part-2.parquet"]
+    failed = manifest["failed"]["part-1.parquet"]
+    assert (failed["attempts"], failed["rows"]) == (2, 40) and "died 2 time(s)" in failed["error"]
+    assert not (out / "part-1.parquet").exists() and not list(out.glob(".*.attempts"))
+
+    monkeypatch.delenv(batch.FAULT_ENV)
+    manifest = run_batch(baseline_run, inputs, out, progress=False)
+    assert manifest["status"] == "complete" and manifest["timings"]["shards"] == 1
+    assert [(r["id"], r["text"]) for r in read_output(out)] == expected

@@ -26,7 +26,9 @@ def test_health_describes_the_model(client):
     h = client.get("/health").json()
     assert h["status"] == "ok" and h["vistance_version"] == __version__
     assert (h["model"], h["labels"], h["task"], h["kind"]) == ("ckpt/joint", LABELS, "joint", "tiny")
-    assert h["limits"] == {"max_body_bytes": 2_000, "max_texts": 3, "max_chars": 300, "max_export_bytes": 4_000_000}
+    assert h["limits"] == {"max_body_bytes": 2_000, "max_texts": 3, "max_chars": 300, "max_export_bytes": 4_000_000,
+                           "max_pending": 32, "timeout_s": 30.0}
+    assert h["pending"] == 0
 
 
 def test_predict_returns_one_result_per_text(client):
@@ -159,3 +161,73 @@ def test_health_answers_while_predictions_fill_the_thread_pool():
         finally:
             release.set()
             busy.join()
+
+
+class Gated(FakePredictor):
+    """Holds each prediction until ``release`` is set (or ``hold`` seconds pass)."""
+
+    def __init__(self, *args, hold: float = 10, **kwargs):
+        import threading
+
+        super().__init__(*args, **kwargs)
+        self.entered, self.release, self.hold = threading.Event(), threading.Event(), hold
+
+    def predict_proba(self, texts, batch_size=32, progress=False, prepared=False):
+        self.entered.set()
+        self.release.wait(self.hold)
+        return super().predict_proba(texts, batch_size, progress, prepared)
+
+
+def test_a_full_queue_is_answered_503_with_retry_after():
+    """Back-pressure: max_pending requests hold or wait for the model; the next is refused at once."""
+    import threading
+    import time
+
+    predictor = Gated(LABELS, path="ckpt/joint")
+    clf = StanceClassifier(predictor)
+    with TestClient(create_app(clf, ServeLimits(max_pending=2, timeout_s=20))) as c:
+        answers = []
+        busy = [threading.Thread(target=lambda: answers.append(c.post("/predict", json={"texts": ["a"]})))
+                for _ in range(2)]
+        busy[0].start()
+        assert predictor.entered.wait(10)
+        busy[1].start()
+        deadline = time.monotonic() + 10
+        while c.get("/health").json()["pending"] < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        start = time.monotonic()
+        for route, body in (("/predict", {"texts": ["b"]}), ("/analyze", {"text": "Nga sẵn sàng."}),
+                            ("/analyze_many", {"articles": [{"id": "a", "text": "Nga sẵn sàng."}]})):
+            r = c.post(route, json=body)
+            assert r.status_code == 503, (route, r.text)
+            assert int(r.headers["retry-after"]) >= 1
+            assert r.json()["detail"].startswith("busy: 2 requests already hold or wait for the model; retry in")
+            assert "\n" not in r.json()["detail"]
+        assert time.monotonic() - start < 2  # refused at once, not after a wait
+        predictor.release.set()
+        for t in busy:
+            t.join()
+        assert [a.status_code for a in answers] == [200, 200]
+        assert c.post("/predict", json={"texts": ["c"]}).status_code == 200
+        assert c.get("/health").json()["pending"] == 0
+
+
+def test_requests_have_a_time_limit():
+    """504 when the prediction itself runs past the limit; 503 for a request that never reached the model."""
+    import threading
+
+    predictor = Gated(LABELS, path="ckpt/joint", hold=3)
+    clf = StanceClassifier(predictor)
+    with TestClient(create_app(clf, ServeLimits(timeout_s=0.5))) as c:
+        queued = []
+        first = threading.Thread(target=lambda: queued.append(c.post("/predict", json={"texts": ["a"]})))
+        first.start()
+        assert predictor.entered.wait(10)
+        second = c.post("/analyze", json={"text": "Nga sẵn sàng."})
+        first.join()
+        assert queued[0].status_code == 504
+        assert queued[0].json() == {"detail": "the model took longer than the 0.5 s limit of one request; send fewer "
+                                              "or shorter texts"}
+        assert second.status_code == 503 and second.json()["detail"].startswith("busy: waited 0.5 s for the model")
+        assert "retry-after" in second.headers
+        predictor.release.set()

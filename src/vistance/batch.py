@@ -42,17 +42,20 @@ import hashlib
 import io
 import json
 import logging
+import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
-from .data import file_sha256, iter_jsonl
+from .data import atomic_path, atomic_write_text, file_sha256, iter_jsonl
 from .data.articles import parse_article
 from .errors import CheckpointError, InputError, VistanceError, exit_on_error
 from .inference import StanceClassifier
@@ -64,6 +67,11 @@ from .text import normalize
 
 MANIFEST = "_manifest.json"
 LOCK = ".vistance-batch.lock"
+EXIT_PARTIAL = 3
+"""Exit status when some shards failed (their workers kept dying) and the others were scored."""
+FAULT_ENV = "VISTANCE_FAULT_SHARD"
+"""Fault injection for tests: the worker that is about to score the input shard of this file name
+exits at once with status 137, as a worker killed for running out of memory does."""
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv", ".parquet": "parquet"}
 # Sentences per predict call inside a shard: enough batches that sorting by length still pads little,
 # few enough that progress moves every few seconds even for a transformer on a CPU.
@@ -293,21 +301,60 @@ def _arrow_type(column: str):
 
 
 def write_atomic_parquet(table, target: Path) -> None:
-    """Write beside the target, then rename: a reader or a rerun never sees half a shard.
+    """Write beside the target, fsync, then rename: a reader or a rerun never sees half a shard.
 
-    The temporary name is fixed per shard, so a crash leaves at most one stale temporary per shard
-    and the rerun of that shard replaces it; it starts with a dot, which Parquet dataset readers skip.
+    The temporary name starts with a dot, which Parquet dataset readers skip; a full disk or an
+    exception removes it, and a killed worker leaves at most one per attempt, which a rerun deletes.
     """
     import pyarrow.parquet as pq
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    try:
+    with atomic_path(target) as tmp:
         pq.write_table(table, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+
+
+# --------------------------------------------------------------------------- attempts and failed shards
+
+
+def attempts_file(output: str | Path) -> Path:
+    """Beside a shard's output: how many workers started on it, and why the last one died.
+
+    Kept in the output folder (which every Ray node mounts), so it survives the worker that dies
+    and bounds retries whoever retries: this process's local engine or Ray's restarted actors.
+    """
+    output = Path(output)
+    return output.with_name(f".{output.name}.attempts")
+
+
+def read_attempts(output: str | Path) -> dict:
+    try:
+        found = json.loads(attempts_file(output).read_text(encoding="utf-8"))
+        return found if isinstance(found, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def count_rows(path: str | Path) -> int | None:
+    """Input rows in a shard, counted without parsing them (None if even that fails): what a failed shard lost."""
+    fmt, gz = shard_format(path)
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(path).metadata.num_rows
+        with (gzip.open if gz else open)(path, "rb") as f:
+            if fmt == "jsonl":
+                return sum(1 for line in f if line.strip())
+            text = io.TextIOWrapper(f, encoding="utf-8-sig", newline="")
+            return max(sum(1 for _ in csv.reader(text, delimiter="\t" if fmt == "tsv" else ",")) - 1, 0)
+    except (OSError, ValueError, csv.Error, ImportError):
+        return None
+
+
+def failed_record(input: str, attempts: int, reason: str) -> dict:
+    """The manifest entry of a shard given up after ``attempts`` workers died on it."""
+    size = os.stat(input).st_size if os.path.exists(input) else None
+    return {"failed": True, "input": input, "size": size, "rows": count_rows(input), "attempts": attempts,
+            "error": f"the worker scoring it died {attempts} time(s) ({reason})", "at": now_iso()}
 
 
 # --------------------------------------------------------------------------- the per-shard worker
@@ -323,9 +370,11 @@ class ShardScorer:
     """
 
     def __init__(self, checkpoint: str, *, articles: bool, text_field: str, batch_size: int,
-                 num_threads: int | None = None):
+                 num_threads: int | None = None, max_attempts: int = 3, fault_shard: str | None = None):
         self.articles = articles
         self.text_field = text_field
+        self.max_attempts = max_attempts
+        self.fault_shard = fault_shard
         self.load_error = None
         try:
             self.clf = StanceClassifier.from_pretrained(checkpoint, batch_size=batch_size, num_threads=num_threads)
@@ -337,6 +386,16 @@ class ShardScorer:
     def score(self, input: str, output: str) -> Iterator[dict]:
         if self.load_error is not None:
             raise self.load_error
+        # Counted before the work, so a worker that dies on this shard has counted itself: after
+        # max_attempts the shard is given up instead of killing worker after worker.
+        tries = read_attempts(output)
+        attempts = int(tries.get("attempts", 0))
+        if attempts >= self.max_attempts:
+            reason = tries.get("last") or "killed: out of memory, a crash or kill -9"
+            record = failed_record(input, attempts, reason)
+            yield {"input": input, "done": 0, "total": 0, "record": json.dumps(record)}
+            return
+        atomic_write_text(attempts_file(output), json.dumps({"attempts": attempts + 1, "last": tries.get("last")}))
         start = time.perf_counter()
         path = Path(input)
         try:
@@ -346,6 +405,8 @@ class ShardScorer:
         except OSError as e:
             raise InputError(f"{path}: cannot read ({e.strerror})") from None
         sentences, info = shard_sentences(path, data, articles=self.articles, text_field=self.text_field)
+        if self.fault_shard is not None and path.name == self.fault_shard:
+            os._exit(137)  # fault injection (VISTANCE_FAULT_SHARD): die as an OOM-killed worker does
         chunk = BATCHES_PER_CHUNK * self.clf.batch_size
         results: list[dict] = []
         for i in range(0, len(sentences), chunk):
@@ -356,6 +417,7 @@ class ShardScorer:
         self.clf.apply_structure(results, sentences)
         self.clf.attribute(results, sentences)
         write_atomic_parquet(output_table(sentences, results), Path(output))
+        attempts_file(output).unlink(missing_ok=True)
         record = {
             "input": input, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
             "sha256": hashlib.sha256(data).hexdigest(), "sentences": len(sentences), **info,
@@ -441,10 +503,13 @@ def plan(out: Path, shards: Sequence[Shard], checkpoint: dict, options: dict, ov
         raise BatchError(f"{changed[0].input}{more} changed since {out / changed[0].name} was written; pass "
                          "--overwrite to score the changed shard(s) again")
     redo = {s.name for s in changed}
+    todo = sorted(todo + changed, key=lambda s: s.name)
+    for shard in todo:  # shards that failed before, or were cut short by a crash, get a fresh retry budget
+        attempts_file(out / shard.name).unlink(missing_ok=True)
     manifest = {"vistance_version": __version__, "status": "running", "started": now_iso(), "updated": now_iso(),
                 "finished": None, "checkpoint": checkpoint, "options": options, "engine": None, "workers": None,
-                "counts": {}, "timings": {}, "shards": {n: e for n, e in done.items() if n not in redo}}
-    return manifest, sorted(todo + changed, key=lambda s: s.name)
+                "counts": {}, "timings": {}, "shards": {n: e for n, e in done.items() if n not in redo}, "failed": {}}
+    return manifest, todo
 
 
 def totals(shard_entries: dict) -> dict:
@@ -481,7 +546,7 @@ class _Progress:
 
         self.out, self.manifest, self.already_done = out, manifest, already_done
         self.by_input = {s.input: s for s in todo}
-        self.shards_total, self.shards_done, self.sentences = len(todo), 0, 0
+        self.shards_total, self.shards_done, self.shards_failed, self.sentences = len(todo), 0, 0, 0
         self.done: dict[str, tuple[int, int]] = {}  # (sentences, bytes) counted so far, per shard
         self.start = self.last_write = time.perf_counter()
         self.bar = tqdm(total=sum(s.size for s in todo), disable=not (show and todo), file=sys.stderr,
@@ -490,8 +555,9 @@ class _Progress:
 
     def _describe(self) -> None:
         rate = self.sentences / max(time.perf_counter() - self.start, 1e-9)
-        self.bar.set_description_str(f"{self.shards_done}/{self.shards_total} shards, {self.sentences:,} sentences, "
-                                     f"{rate:,.0f} sentences/s", refresh=False)
+        failed = f" ({self.shards_failed} failed)" if self.shards_failed else ""
+        self.bar.set_description_str(f"{self.shards_done}/{self.shards_total} shards{failed}, {self.sentences:,} "
+                                     f"sentences, {rate:,.0f} sentences/s", refresh=False)
 
     def update(self, event: dict) -> None:
         shard = self.by_input[str(event["input"])]
@@ -502,19 +568,43 @@ class _Progress:
         self.done[shard.input] = done, nbytes
         self.sentences += done - previous
         if event["record"]:
+            record = json.loads(str(event["record"]))
+            if record.get("failed"):
+                self.fail(shard, record)
+                return
             self.shards_done += 1
-            self.manifest["shards"][shard.name] = json.loads(str(event["record"]))
+            self.manifest["shards"][shard.name] = record
             if time.perf_counter() - self.last_write >= MANIFEST_INTERVAL_S:
                 self.save()
         self._describe()
         self.bar.update(nbytes - previous_bytes)
 
+    def restart(self, shard: Shard) -> None:
+        """A worker died on ``shard``: what it had counted is taken back, since the retry counts it again."""
+        done, nbytes = self.done.pop(shard.input, (0, 0))
+        self.sentences -= done
+        self.bar.update(-nbytes)
+        self._describe()
+
+    def fail(self, shard: Shard, record: dict) -> None:
+        """``shard`` is given up: recorded under ``failed`` (saved at once), and no stale output left behind."""
+        self.restart(shard)
+        (self.out / shard.name).unlink(missing_ok=True)  # e.g. the output of an input that has since changed
+        attempts_file(self.out / shard.name).unlink(missing_ok=True)
+        self.shards_failed += 1
+        self.manifest["failed"][shard.name] = record
+        self.bar.update(shard.size)
+        self.save()
+
     def save(self, status: str = "running") -> None:
         elapsed = time.perf_counter() - self.start
+        if status == "complete" and self.manifest["failed"]:
+            status = "partial"
         self.manifest.update(status=status, updated=now_iso(), counts=totals(self.manifest["shards"]), timings={
-            "seconds": round(elapsed, 3), "shards": self.shards_done, "shards_already_done": self.already_done,
-            "sentences": self.sentences, "sentences_per_second": round(self.sentences / max(elapsed, 1e-9), 2)})
-        if status == "complete":
+            "seconds": round(elapsed, 3), "shards": self.shards_done, "shards_failed": self.shards_failed,
+            "shards_already_done": self.already_done, "sentences": self.sentences,
+            "sentences_per_second": round(self.sentences / max(elapsed, 1e-9), 2)})
+        if status in ("complete", "partial"):
             self.manifest["finished"] = now_iso()
         write_json(self.out / MANIFEST, self.manifest)
         self.last_write = time.perf_counter()
@@ -526,11 +616,108 @@ class _Progress:
 # --------------------------------------------------------------------------- engines
 
 
-def _run_local(todo: Sequence[Shard], out: Path, scorer_kwargs: dict, progress: _Progress) -> None:
+def _local_worker(conn, scorer_kwargs: dict) -> None:
+    """The local engine's worker process: loads the model once, then scores the shards it is sent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's: it stops this process itself
     scorer = ShardScorer(**scorer_kwargs)
-    for shard in todo:
-        for event in scorer.score(shard.input, str(out / shard.name)):
-            progress.update(event)
+    while (job := conn.recv()) is not None:
+        try:
+            for event in scorer.score(*job):
+                conn.send(("event", event))
+            conn.send(("done", None))
+        except VistanceError as e:
+            conn.send(("error", type(e)(str(e))))
+        except Exception as e:  # noqa: BLE001 -- a bug: the driver raises it with this traceback
+            conn.send(("error", RuntimeError(f"{job[0]}: {type(e).__name__}: {e}\n{traceback.format_exc()}")))
+
+
+# Imported once by the fork server, so that a new worker only loads the model (best effort: a module
+# that is not installed is skipped). Nothing here starts a thread.
+FORKSERVER_PRELOAD = ["vistance.batch", "vistance.models.baseline", "torch", "transformers", "pyvi.ViTokenizer",
+                      "pyarrow.parquet"]
+
+
+def _exit_reason(code: int | None) -> str:
+    if code is not None and code < 0:
+        return f"killed by {signal.Signals(-code).name}"
+    return f"exit status {code}"
+
+
+class _LocalWorker:
+    """One worker process of the local engine, started fresh after a worker dies.
+
+    Workers come from a fork server: a clean process that forks each worker, so the worker never
+    inherits the driver's threads (a process forked after torch ran on several threads hangs in
+    its first multi-threaded operation) and a new one starts in a fraction of a second.
+    """
+
+    def __init__(self, scorer_kwargs: dict):
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(FORKSERVER_PRELOAD)
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_local_worker, args=(child, scorer_kwargs), daemon=True)
+        self.proc.start()
+        child.close()
+
+    def score(self, shard: Shard, out: Path, progress: _Progress) -> str | None:
+        """Score one shard, passing its events to ``progress``: None when done, else why the worker died."""
+        self.conn.send((shard.input, str(out / shard.name)))
+        while True:
+            if not self.conn.poll(0.5):
+                if self.proc.is_alive() or self.conn.poll(0):
+                    continue
+                self.proc.join()
+                return _exit_reason(self.proc.exitcode)
+            try:
+                kind, payload = self.conn.recv()
+            except (EOFError, ConnectionError):
+                self.proc.join()
+                return _exit_reason(self.proc.exitcode)
+            if kind == "event":
+                progress.update(payload)
+            elif kind == "done":
+                return None
+            else:
+                raise payload
+
+    def close(self) -> None:
+        if self.proc.is_alive():
+            with contextlib.suppress(OSError):
+                self.conn.send(None)
+            self.proc.join(timeout=5)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join()
+        self.conn.close()
+
+
+def _run_local(todo: Sequence[Shard], out: Path, scorer_kwargs: dict, progress: _Progress) -> None:
+    """Shards one after another in a worker process; a worker that dies is replaced, and its shard retried
+    until ``max_attempts`` workers have died on it: then it is recorded as failed and the run goes on."""
+    max_attempts = scorer_kwargs["max_attempts"]
+    worker = None
+    try:
+        for shard in todo:
+            deaths = 0
+            while True:
+                if worker is None:
+                    worker = _LocalWorker(scorer_kwargs)
+                died = worker.score(shard, out, progress)
+                if died is None:
+                    break
+                worker.close()
+                worker, deaths = None, deaths + 1
+                progress.restart(shard)
+                tries = read_attempts(out / shard.name)
+                atomic_write_text(attempts_file(out / shard.name), json.dumps(tries | {"last": died}))
+                if deaths >= max_attempts:  # also when it died before counting itself (e.g. loading the model)
+                    progress.fail(shard, failed_record(shard.input, deaths, died))
+                    break
+                print(f"warning: {shard.input}: the worker died ({died}); retrying with a new worker "
+                      f"(attempt {deaths + 1} of {max_attempts})", file=sys.stderr)
+    finally:
+        if worker is not None:
+            worker.close()
 
 
 @contextlib.contextmanager
@@ -621,15 +808,25 @@ def _run_ray(todo: Sequence[Shard], out: Path, scorer_kwargs: dict, progress: _P
             # Ray forwards actors' output line by line: a model-loading bar would arrive as a garbled
             # line, late, beside ours.
             runtime_env={"env_vars": {"HF_HUB_DISABLE_PROGRESS_BARS": "1"}},
+            # Ray Data restarts a dead actor and retries its task on it; ShardScorer counts the
+            # attempts per shard (in the output folder) and gives a shard up after max_attempts.
+            # This bound on restarts stops an actor that dies before it reaches any shard (e.g.
+            # while loading the model) from being restarted forever.
+            max_restarts=scorer_kwargs["max_attempts"] * len(todo) + workers,
         )
         try:
             for event in ds.iter_rows():
                 progress.update(event)
         except Exception as e:
             cause = _vistance_cause(e)
-            if cause is None:
-                raise
-            raise cause from None
+            if cause is not None:
+                raise cause from None
+            if isinstance(e, (ray.exceptions.RaySystemError, ConnectionError)):  # the cluster went away
+                first = " ".join(str(e).split("\n")[0].split())[:300]
+                raise BatchError(f"Ray stopped answering mid-run ({type(e).__name__}: {first}); the "
+                                 f"{progress.shards_done} shard(s) finished in this run are kept in {out} and listed "
+                                 f"in {MANIFEST}: rerun the same command to score the rest") from None
+            raise
 
 
 # --------------------------------------------------------------------------- the run
@@ -650,10 +847,13 @@ def run_batch(
     gpus_per_worker: float = 0.0,
     overwrite: bool = False,
     progress: bool = True,
+    max_attempts: int = 3,
 ) -> dict:
     """Score every shard of ``inputs`` not already in ``output``; returns the manifest as written.
 
     ``timings`` in the result covers this call only; ``counts`` covers every shard in the folder.
+    A shard on which ``max_attempts`` workers died is recorded under ``failed`` and the others go on;
+    the manifest's status is then ``partial`` (and the command's exit status :data:`EXIT_PARTIAL`).
     """
     from .checkpoint import CheckpointError as LoadError
     from .checkpoint import resolve_checkpoint
@@ -667,8 +867,8 @@ def run_batch(
         # at the first block (AttributeError: 'Worker' object has no attribute 'core_worker', Ray 2.60).
         raise BatchError(f"Ray Data cannot run through Ray Client ({address}); run the command on a node of the "
                          "cluster with --address auto")
-    if workers < 1 or batch_size < 1 or cpus_per_worker <= 0 or gpus_per_worker < 0:
-        raise BatchError("--workers and --batch-size must be at least 1, --cpus-per-worker above 0, "
+    if workers < 1 or batch_size < 1 or cpus_per_worker <= 0 or gpus_per_worker < 0 or max_attempts < 1:
+        raise BatchError("--workers, --batch-size and --max-attempts must be at least 1, --cpus-per-worker above 0, "
                          "--gpus-per-worker at least 0")
     out = Path(output)
     if out.exists() and not out.is_dir():
@@ -688,7 +888,8 @@ def run_batch(
         bar = _Progress(out, manifest, todo, len(shards) - len(todo), progress)
         bar.save()
         scorer_kwargs = {"checkpoint": str(ckpt), "articles": articles, "text_field": text_field,
-                         "batch_size": batch_size}
+                         "batch_size": batch_size, "max_attempts": max_attempts,
+                         "fault_shard": os.environ.get(FAULT_ENV) or None}
         status = "failed"
         try:
             if todo and engine == "local":
@@ -710,7 +911,13 @@ def summary(manifest: dict, out: str | Path) -> str:
     """The one line that ends a run: what the folder holds, and what this run did how fast."""
     c, t = manifest["counts"], manifest["timings"]
     held = f"{out}: {c['shards']} shard(s), {c['sentences']:,} sentence(s): {format_counts(c['outcomes'])}; "
-    if not t["shards"]:
+    failed = manifest.get("failed") or {}
+    if failed:
+        entry = next(iter(failed.values()))
+        more = f" and {len(failed) - 1} more" if len(failed) > 1 else ""
+        held = (f"partial: {len(failed)} shard(s) failed ({entry['input']}{more}: {entry['error']}; listed under "
+                f"'failed' in {MANIFEST}, rerun the same command to retry them); " + held)
+    if not t["shards"] and not failed:
         return held + "nothing left to score"
     resumed = f" ({t['shards_already_done']} were already done)" if t["shards_already_done"] else ""
     return (held + f"this run: {t['shards']} shard(s){resumed}, {t['sentences']:,} sentence(s) in {t['seconds']:.1f} s, "
@@ -736,6 +943,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cpus-per-worker", type=float, default=1.0,
                    help="CPUs Ray reserves per actor, also its torch threads (default 1; fractions allowed)")
     p.add_argument("--gpus-per-worker", type=float, default=0.0, help="GPUs per actor (e.g. 1, or 0.5 to share)")
+    p.add_argument("--max-attempts", type=int, default=3,
+                   help="workers that may die on one shard (killed, out of memory) before it is recorded as failed "
+                        "and the run goes on without it (default 3)")
     p.add_argument("--overwrite", action="store_true",
                    help="score again what changed (checkpoint, options or input shards) instead of refusing")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -749,7 +959,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.model, args.input, args.output, articles=args.articles, text_field=args.text_field,
             engine=args.engine, address=args.address, workers=args.workers, batch_size=args.batch_size,
             cpus_per_worker=args.cpus_per_worker, gpus_per_worker=args.gpus_per_worker,
-            overwrite=args.overwrite, progress=not args.quiet,
+            overwrite=args.overwrite, progress=not args.quiet, max_attempts=args.max_attempts,
         )
     except VistanceError as e:
         return exit_on_error(e)
@@ -758,7 +968,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         return 130
     print(summary(manifest, args.output), file=sys.stderr)
-    return 0
+    return EXIT_PARTIAL if manifest["status"] == "partial" else 0
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import __version__
+from .data.tables import PARTIAL_MARK, atomic_write_text
 from .errors import CheckpointError, ConfigError
 from .tasks import get_task
 from .text import PreprocessConfig
@@ -76,10 +77,7 @@ class CheckpointMeta:
 
 
 def write_meta(directory: str | Path, meta: CheckpointMeta) -> Path:
-    path = Path(directory) / META_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(meta.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return path
+    return atomic_write_text(Path(directory) / META_FILE, json.dumps(meta.to_dict(), ensure_ascii=False, indent=2) + "\n")
 
 
 def read_meta(directory: str | Path) -> CheckpointMeta:
@@ -106,6 +104,9 @@ def resolve_checkpoint(path: str | Path) -> Path:
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"{path}: no such file or directory")
+    if PARTIAL_MARK in path.name:
+        raise CheckpointError(f"{path}: a checkpoint left half-written by a crash while saving; it is never loaded "
+                              "(delete it, and train or --resume the run again)")
     if (path / META_FILE).is_file():
         return path
     if (path / "status.json").is_file():

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from .data import Split, file_sha256, read_jsonl, write_jsonl
+from .data import Split, atomic_write_text, file_sha256, read_jsonl, write_jsonl
 from .errors import VistanceError
 
 STATUS_FILE = "status.json"
@@ -46,13 +46,8 @@ def now_iso() -> str:
 
 
 def write_json(path: str | Path, obj) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Write then rename, so a reader (or a kill) never sees half a file.
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    # Write, fsync, then rename: a reader, a kill or a full disk never leaves half a file.
+    return atomic_write_text(path, json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
 
 
 def read_json(path: str | Path):
@@ -301,8 +296,8 @@ def prepare_run(run_dir: str | Path, config_yaml: str, command: str, info: dict)
     """Write config.yaml, command.txt, env.json and data.json (splits are written by the caller)."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.yaml").write_text(config_yaml, encoding="utf-8")
-    (run_dir / "command.txt").write_text(command + "\n", encoding="utf-8")
+    atomic_write_text(run_dir / "config.yaml", config_yaml)
+    atomic_write_text(run_dir / "command.txt", command + "\n")
     write_json(run_dir / "env.json", environment())
     write_json(run_dir / "data.json", info)
     return run_dir

@@ -21,6 +21,7 @@ from .config import Config, DataConfig
 from .decision import Decision
 from .data import (
     Split,
+    atomic_folder,
     expand_files,
     grouped_kfold,
     grouped_split,
@@ -278,16 +279,18 @@ def save_outputs(
             source=getattr(learner, "source", None),
             decision=scores.decision.to_dict(),
         )
-        directory = out_dir / "checkpoint"
-        if task.is_corpus_task:
-            from .speakers import SPEAKERS_FILE, SpeakerAttributor
+        # Written into a temporary folder renamed to checkpoint/ once complete: a crash or a full
+        # disk while saving never leaves a checkpoint/ that looks loadable.
+        with atomic_folder(out_dir / "checkpoint") as directory:
+            if task.is_corpus_task:
+                from .speakers import SPEAKERS_FILE, SpeakerAttributor
 
-            SpeakerAttributor.fit([e for e in train if e.get("speaker")]).save(directory)
-            meta.extras["speakers"] = SPEAKERS_FILE
-        learner.save(directory, meta)
-        if metrics["model_size_bytes"] is None:
-            metrics["model_size_bytes"] = ckpt.checkpoint_size_bytes(directory)
-        write_model_card(directory, cfg, meta, metrics, data_info)
+                SpeakerAttributor.fit([e for e in train if e.get("speaker")]).save(directory)
+                meta.extras["speakers"] = SPEAKERS_FILE
+            learner.save(directory, meta)
+            if metrics["model_size_bytes"] is None:
+                metrics["model_size_bytes"] = ckpt.checkpoint_size_bytes(directory)
+            write_model_card(directory, cfg, meta, metrics, data_info)
     write_json(out_dir / "metrics.json", metrics)
     learner.cleanup()
     return metrics

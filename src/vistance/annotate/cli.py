@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..data import write_jsonl
+from ..data import atomic_write_text, write_jsonl
 from ..errors import InputError, VistanceError, exit_on_error
 
 
@@ -111,8 +111,8 @@ def _stats(args) -> int:
     table = markdown_table(sets)
     print(table, end="")
     if args.out:
-        Path(args.out).write_text(table, encoding="utf-8")
-        Path(args.out).with_suffix(".json").write_text(json.dumps(sets, indent=2) + "\n", encoding="utf-8")
+        atomic_write_text(args.out, table)
+        atomic_write_text(Path(args.out).with_suffix(".json"), json.dumps(sets, indent=2) + "\n")
     return 0
 
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..data import OPTIONAL_KEYS, validate_files, write_jsonl
+from ..data import OPTIONAL_KEYS, atomic_write_text, validate_files, write_jsonl
 
 LABEL_KEYS = ("claim", "stance", "speaker")
 """The fields an annotator decides; exports never carry them as task data."""
@@ -125,11 +125,11 @@ def write_corpus(
             errors.append(p)
         if errors or not records:
             return ImportResult(records=[], errors=errors, skipped=skipped)
+        new = Path(tmp).read_text(encoding="utf-8")
         if mode == "append" and out.exists():
             old = out.read_text(encoding="utf-8")
-            new = Path(tmp).read_text(encoding="utf-8")
-            Path(tmp).write_text(old + ("\n" if old and not old.endswith("\n") else "") + new, encoding="utf-8")
-        os.replace(tmp, out)
+            new = old + ("\n" if old and not old.endswith("\n") else "") + new
+        atomic_write_text(out, new)  # fsynced and renamed: a full disk or a kill leaves the old file whole
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

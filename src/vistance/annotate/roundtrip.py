@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..data import write_jsonl
+from ..data import atomic_write_text, write_jsonl
 from ..errors import InputError
 from . import doccano, labelstudio
 from .records import ImportResult, export_meta, write_corpus
@@ -71,9 +71,9 @@ def export_file(
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "labelstudio":
         tasks = labelstudio.make_tasks(sentences, guesses, model_version)
-        out.write_text(json.dumps(tasks, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        atomic_write_text(out, json.dumps(tasks, ensure_ascii=False, indent=1) + "\n")
         xml = config_path(out)
-        xml.write_text(labelstudio.label_config(), encoding="utf-8")
+        atomic_write_text(xml, labelstudio.label_config())
         return [out, xml]
     write_jsonl(out, doccano.make_lines(sentences, guesses))
     return [out]

@@ -5,7 +5,7 @@ import sys
 
 from . import __doc__ as DOC
 
-SUBCOMMANDS = {"train": "train", "predict": "predict", "batch": "batch", "e5-train": "e5train"}
+SUBCOMMANDS = {"train": "train", "predict": "predict", "batch": "batch", "e5-train": "e5train", "serve": "serve"}
 
 
 def main(argv=None) -> int:

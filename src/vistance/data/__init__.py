@@ -19,7 +19,11 @@ from .corpus import (
 )
 from .splits import Split, grouped_kfold, grouped_split, near_duplicate_groups
 from .tables import (
+    PARTIAL_MARK,
     Table,
+    atomic_folder,
+    atomic_path,
+    atomic_write_bytes,
     atomic_write_text,
     file_sha256,
     iter_jsonl,
@@ -32,7 +36,8 @@ from .tables import (
 )
 
 __all__ = [
-    "OPTIONAL_KEYS", "REQUIRED_KEYS", "CorpusError", "Split", "Table", "atomic_write_text", "corpus_stats",
+    "OPTIONAL_KEYS", "PARTIAL_MARK", "REQUIRED_KEYS", "CorpusError", "Split", "Table", "atomic_folder",
+    "atomic_path", "atomic_write_bytes", "atomic_write_text", "corpus_stats",
     "expand_files", "file_sha256", "grouped_kfold", "grouped_split", "iter_jsonl", "load_corpus",
     "near_duplicate_groups", "read_jsonl", "read_labelled_table", "read_table", "read_text_file", "row_id",
     "validate_files", "write_jsonl",

@@ -6,6 +6,7 @@ UTF-8 checked, rows numbered by their line, ids made by one rule, and a bad file
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -20,6 +21,10 @@ from pathlib import Path
 from ..errors import DataError, VistanceError
 
 TABLE_SUFFIXES = (".jsonl", ".json", ".ndjson", ".csv", ".tsv")
+PARTIAL_MARK = ".partial-"
+"""In the name of a folder being written by :func:`atomic_folder`; loaders refuse such a folder."""
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 @dataclass
@@ -122,19 +127,106 @@ def read_jsonl(path: str | Path) -> list[dict]:
     return [obj for _, obj in iter_jsonl(path)]
 
 
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` to a temporary file beside ``path`` and rename it over: a crash leaves no half file."""
+def _write_all(fd: int, data: bytes) -> None:
+    """``os.write`` until every byte is out: a full disk shows as a short write, then ENOSPC."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def fsync_dir(folder: str | Path) -> None:
+    """Make a rename inside ``folder`` durable (the new directory entry reaches the disk)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems refuse fsync on a directory; the rename is still atomic
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary name beside ``path`` for a writer that wants a file name (Parquet, skops, CSV).
+
+    On success the file is fsynced and renamed over ``path``; on any error (a full disk, Ctrl-C)
+    it is removed and ``path`` keeps its previous content. The name starts with a dot, which
+    Parquet dataset readers and globs skip.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp's 0600 would hide the file from the user's group
+        yield Path(tmp)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
+    fsync_dir(path.parent)
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to a temporary file beside ``path``, fsync it and rename it over ``path``.
+
+    A crash or a full disk leaves either the previous file or the new one, never half of either,
+    and no temporary file behind (a ``kill -9`` can leave one dot-file, replaced by the next write).
+    """
+    with atomic_path(path) as tmp:
+        fd = os.open(tmp, os.O_WRONLY | os.O_TRUNC)
+        try:
+            _write_all(fd, data)
+        finally:
+            os.close(fd)
+    return Path(path)
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | Path) -> Iterator[Path]:
+    """A temporary folder beside ``path`` (``.<name>.partial-XXXX``), renamed to ``path`` when the block ends.
+
+    Every file in it is fsynced before the rename, and a folder already at ``path`` is replaced
+    only then, so ``path`` is always either the previous complete folder or the new complete one.
+    An error removes the temporary folder; a killed process leaves it under its ``.partial-`` name,
+    which no loader accepts.
+    """
+    import shutil
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}{PARTIAL_MARK}", dir=path.parent))
+    try:
+        os.chmod(tmp, 0o777 & ~_UMASK)
+        yield tmp
+        for f in tmp.rglob("*"):
+            if f.is_file():
+                fd = os.open(f, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        old = None
+        if path.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
+            os.replace(path, old / path.name)
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """:func:`atomic_write_bytes` of ``text`` as UTF-8 (newlines written as given)."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def write_jsonl(path: str | Path, rows: Iterable[dict]) -> Path:

@@ -17,11 +17,11 @@ summary across all documents (:func:`vistance.reports.actors.actor_rows`, the fi
 
 from __future__ import annotations
 
-import threading
 from importlib import resources
 from pathlib import PurePath
 from typing import Literal
 
+import anyio.to_thread
 from fastapi import FastAPI, HTTPException, Query
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
@@ -197,7 +197,7 @@ def _table_holds_articles(name: str, content: str, text_field: str) -> bool:
 # --------------------------------------------------------------------------- routes
 
 
-def add_page(app: FastAPI, classifier: StanceClassifier, limits, lock: threading.Lock, check_text) -> None:
+def add_page(app: FastAPI, classifier: StanceClassifier, limits, gate, check_text) -> None:
     """Register ``/``, its static files and the page's routes on the service's ``app``."""
 
     @app.get("/", include_in_schema=False)
@@ -218,23 +218,27 @@ def add_page(app: FastAPI, classifier: StanceClassifier, limits, lock: threading
 
     def analyse(articles: list[tuple[dict, str | None]], tables: list[tuple[str, list[dict], str]],
                 min_claims: int, skipped: int = 0) -> dict:
-        with lock:
-            try:
-                docs = [article_document(classifier, item, source) for item, source in articles]
-                docs += [sentence_document(classifier, doc_id, rows, source) for doc_id, rows, source in tables]
-            except InputError as e:
-                raise HTTPException(422, str(e)) from None
+        """Runs under the service's gate (the model lock): see :class:`vistance.inference.serve.InferenceGate`."""
+        try:
+            docs = [article_document(classifier, item, source) for item, source in articles]
+            docs += [sentence_document(classifier, doc_id, rows, source) for doc_id, rows, source in tables]
+        except InputError as e:
+            raise HTTPException(422, str(e)) from None
         return finish(docs, classifier, min_claims, skipped)
 
     @app.post("/analyze_many")
-    def analyze_many(req: AnalyzeManyRequest) -> dict:
+    async def analyze_many(req: AnalyzeManyRequest) -> dict:
         check_count(len(req.articles), "articles")
         for i, a in enumerate(req.articles):
             check_text(a.text, f"articles[{i}].text")
-        return analyse([(a.model_dump(), None) for a in req.articles], [], req.min_claims)
+        return await gate.run(analyse, [(a.model_dump(), None) for a in req.articles], [], req.min_claims)
 
     @app.post("/analyze_files")
-    def analyze_files(req: AnalyzeFilesRequest) -> dict:
+    async def analyze_files(req: AnalyzeFilesRequest) -> dict:
+        # Reading the files is done in a worker thread, away from the event loop; the model, under the gate.
+        return await gate.run(*await anyio.to_thread.run_sync(read_files, req))
+
+    def read_files(req: AnalyzeFilesRequest) -> tuple:
         if not req.files:
             raise HTTPException(422, "no files to analyse")
         articles, tables, skipped = [], [], 0
@@ -266,7 +270,7 @@ def add_page(app: FastAPI, classifier: StanceClassifier, limits, lock: threading
             check_count(len(articles), "articles")
         if n_sentences:
             check_count(n_sentences, "sentences")
-        return analyse(articles, tables, req.min_claims, skipped)
+        return analyse, articles, tables, req.min_claims, skipped
 
     @app.post("/export")
     def export(req: ExportRequest, format: Literal["csv", "jsonl"] = Query("csv")) -> Response:

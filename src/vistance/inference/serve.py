@@ -13,17 +13,27 @@ The model is loaded once, when the process starts, and shared by every request. 
 bounded (body bytes, texts per request, characters per text) because one oversized request would
 otherwise hold the CPU for minutes while everyone else waits: too large a body is answered with
 413, too many or too long texts and malformed JSON with 422, each with a one-line ``detail``.
+
+**Load.** One prediction runs at a time (torch already uses every core for one batch); at most
+``max_pending`` requests may hold or wait for the model, and one more is answered at once with 503
+and ``Retry-After`` (back-pressure, instead of a queue that grows until clients time out). A request
+that waited ``timeout_s`` without reaching the model gets 503 too; one whose prediction runs past
+``timeout_s`` gets 504 (the prediction finishes in the background, still holding the model).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -50,11 +60,83 @@ class ServeLimits:
     max_export_bytes: int = 4_000_000
     """Largest /export body: results sent back to be written as CSV/JSONL (no model time; results of a
     request at ``max_body_bytes`` are about 2-3 times its size)."""
+    max_pending: int = 32
+    """Requests that may hold or wait for the model at once; the next one gets 503 with Retry-After."""
+    timeout_s: float = 30.0
+    """Longest a request may take, waiting for the model included: 503 if it never reached the model, else 504."""
 
     def __post_init__(self) -> None:
-        for name in ("max_body_bytes", "max_texts", "max_chars", "max_export_bytes"):
+        for name in ("max_body_bytes", "max_texts", "max_chars", "max_export_bytes", "max_pending"):
             if getattr(self, name) < 1:
                 raise InputError(f"--{name.replace('_', '-')} must be positive, not {getattr(self, name)}")
+        if not self.timeout_s > 0:
+            raise InputError(f"--timeout must be above 0 seconds, not {self.timeout_s}")
+
+
+_NEVER_STARTED = object()
+
+
+class InferenceGate:
+    """Admission to the one model: at most ``max_pending`` requests running or queued, each within ``timeout_s``.
+
+    Used from the event loop: :meth:`run` takes a slot or answers 503 at once, then runs the work in
+    a worker thread under the model lock. The slot is given back when the work really ends, so a
+    prediction abandoned after its time limit still counts until it stops holding the model.
+    """
+
+    def __init__(self, max_pending: int, timeout_s: float):
+        self.max_pending, self.timeout_s = max_pending, timeout_s
+        self.lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(max_pending)
+        self._pending = 0
+        self._count_lock = threading.Lock()
+        self.seconds = 0.1  # running mean of one prediction's time, for Retry-After
+
+    @property
+    def pending(self) -> int:
+        return self._pending
+
+    def busy(self, why: str) -> HTTPException:
+        # The wait for a free slot is about the queue ahead times one prediction.
+        retry = max(1, math.ceil(self.seconds * self.max_pending / 2))
+        return HTTPException(503, f"busy: {why}; retry in {retry} s", headers={"Retry-After": str(retry)})
+
+    async def run(self, fn, *args):
+        if not self._slots.acquire(blocking=False):
+            raise self.busy(f"{self.max_pending} requests already hold or wait for the model")
+        with self._count_lock:
+            self._pending += 1
+        deadline = time.monotonic() + self.timeout_s
+        started = threading.Event()
+
+        def work():
+            try:
+                if not self.lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                    return _NEVER_STARTED
+                try:
+                    started.set()
+                    t0 = time.perf_counter()
+                    result = fn(*args)
+                    self.seconds = 0.8 * self.seconds + 0.2 * (time.perf_counter() - t0)
+                    return result
+                finally:
+                    self.lock.release()
+            finally:
+                with self._count_lock:
+                    self._pending -= 1
+                self._slots.release()
+
+        try:
+            with anyio.fail_after(self.timeout_s + 0.5):  # the lock wait above times out first
+                result = await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
+        except TimeoutError:
+            if not started.is_set():
+                raise self.busy(f"waited {self.timeout_s:g} s for the model") from None
+            raise HTTPException(504, f"the model took longer than the {self.timeout_s:g} s limit of one request; "
+                                     "send fewer or shorter texts") from None
+        if result is _NEVER_STARTED:
+            raise self.busy(f"waited {self.timeout_s:g} s for the model")
+        return result
 
 
 class PredictRequest(BaseModel):
@@ -91,6 +173,7 @@ class BodyLimitMiddleware:
         limit = self.per_path.get(scope.get("path", ""), self.max_bytes)
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await self._drain(receive, 0, limit)
                 await self._reject(send, int(value), limit)
                 return
 
@@ -103,6 +186,8 @@ class BodyLimitMiddleware:
             size += len(chunk)
             if size > limit:
                 await self._reject(send, size, limit, at_least=True)
+                if message.get("more_body", False):
+                    await self._drain(receive, size, limit)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -118,6 +203,16 @@ class BodyLimitMiddleware:
             return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
         await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _drain(receive, size: int, limit: int) -> None:
+        """Read and drop the rest of a refused body (up to 16 times the limit): a client still sending
+        when the answer comes would otherwise see its connection reset instead of the 413."""
+        while size <= 16 * limit:
+            message = await receive()
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                return
+            size += len(message.get("body", b""))
 
     async def _reject(self, send, size: int, limit: int, at_least: bool = False) -> None:
         size_text = f"{'at least ' if at_least else ''}{size} bytes"
@@ -153,8 +248,8 @@ def create_app(classifier: StanceClassifier, limits: ServeLimits | None = None) 
     app.state.classifier = classifier
     app.state.limits = limits
     # One prediction at a time: torch already uses every core for one batch, and two concurrent
-    # batches would only fight over them.
-    lock = threading.Lock()
+    # batches would only fight over them. The gate bounds the queue in front of it.
+    gate = app.state.gate = InferenceGate(limits.max_pending, limits.timeout_s)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
@@ -185,32 +280,38 @@ def create_app(classifier: StanceClassifier, limits: ServeLimits | None = None) 
             "claim_threshold": info["claim_threshold"],
             "speakers": info["speakers"],
             "limits": {"max_body_bytes": limits.max_body_bytes, "max_texts": limits.max_texts,
-                       "max_chars": limits.max_chars, "max_export_bytes": limits.max_export_bytes},
+                       "max_chars": limits.max_chars, "max_export_bytes": limits.max_export_bytes,
+                       "max_pending": limits.max_pending, "timeout_s": limits.timeout_s},
+            "pending": gate.pending,
         }
 
+    def predict_texts(texts: list[str]) -> list[dict]:
+        try:
+            return classifier.predict(texts)
+        except InputError as e:
+            raise HTTPException(422, str(e)) from None
+
+    def analyze_text(text: str, article_id: str) -> dict:
+        try:
+            return classifier.analyze(text, article_id=article_id)
+        except InputError as e:
+            raise HTTPException(422, str(e)) from None
+
     @app.post("/predict")
-    def predict(req: PredictRequest) -> dict:
+    async def predict(req: PredictRequest) -> dict:
         if len(req.texts) > limits.max_texts:
             raise HTTPException(422, f"too many texts: {len(req.texts)} > limit {limits.max_texts} per request")
         for i, t in enumerate(req.texts):
             check_text(t, f"texts[{i}]")
-        with lock:
-            try:
-                results = classifier.predict(req.texts)
-            except InputError as e:
-                raise HTTPException(422, str(e)) from None
+        results = await gate.run(predict_texts, req.texts)
         return {"results": [{"text": t} | r for t, r in zip(req.texts, results)]}
 
     @app.post("/analyze")
-    def analyze(req: AnalyzeRequest) -> dict:
+    async def analyze(req: AnalyzeRequest) -> dict:
         check_text(req.text, "text")
-        with lock:
-            try:
-                return classifier.analyze(req.text, article_id=req.id)
-            except InputError as e:
-                raise HTTPException(422, str(e)) from None
+        return await gate.run(analyze_text, req.text, req.id)
 
-    add_page(app, classifier, limits, lock, check_text)
+    add_page(app, classifier, limits, gate, check_text)
     return app
 
 
@@ -226,6 +327,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-chars", type=int, default=d.max_chars)
     p.add_argument("--max-export-bytes", type=int, default=d.max_export_bytes,
                    help="largest body of /export (results sent back for download)")
+    p.add_argument("--max-pending", type=int, default=d.max_pending,
+                   help="requests that may hold or wait for the model; the next gets 503 with Retry-After")
+    p.add_argument("--timeout", type=float, default=d.timeout_s, dest="timeout_s",
+                   help="seconds one request may take, waiting included (503 if it never reached the model, else 504)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--quantize", choices=("int8", "bf16"),
                    help="transformer checkpoints: dynamic int8 quantisation, or bfloat16 (CPUs with AVX512-BF16/AMX)")
@@ -237,7 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        limits = ServeLimits(args.max_body_bytes, args.max_texts, args.max_chars, args.max_export_bytes)
+        limits = ServeLimits(args.max_body_bytes, args.max_texts, args.max_chars, args.max_export_bytes,
+                             args.max_pending, args.timeout_s)
         classifier = StanceClassifier.from_pretrained(args.model, args.stance_model, quantize=args.quantize,
                                                       num_threads=args.threads, batch_size=args.batch_size)
     except VistanceError as e:

@@ -26,6 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from ..data.tables import atomic_path, atomic_write_text
 from ..errors import CheckpointError, VistanceError
 from . import ModelKind, register
 from .base import Learner, Predictor
@@ -256,7 +257,8 @@ class BaselineClassifier:
         pipeline = self._fitted()
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        sio.dump(pipeline, directory / MODEL_FILE)
+        with atomic_path(directory / MODEL_FILE) as tmp:
+            sio.dump(pipeline, tmp)
         meta = {
             "labels": self.labels,
             "config": asdict(self.config),
@@ -266,7 +268,7 @@ class BaselineClassifier:
             "num_parameters": self.num_parameters(),
             "versions": _versions(),
         }
-        (directory / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        atomic_write_text(directory / META_FILE, json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
 
     @classmethod
     def load(cls, directory: str | Path) -> BaselineClassifier:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..data import iter_jsonl
+from ..data.tables import atomic_write_text
 from ..errors import VistanceError
 from ..tasks import STANCE_LABELS
 
@@ -760,7 +761,7 @@ def write_report(inputs: Sequence[str | Path], out_dir: str | Path, *, by: str =
     try:
         out.mkdir(parents=True, exist_ok=True)
         write_csv(report, out / ACTORS_FILE)
-        (out / REPORT_FILE).write_text(render_html(report), encoding="utf-8")
+        atomic_write_text(out / REPORT_FILE, render_html(report))
     except OSError as e:
         raise ReportInputError(f"{out}: cannot write the report ({e.strerror})") from None
     return report

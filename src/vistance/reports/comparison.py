@@ -31,6 +31,7 @@ import yaml
 from matplotlib.figure import Figure
 
 from ..config import config_from_dict, flatten
+from ..data.tables import atomic_write_text
 from ..errors import VistanceError
 from ..evaluation import BootstrapConfig, Evaluation, run_test_evaluation
 from ..metrics import paired_bootstrap
@@ -449,12 +450,11 @@ def write_comparison(cmp: Comparison, out_dir: str | Path) -> dict[str, Path]:
     for k, png in pngs.items():
         paths[k].write_bytes(png)
     paths["json"] = out_dir / "comparison.json"
-    paths["json"].write_text(json.dumps(cmp.to_dict(), ensure_ascii=False, indent=2, default=str) + "\n",
-                             encoding="utf-8")
+    atomic_write_text(paths["json"], json.dumps(cmp.to_dict(), ensure_ascii=False, indent=2, default=str) + "\n")
     paths["markdown"] = out_dir / "comparison.md"
-    paths["markdown"].write_text(render_markdown(cmp, {k: f"{k}.png" for k in pngs}), encoding="utf-8")
+    atomic_write_text(paths["markdown"], render_markdown(cmp, {k: f"{k}.png" for k in pngs}))
     paths["html"] = out_dir / "comparison.html"
-    paths["html"].write_text(render_html(cmp, pngs), encoding="utf-8")
+    atomic_write_text(paths["html"], render_html(cmp, pngs))
     return paths
 
 

@@ -17,6 +17,7 @@ import html
 import json
 from pathlib import Path
 
+from ..data.tables import atomic_write_text
 from ..evaluation import Evaluation
 from .html import (
     Html,
@@ -242,11 +243,11 @@ def write_report(ev: Evaluation, out_dir: str | Path) -> dict[str, Path]:
     for name, png in pngs.items():
         paths[name].write_bytes(png)
     paths["metrics"] = out_dir / "metrics.json"
-    paths["metrics"].write_text(json.dumps(ev.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    atomic_write_text(paths["metrics"], json.dumps(ev.to_dict(), ensure_ascii=False, indent=2) + "\n")
     paths["errors"] = out_dir / "errors.csv"
     write_errors_csv(ev, paths["errors"])
     paths["markdown"] = out_dir / "report.md"
-    paths["markdown"].write_text(render_markdown(ev, {n: f"{n}.png" for n in pngs}), encoding="utf-8")
+    atomic_write_text(paths["markdown"], render_markdown(ev, {n: f"{n}.png" for n in pngs}))
     paths["html"] = out_dir / "report.html"
-    paths["html"].write_text(render_html(ev, pngs), encoding="utf-8")
+    atomic_write_text(paths["html"], render_html(ev, pngs))
     return paths

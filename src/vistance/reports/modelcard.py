@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..checkpoint import CARD_FILE, CheckpointMeta
 from ..config import Config
+from ..data.tables import atomic_write_text
 from ..models import get_kind
 from ..tasks import get_task
 
@@ -168,5 +169,5 @@ def model_card(cfg: Config, meta: CheckpointMeta, metrics: dict, data: dict) -> 
 
 def write_model_card(directory: str | Path, cfg: Config, meta: CheckpointMeta, metrics: dict, data: dict) -> Path:
     path = Path(directory) / CARD_FILE
-    path.write_text(model_card(cfg, meta, metrics, data), encoding="utf-8")
+    atomic_write_text(path, model_card(cfg, meta, metrics, data))
     return path

@@ -634,10 +634,9 @@ class SpeakerAttributor:
                    ner=bool(d.get("ner", False)))
 
     def save(self, directory: str | os.PathLike) -> Path:
-        path = Path(directory) / SPEAKERS_FILE
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        return path
+        from ..data.tables import atomic_write_text
+
+        return atomic_write_text(Path(directory) / SPEAKERS_FILE, json.dumps(self.to_dict(), ensure_ascii=False, indent=1) + "\n")
 
     @classmethod
     def load(cls, directory: str | os.PathLike) -> SpeakerAttributor:

@@ -1,0 +1,35 @@
+"""The service under load: 32 clients against a real uvicorn server on 127.0.0.1 (slow).
+
+A mix of valid /predict batches, bodies over the size limit (413), malformed JSON (422) and /analyze
+on a long article, for about a minute: no 5xx except the deliberate 503 + Retry-After of
+back-pressure, no dropped connection, and the server's memory flat after warm-up.
+"""
+
+import pytest
+
+from vistance.bench.serve import run_load, start_server, stop_server
+
+CLIENTS = 32
+
+
+@pytest.mark.slow
+def test_32_clients_get_no_5xx_no_dropped_connection_and_flat_memory(tiny_run):
+    psutil = pytest.importorskip("psutil")
+    proc, base = start_server(tiny_run, "--max-body-bytes", "200000", "--threads", "1")
+    try:
+        server = psutil.Process(proc.pid)
+        warm = run_load(base, CLIENTS, 15, mix=True, oversize=250_000, max_requests=20_000)
+        rss_warm = server.memory_info().rss
+        load = run_load(base, CLIENTS, 60, mix=True, oversize=250_000, max_requests=60_000)
+        rss_end = server.memory_info().rss
+    finally:
+        stop_server(proc)
+    print(f"\nwarm-up: {warm}\nload: {load}\nRSS after warm-up {rss_warm / 2**20:.0f} MiB, "
+          f"after load {rss_end / 2**20:.0f} MiB")
+    for r in (warm, load):
+        assert r["errors"] == {}, r  # no refused, reset or dropped connection, no client timeout
+        assert r["unexpected"] == {}, r  # every answer the expected one (or a 503 with Retry-After)
+        assert not [s for s in r["statuses"] if s >= 500 and s != 503], r
+    assert {200, 413, 422} <= set(load["statuses"]) and load["requests"] >= 200
+    assert load["statuses"].get(503, 0) == 0  # 32 clients fit the default queue of 32: none refused
+    assert rss_end < 1.15 * rss_warm, (rss_warm, rss_end)
