@@ -405,3 +405,32 @@ def test_a_trained_checkpoint_attributes_speakers_with_article_context(baseline_
         assert first["text"][first["speaker_span"][0]:first["speaker_span"][1]].endswith("Ushakov")
     (row,) = clf.predict(["Ông Peskov nói Nga sẵn sàng đàm phán."])
     assert "speaker" in row
+
+
+def test_within_article_names_resolve_to_the_full_form():
+    sents = article("Nhà lãnh đạo Triều Tiên Kim Jong Un ngày 3/1 tuyên bố sẽ tăng cường quân đội.",
+                    "Ông Kim cho biết Bình Nhưỡng không sợ lệnh trừng phạt.",
+                    "Theo Bộ Ngoại giao Nga, Moskva ủng hộ đối thoại.",
+                    "Bộ Ngoại giao cho biết thêm rằng Nga sẵn sàng hợp tác.")
+    assert speakers(sents) == ["Kim Jong Un", "Kim Jong Un", "Bộ Ngoại giao Nga", "Bộ Ngoại giao Nga"]
+
+
+def test_transliteration_variants_become_one_name_through_the_saved_table(tmp_path):
+    labelled = [{"text": "Ông Serhiy Bratchuk cho biết Ukraine sẽ phản công.", "claim": "claim",
+                 "speaker": "Serhiy Bratchuk"}]
+    fitted = SpeakerAttributor.fit(labelled)
+    assert fitted.canonical == {"serhy bratchuk": "Serhiy Bratchuk"}
+    loaded = SpeakerAttributor.load(fitted.save(tmp_path))
+    sents = article("Người phát ngôn Serhii Bratchuk cho biết Ukraine sẽ phản công.")
+    assert speakers(sents, loaded) == ["Serhiy Bratchuk"] and speakers(sents) == ["Serhii Bratchuk"]
+    # without a table, an article's variants take the spelling it used first
+    both = article("Ông Yuriy Ihnat tuyên bố không quân sẽ đánh chặn tên lửa.",
+                   "Phát ngôn viên Yurii Ihnat cho biết Nga đang tấn công dữ dội.")
+    assert speakers(both) == ["Yuriy Ihnat"] * 2
+
+
+def test_attributions_say_how_sure_they_are():
+    sents = article('"Chúng tôi sẵn sàng", ông Ushakov nhấn mạnh.', "Đàm phán sẽ diễn ra tại Riyadh.")
+    quoted, carried = SpeakerAttributor().attribute(sents)
+    assert quoted["speaker_rule"] == "quote" and carried["speaker_rule"] == "carry1"
+    assert quoted["speaker_confidence"] > 0.9 > 0.5 > carried["speaker_confidence"]
