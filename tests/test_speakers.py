@@ -434,3 +434,9 @@ def test_attributions_say_how_sure_they_are():
     quoted, carried = SpeakerAttributor().attribute(sents)
     assert quoted["speaker_rule"] == "quote" and carried["speaker_rule"] == "carry1"
     assert quoted["speaker_confidence"] > 0.9 > 0.5 > carried["speaker_confidence"]
+
+
+def test_bench_prints_milliseconds_per_thousand_sentences(capsys):
+    assert main(["bench", "--context", str(RAW), "--limit", "40", "--repeat", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "40 sentences of" in printed and "ms per 1,000 sentences" in printed
