@@ -433,7 +433,8 @@ def test_attributions_say_how_sure_they_are():
     sents = article('"Chúng tôi sẵn sàng", ông Ushakov nhấn mạnh.', "Đàm phán sẽ diễn ra tại Riyadh.")
     quoted, carried = SpeakerAttributor().attribute(sents)
     assert quoted["speaker_rule"] == "quote" and carried["speaker_rule"] == "carry1"
-    assert quoted["speaker_confidence"] > 0.9 > 0.5 > carried["speaker_confidence"]
+    assert quoted["speaker_confidence"] > 0.9
+    assert carried["speaker_confidence"] < 0.5  # below the actor report's default threshold
 
 
 def test_bench_prints_milliseconds_per_thousand_sentences(capsys):

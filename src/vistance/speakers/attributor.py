@@ -45,7 +45,6 @@ from pathlib import Path
 
 from ..errors import CheckpointError
 from . import lexicon as lx
-from .names import variant_key
 from .mentions import (
     CLAUSE_PUNCT,
     PREPOSITIONS,
@@ -55,6 +54,7 @@ from .mentions import (
     tokenize,
     vietnamese_words,
 )
+from .names import variant_key
 
 SPEAKERS_FILE = "speakers.json"
 FORMAT_VERSION = 1

@@ -377,8 +377,8 @@ def _fmt(s: dict) -> str:
 
 
 def _table(entries: dict[str, dict], title: str) -> list[str]:
-    lines = [title, f"{'approach':<10} {'sentence only':<24} {'with article context':<24} "
-             f"{'none':>5} {'wrong':>6} {'trunc':>6} {'var':>4}  description"]
+    lines = [title, (f"{'approach':<10} {'sentence only':<24} {'with article context':<24} "
+                     f"{'none':>5} {'wrong':>6} {'trunc':>6} {'var':>4}  description")]
     for name, e in entries.items():
         err = e["errors"]
         lines.append(f"{name:<10} {_fmt(e['sentence']):<24} {_fmt(e['context']):<24} {err['none']:>5} "
@@ -396,14 +396,14 @@ def _groups(entries: dict[str, dict], field: str, label: str) -> list[str]:
 
 def format_report(report: dict) -> str:
     """The printed report: the yardstick (what to expect on new articles) first, then grouped CV."""
-    lines = [f"{report['claims']} labelled claims in {report['articles']} articles "
-             f"({report['claims_with_neighbours']} with neighbouring sentences); 95% article bootstrap",
+    lines = [(f"{report['claims']} labelled claims in {report['articles']} articles "
+              f"({report['claims_with_neighbours']} with neighbouring sentences); 95% article bootstrap"),
              f"context from: {', '.join(report['context_sources']) or '(labelled files only)'}"]
     ys = report.get("yardstick") or {}
     if ys:
-        lines += ["", f"YARDSTICK (expect this on new articles): fitted on {', '.join(report['cv_sources'])}, "
-                      f"scored on {report['yardstick_claims']} claims of {', '.join(report['yardstick_sources'])} "
-                      "(full text, other outlets, labelled after the rules were written)"]
+        lines += ["", (f"YARDSTICK (expect this on new articles): fitted on {', '.join(report['cv_sources'])}, "
+                       f"scored on {report['yardstick_claims']} claims of {', '.join(report['yardstick_sources'])} "
+                       "(full text, other outlets, labelled after the rules were written)")]
         lines += _table(ys, "accuracy; misses by kind (with context): none / wrong actor / truncated / variant")
         for field, label in (("by_source", "file"), ("by_outlet", "outlet"), ("by_year", "year"),
                              ("by_rule", "rule")):
