@@ -139,6 +139,48 @@ def test_file_without_dates_reports_them_and_draws_no_timeline(tmp_path, capsys)
     assert read_actors(out)["Vladimir Putin"]["undated"] == "5"
 
 
+def test_dates_from_published_at_or_the_named_column(tmp_path, capsys):
+    moved = [{**{k: v for k, v in r.items() if k != "date"},
+              "published_at": f"{r['date']}T09:00:00+07:00" if r["date"] else None} for r in ROWS]
+    out = tmp_path / "r"
+    assert run([write_jsonl(tmp_path / "p.jsonl", moved), "--min-claims", "2", "--out", out], capsys)[0] == 0
+    assert read_actors(out)["Vladimir Putin"]["first_date"] == "2025-01-10"  # recognised without an option
+    renamed = [{**{k: v for k, v in r.items() if k != "date"}, "ngay": r["date"]} for r in ROWS]
+    pred = write_jsonl(tmp_path / "n.jsonl", renamed)
+    assert run([pred, "--min-claims", "2", "--out", out], capsys)[0] == 0
+    assert read_actors(out)["Vladimir Putin"]["dated"] == "0"
+    assert run([pred, "--min-claims", "2", "--date-field", "ngay", "--out", out], capsys)[0] == 0
+    assert read_actors(out)["Vladimir Putin"]["dated"] == "4"
+    code, _, err = run([pred, "--date-field", "when", "--out", out], capsys)
+    assert code == 2 and "no 'when' column for --date-field" in err and "\n" not in err
+
+
+def test_low_confidence_speakers_are_unattributed_and_one_article_actors_flagged(tmp_path, capsys):
+    rows = [dict(row(i, "Sergey Lavrov", "neutral", "2026-01-20", article="long"), speaker_confidence=0.94)
+            for i in range(6)]
+    rows += [dict(row(6 + i, "Sergey Lavrov", "neutral", "2026-01-21", article=f"short{i}"), speaker_confidence=0.9)
+             for i in range(2)]
+    rows += [dict(row(10 + i, "Vladimir Putin", "favor", "2026-01-22", article=f"p{i}"), speaker_confidence=0.97)
+             for i in range(3)]
+    rows += [dict(row(20 + i, "Sergey Lavrov", "neutral", "2026-01-20", article="long"), speaker_confidence=0.41)
+             for i in range(4)]  # carried over from earlier sentences
+    out = tmp_path / "r"
+    code, printed, _ = run([write_jsonl(tmp_path / "p.jsonl", rows), "--out", out], capsys)
+    assert code == 0 and "4 low-confidence speakers unattributed, 1 actor(s) mostly from one article" in printed
+    actors = read_actors(out)
+    lavrov, putin = actors["Sergey Lavrov"], actors["Vladimir Putin"]
+    assert (lavrov["claims"], lavrov["articles"], lavrov["top_article"]) == ("8", "3", "long")
+    assert float(lavrov["top_article_share"]) == 0.75 and lavrov["mostly_one_article"] == "1"
+    assert float(lavrov["speaker_confidence"]) == pytest.approx((6 * 0.94 + 2 * 0.9) / 8, abs=1e-3)
+    assert (putin["articles"], putin["mostly_one_article"]) == ("3", "0")
+    assert actors["(unattributed)"]["claims"] == "4"
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "mostly one article" in page and "4 with a speaker less sure than 0.50" in page
+    # 0 keeps every attribution
+    assert run([tmp_path / "p.jsonl", "--min-speaker-confidence", "0", "--out", out], capsys)[0] == 0
+    assert read_actors(out)["Sergey Lavrov"]["claims"] == "12" and "(unattributed)" not in read_actors(out)
+
+
 def test_parquet_folder_and_globs(tmp_path, capsys):
     pa = pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq

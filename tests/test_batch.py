@@ -26,6 +26,7 @@ import pytest
 
 from vistance import batch
 from vistance.batch import BatchError, run_batch
+from vistance.errors import InputError
 from vistance.inference import StanceClassifier
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,7 +100,7 @@ def test_local_engine_equals_predict_on_sentence_shards(baseline_run, tmp_path, 
     assert rows[0]["date"] == seed_rows()[0]["date"] and rows[0]["position"] is None
     assert list(rows[0]) == ["id", "text", "article", "date", "position", "kind", "start", "end", "claim",
                              "claim_score", "stance", "stance_favor", "stance_against", "stance_neutral", "speaker",
-                             "speaker_start", "speaker_end"]
+                             "speaker_start", "speaker_end", "speaker_confidence"]
 
     manifest = json.loads((tmp_path / "out" / "_manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "complete" and manifest["engine"] == "local"
@@ -412,3 +413,19 @@ def test_ray_engine_gives_up_a_shard_whose_actor_keeps_dying(baseline_run, tmp_p
     manifest = run_batch(baseline_run, inputs, out, progress=False)
     assert manifest["status"] == "complete" and manifest["timings"]["shards"] == 1
     assert [(r["id"], r["text"]) for r in read_output(out)] == expected
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def test_article_dates_from_published_at_or_the_named_field():
+    rows = [{"id": "a1", "text": "Ông Putin nói Nga sẵn sàng.", "published_at": "2026-01-20T23:30:00+07:00"},
+            {"id": "a2", "text": "Ông Trump nói Mỹ sẵn sàng.", "pubDate": "Tue, 10 Jun 2025 08:00:00 +0700",
+             "seen": "03/02/2026"}]
+    data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
+    sents, _ = batch.shard_sentences("s.jsonl", data, articles=True, text_field="text")
+    assert {s["article"]: s["date"] for s in sents} == {"a1": "2026-01-20", "a2": "2025-06-10"}
+    sents, _ = batch.shard_sentences("s.jsonl", data, articles=False, text_field="text", date_field="seen")
+    assert [s["date"] for s in sents] == [None, "2026-02-03"]
+    with pytest.raises(InputError, match="no 'when' field for --date-field"):
+        batch.shard_sentences("s.jsonl", data, articles=True, text_field="text", date_field="when")

@@ -224,6 +224,19 @@ def test_read_input_articles_from_rows_folder_and_file(tmp_path):
     assert len(sents) == 4
 
 
+def test_read_input_finds_article_dates_in_common_fields(tmp_path):
+    f = tmp_path / "a.jsonl"
+    rows = [{"id": "x", "text": "Nga sẵn sàng đàm phán.", "published_at": "2026-01-20T08:00:00Z"},
+            {"id": "y", "text": "Mỹ sẵn sàng.", "time": "2025-06-01 10:00", "day": "02/03/2026"}]
+    f.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    sents, _ = read_input(f, articles=True)
+    assert [s["date"] for s in sents] == ["2026-01-20", "2025-06-01"]
+    sents, _ = read_input(f, articles=True, date_field="day")
+    assert [s["date"] for s in sents] == [None, "2026-03-02"]
+    with pytest.raises(InputError, match="no 'when' field for --date-field"):
+        read_input(f, articles=True, date_field="when")
+
+
 def test_read_input_errors_name_the_file(tmp_path):
     bad = tmp_path / "latin1.txt"
     bad.write_bytes("Tổng thống".encode("utf-16"))

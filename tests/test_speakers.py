@@ -11,8 +11,11 @@ from vistance.speakers.__main__ import main
 from vistance.speakers.evaluation import (
     APPROACHES,
     DEFAULT_APPROACH,
+    DEFAULT_CONTEXT,
+    error_kind,
     evaluate,
     grouped_folds,
+    load_context,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -304,23 +307,59 @@ def test_folds_keep_articles_that_share_a_sentence_together():
 
 
 def test_accuracy_floor_on_the_labelled_data():
-    """Grouped 5-fold CV with only the repository's article files as context (no shared pool needed).
+    """Grouped 5-fold CV on the older files and the full-text yardstick, with only the repository's article files
+    as context (no shared pool needed).
 
-    Measured: seed claims 0.99 with context, news-2025 0.87, the full-text body sentences labelled after the
-    rules were written 0.59 (news-2024-fulltext and news-2023-2025-fulltext alike: without their articles as
-    context, and on sources the rules never saw), all labelled claims 0.70 with context and 0.63 alone (the
-    2022 pool is a sample, so without its CSV most of its claims have no neighbours). The floors sit about
-    0.05 below.
+    Measured: CV seed 0.99, news-2025 0.87, all older claims 0.77 with context (the 2022 pool is a sample, so
+    without its CSV most of its claims have no neighbours); the full-text yardstick without its articles 0.59
+    (with them, see the next test). The floors sit about 0.05 below.
     """
     report = evaluate(LABELLED, cv=5, context_paths=[RAW],
                       approaches=[a for a in APPROACHES if a.name == DEFAULT_APPROACH])
     scores = report["approaches"][DEFAULT_APPROACH]
-    assert scores["context"]["by_source"]["seed"]["accuracy"] >= 0.93
-    assert scores["context"]["by_source"]["news-2025"]["accuracy"] >= 0.82
-    assert scores["context"]["by_source"]["news-2024-fulltext"]["accuracy"] >= 0.54
-    assert scores["context"]["accuracy"] >= 0.65
-    assert scores["sentence"]["accuracy"] >= 0.65
+    assert report["cv_sources"] == ["news-2025", "pool-2022", "seed"]
+    assert report["yardstick_sources"] == ["news-2023-2025-fulltext", "news-2024-fulltext"]
+    assert scores["by_source"]["seed"]["accuracy"] >= 0.93
+    assert scores["by_source"]["news-2025"]["accuracy"] >= 0.82
+    assert scores["context"]["accuracy"] >= 0.72
     assert scores["context"]["accuracy"] > scores["sentence"]["accuracy"]
+    yard = report["yardstick"][DEFAULT_APPROACH]
+    assert yard["context"]["claims"] == 552
+    assert yard["context"]["accuracy"] >= 0.54
+    assert sum(yard["errors"].values()) == 552 - yard["context"]["correct"]
+
+
+def test_error_kinds():
+    assert error_kind("Các nước Baltic", "Các nước") == "truncated"
+    assert error_kind("Nga", "Bộ Quốc phòng Nga") == "truncated"
+    assert error_kind("Serhiy Bratchuk", "Serhii Bratchuk") == "variant"
+    assert error_kind("Lithuania", "Lithuanian") == "variant"
+    assert error_kind("Joseph Torigian", "Vladimir Putin") == "wrong actor"
+    assert error_kind("Joseph Torigian", None) == "none"
+    assert error_kind("Donald Trump", "donald  trump") is None
+
+
+def test_article_jsonl_context_gives_the_labelled_ids(tmp_path):
+    """A pool's articles.jsonl is split as predict --articles splits it: ids match the labelled sentences."""
+    path = tmp_path / "articles.jsonl"
+    rows = [{"id": "abc", "date": "2024-05-01", "title": "Ông Putin nói về hòa đàm", "source": "Báo A",
+             "text": "Ông Putin cho biết Nga sẵn sàng.\nÔng nói thêm rằng phương Tây phải lắng nghe."},
+            {"id": "xyz", "date": None, "title": "Tin ngắn", "source": "Báo B", "text": "Câu một.\nCâu hai."}]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    ctx = load_context([path])
+    assert ctx["abc-00"]["text"] == "Ông Putin nói về hòa đàm" and ctx["abc-00"]["outlet"] == "Báo A"
+    assert ctx["abc-02"]["text"] == "Ông nói thêm rằng phương Tây phải lắng nghe."
+    assert ctx["abc-02"]["date"] == "2024-05-01" and ctx["xyz-02"]["text"] == "Câu hai."
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not all(p.exists() for p in DEFAULT_CONTEXT), reason="the shared pool is not here")
+def test_yardstick_with_the_full_articles():
+    """The yardstick as the README reports it: full-text claims read in their whole articles (0.739 measured)."""
+    report = evaluate(LABELLED, cv=2, approaches=[a for a in APPROACHES if a.name == DEFAULT_APPROACH])
+    yard = report["yardstick"][DEFAULT_APPROACH]
+    assert yard["context"]["accuracy"] >= 0.70
+    assert set(yard["by_year"]) >= {"2023", "2024"} and "VnExpress" in yard["by_outlet"]
 
 
 def test_cli_prints_the_table_and_writes_json(tmp_path, capsys):
@@ -333,6 +372,7 @@ def test_cli_prints_the_table_and_writes_json(tmp_path, capsys):
     report = json.loads(out.read_text(encoding="utf-8"))
     assert set(report["approaches"]) == {"cues", "+aliases"}
     assert report["approaches"]["+aliases"]["context"]["claims"] == 98
+    assert report["yardstick"] == {}  # no full-text file given: no yardstick
 
 
 def test_cli_bad_input_is_one_line(tmp_path, capsys):
@@ -365,3 +405,39 @@ def test_a_trained_checkpoint_attributes_speakers_with_article_context(baseline_
         assert first["text"][first["speaker_span"][0]:first["speaker_span"][1]].endswith("Ushakov")
     (row,) = clf.predict(["Ông Peskov nói Nga sẵn sàng đàm phán."])
     assert "speaker" in row
+
+
+def test_within_article_names_resolve_to_the_full_form():
+    sents = article("Nhà lãnh đạo Triều Tiên Kim Jong Un ngày 3/1 tuyên bố sẽ tăng cường quân đội.",
+                    "Ông Kim cho biết Bình Nhưỡng không sợ lệnh trừng phạt.",
+                    "Theo Bộ Ngoại giao Nga, Moskva ủng hộ đối thoại.",
+                    "Bộ Ngoại giao cho biết thêm rằng Nga sẵn sàng hợp tác.")
+    assert speakers(sents) == ["Kim Jong Un", "Kim Jong Un", "Bộ Ngoại giao Nga", "Bộ Ngoại giao Nga"]
+
+
+def test_transliteration_variants_become_one_name_through_the_saved_table(tmp_path):
+    labelled = [{"text": "Ông Serhiy Bratchuk cho biết Ukraine sẽ phản công.", "claim": "claim",
+                 "speaker": "Serhiy Bratchuk"}]
+    fitted = SpeakerAttributor.fit(labelled)
+    assert fitted.canonical == {"serhy bratchuk": "Serhiy Bratchuk"}
+    loaded = SpeakerAttributor.load(fitted.save(tmp_path))
+    sents = article("Người phát ngôn Serhii Bratchuk cho biết Ukraine sẽ phản công.")
+    assert speakers(sents, loaded) == ["Serhiy Bratchuk"] and speakers(sents) == ["Serhii Bratchuk"]
+    # without a table, an article's variants take the spelling it used first
+    both = article("Ông Yuriy Ihnat tuyên bố không quân sẽ đánh chặn tên lửa.",
+                   "Phát ngôn viên Yurii Ihnat cho biết Nga đang tấn công dữ dội.")
+    assert speakers(both) == ["Yuriy Ihnat"] * 2
+
+
+def test_attributions_say_how_sure_they_are():
+    sents = article('"Chúng tôi sẵn sàng", ông Ushakov nhấn mạnh.', "Đàm phán sẽ diễn ra tại Riyadh.")
+    quoted, carried = SpeakerAttributor().attribute(sents)
+    assert quoted["speaker_rule"] == "quote" and carried["speaker_rule"] == "carry1"
+    assert quoted["speaker_confidence"] > 0.9
+    assert carried["speaker_confidence"] < 0.5  # below the actor report's default threshold
+
+
+def test_bench_prints_milliseconds_per_thousand_sentences(capsys):
+    assert main(["bench", "--context", str(RAW), "--limit", "40", "--repeat", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "40 sentences of" in printed and "ms per 1,000 sentences" in printed

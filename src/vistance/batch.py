@@ -57,6 +57,7 @@ from pathlib import Path
 from . import __version__
 from .data import atomic_path, atomic_write_text, file_sha256, iter_jsonl
 from .data.articles import parse_article
+from .data.dates import date_columns, missing_date_field, row_date
 from .errors import CheckpointError, InputError, VistanceError, exit_on_error
 from .inference import StanceClassifier
 from .inference.classifier import stance_counts
@@ -222,24 +223,29 @@ def _str_or_none(value) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
-def shard_sentences(path: str | Path, data: bytes, *, articles: bool, text_field: str) -> tuple[list[dict], dict]:
+def shard_sentences(path: str | Path, data: bytes, *, articles: bool, text_field: str,
+                    date_field: str | None = None) -> tuple[list[dict], dict]:
     """The sentences of one shard, in input order, and ``{"articles", "skipped"}`` counts.
 
     Sentence rows keep their ``id`` (else ``<shard>-<line>``, as the predict CLI names them) and pass
     ``article`` and ``date`` through. Article rows are split by :func:`parse_article`, so ids,
     positions, kinds and offsets are the ones ``StanceClassifier.analyze`` gives; the row's ``date``
     wins over a ``date YYYY-MM-DD`` marker in the text, and a ``title`` becomes one more sentence
-    (kind ``title``, id ``<article>-title``, no position or offsets, since it is not in the text).
+    (kind ``title``, id ``<article>-title``, no position or offsets, since it is not in the text). The date is
+    ``date_field``'s, else the first of ``date``, ``published_at``, ``pubDate``, ``time`` holding one.
     """
     path = Path(path)
     stem = _stem(path)
     sentences: list[dict] = []
     info = {"articles": 0, "skipped": 0}
-    for n, row in _records(path, data, ("id", text_field, "article", "date", "title")):
+    has_date_field, fields = False, ()
+    for n, row in _records(path, data, ("id", text_field, "article", "title", *date_columns(date_field))):
+        has_date_field = has_date_field or not missing_date_field(row, date_field)
         if text_field not in row:
             raise InputError(f"{path}:{n}: no {text_field!r} field (fields: {', '.join(map(str, row))}); "
                              "name the text column with --text-field")
         raw = "" if row[text_field] is None else str(row[text_field])
+        fields = fields or tuple(map(str, row))
         rid = _str_or_none(row.get("id")) or f"{stem}-{n}"
         if not articles:
             text = normalize(raw)
@@ -247,7 +253,7 @@ def shard_sentences(path: str | Path, data: bytes, *, articles: bool, text_field
                 info["skipped"] += 1
                 continue
             sentences.append({"id": rid, "text": text, "article": _str_or_none(row.get("article")),
-                              "date": _str_or_none(row.get("date"))})
+                              "date": row_date(row, date_field)})
             continue
         article = parse_article(raw, rid)
         title = " ".join(normalize(_str_or_none(row.get("title")) or "").split())
@@ -255,11 +261,13 @@ def shard_sentences(path: str | Path, data: bytes, *, articles: bool, text_field
             info["skipped"] += 1
             continue
         info["articles"] += 1
-        date = _str_or_none(row.get("date")) or article.date
+        date = row_date(row, date_field) or article.date
         if title:
             sentences.append({"id": f"{rid}-title", "text": title, "article": rid, "date": date, "kind": "title"})
         sentences += [{"id": s.id, "text": s.text, "article": rid, "date": date, "position": s.position,
                        "kind": s.kind, "start": s.start, "end": s.end} for s in article.sentences]
+    if fields and not has_date_field:
+        raise InputError(f"{path}: no {date_field!r} field for --date-field (fields: {', '.join(fields)})")
     return sentences, info
 
 
@@ -285,6 +293,7 @@ def output_table(sentences: Sequence[dict], results: Sequence[dict]):
         columns["speaker"] = [r.get("speaker") for r in results]
         columns["speaker_start"] = [span[0] for span in spans]
         columns["speaker_end"] = [span[1] for span in spans]
+        columns["speaker_confidence"] = [r.get("speaker_confidence") for r in results]
     # An explicit type per column: an all-null column (no article input, a claim-only model) would
     # otherwise get Arrow's null type, and shards would disagree on their schema.
     return pa.table(columns, schema=pa.schema([(c, _arrow_type(c)) for c in columns]))
@@ -295,7 +304,7 @@ def _arrow_type(column: str):
 
     if column in INT_COLUMNS:
         return pa.int32()
-    if column == "claim_score" or column.startswith("stance_"):
+    if column in ("claim_score", "speaker_confidence") or column.startswith("stance_"):
         return pa.float64()
     return pa.string()
 
@@ -370,11 +379,13 @@ class ShardScorer:
     """
 
     def __init__(self, checkpoint: str, *, articles: bool, text_field: str, batch_size: int,
-                 num_threads: int | None = None, max_attempts: int = 3, fault_shard: str | None = None):
+                 num_threads: int | None = None, max_attempts: int = 3, fault_shard: str | None = None,
+                 date_field: str | None = None):
         self.articles = articles
         self.text_field = text_field
         self.max_attempts = max_attempts
         self.fault_shard = fault_shard
+        self.date_field = date_field
         self.load_error = None
         try:
             self.clf = StanceClassifier.from_pretrained(checkpoint, batch_size=batch_size, num_threads=num_threads)
@@ -404,7 +415,8 @@ class ShardScorer:
                 stat = os.fstat(f.fileno())
         except OSError as e:
             raise InputError(f"{path}: cannot read ({e.strerror})") from None
-        sentences, info = shard_sentences(path, data, articles=self.articles, text_field=self.text_field)
+        sentences, info = shard_sentences(path, data, articles=self.articles, text_field=self.text_field,
+                                          date_field=self.date_field)
         if self.fault_shard is not None and path.name == self.fault_shard:
             os._exit(137)  # fault injection (VISTANCE_FAULT_SHARD): die as an OOM-killed worker does
         chunk = BATCHES_PER_CHUNK * self.clf.batch_size
@@ -839,6 +851,7 @@ def run_batch(
     *,
     articles: bool = False,
     text_field: str = "text",
+    date_field: str | None = None,
     engine: str = "local",
     address: str | None = None,
     workers: int = 1,
@@ -880,6 +893,8 @@ def run_batch(
         raise CheckpointError(str(e)) from None
     checkpoint = {"path": str(ckpt), "sha256": checkpoint_digest(ckpt)}
     options = {"articles": articles, "text_field": text_field}
+    if date_field:  # only when given, so folders scored before the option existed still resume
+        options["date_field"] = date_field
     out.mkdir(parents=True, exist_ok=True)
 
     with _locked(out):
@@ -888,7 +903,7 @@ def run_batch(
         bar = _Progress(out, manifest, todo, len(shards) - len(todo), progress)
         bar.save()
         scorer_kwargs = {"checkpoint": str(ckpt), "articles": articles, "text_field": text_field,
-                         "batch_size": batch_size, "max_attempts": max_attempts,
+                         "batch_size": batch_size, "max_attempts": max_attempts, "date_field": date_field,
                          "fault_shard": os.environ.get(FAULT_ENV) or None}
         status = "failed"
         try:
@@ -934,6 +949,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--articles", action="store_true", help="rows are whole articles (id, text, optional date, "
                    "title), split into sentences")
     p.add_argument("--text-field", default="text", help="name of the text column (default: text)")
+    p.add_argument("--date-field", metavar="NAME", help="column holding each row's date (default: the first of date, "
+                   "published_at, pubDate, time that holds one; ISO datetimes and RSS dates become YYYY-MM-DD)")
     p.add_argument("--engine", choices=("local", "ray"), default="local",
                    help="local: this process (default); ray: a pool of actors on a Ray cluster")
     p.add_argument("--address", help="Ray cluster to join, from one of its nodes: auto (the cluster `ray start` "
@@ -957,6 +974,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         manifest = run_batch(
             args.model, args.input, args.output, articles=args.articles, text_field=args.text_field,
+            date_field=args.date_field,
             engine=args.engine, address=args.address, workers=args.workers, batch_size=args.batch_size,
             cpus_per_worker=args.cpus_per_worker, gpus_per_worker=args.gpus_per_worker,
             overwrite=args.overwrite, progress=not args.quiet, max_attempts=args.max_attempts,

@@ -234,8 +234,8 @@ class StanceClassifier:
         return results
 
     def attribute(self, results: list[dict], sentences: Sequence[dict]) -> None:
-        """Add ``speaker`` / ``speaker_span`` to ``results`` (claims only), in place; no-op for a checkpoint
-        without a speaker attributor. Article context for sentences of parsed articles (with a ``position``)."""
+        """Add ``speaker`` / ``speaker_span`` / ``speaker_confidence`` to ``results`` (claims only), in place; no-op
+        for a checkpoint without a speaker attributor. Article context for sentences of parsed articles (with a ``position``)."""
         if self.speakers is None or not results:
             return
         context = any(s.get("position") is not None for s in sentences)
@@ -244,6 +244,7 @@ class StanceClassifier:
             claim = r["claim"] == CLAIM
             r["speaker"] = f.get("speaker") if claim else None
             r["speaker_span"] = f.get("speaker_span") if claim else None
+            r["speaker_confidence"] = f.get("speaker_confidence") if claim else None
 
     def _results(self, probs: np.ndarray) -> list[dict]:
         claim_score = 1.0 - probs[:, 0]  # column 0 is not_claim in both label sets

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..data.articles import parse_article
+from ..data.dates import missing_date_field, row_date
 from ..data.tables import atomic_write_text, read_table, read_text_file, row_id
 from ..errors import InputError, VistanceError, exit_on_error
 from ..tasks import STANCE_LABELS
@@ -52,14 +53,16 @@ def threads_arg(value: str) -> int | None:
 
 
 def read_sources(path: str | Path, *, articles: bool = False, text_field: str = "text", text: str | None = None,
-                 field_option: str = "--text-field") -> tuple[list[dict] | None, list[dict] | None, dict]:
+                 field_option: str = "--text-field", date_field: str | None = None,
+                 ) -> tuple[list[dict] | None, list[dict] | None, dict]:
     """What an input holds before articles are parsed: ``(articles, sentences, info)``, one of them None.
 
     ``articles`` are ``{"id", "text" (raw), "date" (the row's, else None), "title" (the row's, else None)}``;
     ``sentences`` are ``{"id", "text"}`` rows of a sentence table, normalised, empty ones skipped (counted in
     ``info["skipped"]``). ``text``: the file's content when the caller already has it (an upload); ``path``
     then only names it (its suffix says the format). Raises :class:`InputError` naming the file (and, for a
-    missing text column, ``field_option``: the option that names it).
+    missing text column, ``field_option``: the option that names it). Dates come from ``date_field``, else from
+    the first of ``date``, ``published_at``, ``pubDate``, ``time`` that holds one (:mod:`vistance.data.dates`).
     """
     path = Path(path)
     info = {"articles": 0, "skipped": 0, "is_articles": True}
@@ -79,6 +82,8 @@ def read_sources(path: str | Path, *, articles: bool = False, text_field: str = 
         if path.suffix.lower() not in (".jsonl", ".ndjson", ".json", ".csv", ".tsv"):
             raise InputError(f"{path}: unsupported input; give an article .txt, a folder of them, or .jsonl/.csv rows")
         table = read_table(path, InputError, text=text)
+        if table.rows and missing_date_field(table.columns, date_field):
+            raise InputError(f"{path}: no {date_field!r} field for --date-field (fields: {', '.join(table.columns)})")
         sentences = []
         for n, row in table.rows:
             if text_field not in row:
@@ -87,7 +92,7 @@ def read_sources(path: str | Path, *, articles: bool = False, text_field: str = 
             raw = "" if row[text_field] is None else str(row[text_field])
             rid = row_id(row, path, n)
             if articles:
-                parsed.append({"id": rid, "text": raw, "date": row.get("date") or None,
+                parsed.append({"id": rid, "text": raw, "date": row_date(row, date_field),
                                "title": row.get("title") or None})
                 continue
             clean = normalize(raw)
@@ -102,7 +107,7 @@ def read_sources(path: str | Path, *, articles: bool = False, text_field: str = 
 
 
 def read_input(path: str | Path, *, articles: bool = False, text_field: str = "text",
-               text: str | None = None) -> tuple[list[dict], dict]:
+               text: str | None = None, date_field: str | None = None) -> tuple[list[dict], dict]:
     """Sentences to predict from an article .txt, a folder of them, or JSONL/CSV rows.
 
     Returns ``(sentences, info)``: each sentence has ``id`` and ``text`` (plus ``article``, ``date``,
@@ -110,7 +115,8 @@ def read_input(path: str | Path, *, articles: bool = False, text_field: str = "t
     ``articles`` and ``skipped`` empty rows or articles, and says whether the input ``is_articles``.
     Raises :class:`InputError` naming the file on unreadable input. ``text``: see :func:`read_sources`.
     """
-    parsed, sentences, info = read_sources(path, articles=articles, text_field=text_field, text=text)
+    parsed, sentences, info = read_sources(path, articles=articles, text_field=text_field, text=text,
+                                           date_field=date_field)
     if sentences is not None:
         return sentences, info
     sentences = []
@@ -128,7 +134,7 @@ def read_input(path: str | Path, *, articles: bool = False, text_field: str = "t
 
 ARTICLE_FIELDS = ("article", "date", "position", "kind", "start", "end")
 OUTPUT_FIELDS = ("id", "text", *ARTICLE_FIELDS, "claim", "claim_score", "stance", "stance_scores", "speaker",
-                 "speaker_span")
+                 "speaker_span", "speaker_confidence")
 
 
 def output_row(sentence: dict, result: dict, digits: int = 4) -> dict:
@@ -142,6 +148,8 @@ def output_row(sentence: dict, result: dict, digits: int = 4) -> dict:
     if "speaker" in result:
         row["speaker"] = result["speaker"]
         row["speaker_span"] = result.get("speaker_span")
+        if "speaker_confidence" in result:
+            row["speaker_confidence"] = result["speaker_confidence"]
     return row
 
 
@@ -160,7 +168,7 @@ def flat_row(row: dict) -> dict:
 def flat_columns(articles: bool, speakers: bool) -> list[str]:
     cols = ["id", "text", *(ARTICLE_FIELDS if articles else ()), "claim", "claim_score", "stance"]
     cols += [f"stance_{s}" for s in STANCE_LABELS]
-    return cols + (["speaker", "speaker_start", "speaker_end"] if speakers else [])
+    return cols + (["speaker", "speaker_start", "speaker_end", "speaker_confidence"] if speakers else [])
 
 
 def render_rows(rows: list[dict], fmt: str, articles: bool | None = None) -> str:
@@ -276,6 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "else jsonl)")
     p.add_argument("--articles", action="store_true", help="JSONL/CSV rows are whole articles, not sentences")
     p.add_argument("--text-field", default="text", help="name of the text column in JSONL/CSV input (default: text)")
+    p.add_argument("--date-field", metavar="NAME", help="column holding each row's date (default: the first of date, "
+                   "published_at, pubDate, time that holds one; ISO datetimes and RSS dates become YYYY-MM-DD)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--quantize", choices=("int8", "bf16"),
                    help="transformer checkpoints: dynamic int8 quantisation, or bfloat16 (CPUs with AVX512-BF16/AMX)")
@@ -302,7 +312,8 @@ def _run(args: argparse.Namespace, fmt: str) -> int:
     if args.batch_size < 1:
         raise InputError("--batch-size must be at least 1")
     check_output(args.output, [args.input])
-    sentences, info = read_input(args.input, articles=args.articles, text_field=args.text_field)
+    sentences, info = read_input(args.input, articles=args.articles, text_field=args.text_field,
+                                 date_field=args.date_field)
     # Load the model even for empty input, so a wrong --model never passes silently.
     clf = StanceClassifier.from_pretrained(args.model, args.stance_model, quantize=args.quantize,
                                            num_threads=args.threads, batch_size=args.batch_size,

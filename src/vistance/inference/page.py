@@ -89,6 +89,7 @@ class ExportSentence(BaseModel):
     stance_scores: dict[str, float] | None = None
     speaker: str | None = None
     speaker_span: list[int] | None = None
+    speaker_confidence: float | None = None
 
 
 class ExportDocument(BaseModel):
@@ -182,7 +183,8 @@ def export_rows(req: ExportRequest, speakers: bool) -> tuple[list[dict], bool]:
                 raise HTTPException(422, f"sentence {s.id}: stance_scores needs {', '.join(STANCE_LABELS)}")
             result = {"claim": s.claim, "claim_score": s.claim_score, "stance": s.stance, "stance_scores": scores}
             if speakers:
-                result |= {"speaker": s.speaker, "speaker_span": s.speaker_span}
+                result |= {"speaker": s.speaker, "speaker_span": s.speaker_span,
+                           "speaker_confidence": s.speaker_confidence}
             rows.append(output_row(sentence, result))
     return rows, any(d.input == "article" for d in req.documents)
 

@@ -4,7 +4,12 @@ Input rows are predictions (JSONL, CSV, or a folder of Parquet shards); only pre
 each actor (the predicted ``speaker``) the report gives the number of claims, stance counts and shares with
 Wilson 95% intervals, and a net stance index ``(favor - against) / claims with a stance`` in [-1, 1].
 Actors with fewer than ``min_claims`` claims are pooled as ``other``; claims without a speaker are
-``(unattributed)``. Over time, the top actors get a timeline and a heat map of the net index per week or
+``(unattributed)``, and so are attributions less sure than ``min_speaker_confidence`` (the attributor's
+``speaker_confidence``; see :data:`MIN_SPEAKER_CONFIDENCE`): a wrong name is worse than none in a table analysts
+read as "who said what". Each actor shows the mean confidence of its attributions and how many articles its
+claims come from; an actor most of whose claims come from one article is flagged, since one long interview or
+one speaker carried across an article can make an actor look bigger than the coverage is. Over time, the top
+actors get a timeline and a heat map of the net index per week or
 month, and every cell lists the claims behind it, most confident first.
 
 What the input cannot tell is reported, not guessed: claims without a date are counted and listed apart
@@ -28,6 +33,7 @@ from pathlib import Path
 
 from ..data import iter_jsonl
 from ..data.tables import atomic_write_text
+from ..data.dates import date_columns, missing_date_field, row_date
 from ..errors import VistanceError
 from ..tasks import STANCE_LABELS
 
@@ -35,6 +41,12 @@ OTHER = "other"
 UNATTRIBUTED = "(unattributed)"
 PERIODS = ("week", "month")
 Z95 = 1.959964
+# Attributions below this speaker_confidence are pooled as (unattributed). 0.5 keeps every way the attributor
+# names a speaker itself (quote, cue, Theo X, subject: 0.78-0.97 under CV) and pools a speaker merely carried over
+# from earlier sentences (0.41: right 14 times in 35 under CV, 0.40 on the full-text yardstick).
+MIN_SPEAKER_CONFIDENCE = 0.5
+# An actor with more than this share of its claims in one article is flagged ("mostly one article").
+ONE_ARTICLE_SHARE = 0.5
 CLAIMS_PER_CELL = 30
 """Claims listed under one actor x period; the rest are counted, the CSV-minded can filter the input."""
 REPORT_FILE = "report.html"
@@ -60,6 +72,8 @@ class Claim:
     speaker: str | None
     span: tuple[int, int] | None
     source: str
+    speaker_confidence: float | None = None
+    """How sure the attributor is of ``speaker`` (None in files written before it said)."""
     actor: str = ""
     """The row the claim counts under in the report: its speaker, ``other`` or ``(unattributed)``."""
 
@@ -206,20 +220,23 @@ def _span(row: dict) -> tuple[int, int] | None:
     return (int(s), int(e)) if s is not None and e is not None else None
 
 
-def claim_from_row(row: dict, default_id: str, source: str) -> Claim | None:
-    """The claim of one prediction row (JSONL, CSV or Parquet layout), or None when it is not a predicted claim."""
+def claim_from_row(row: dict, default_id: str, source: str, date_field: str | None = None) -> Claim | None:
+    """The claim of one prediction row (JSONL, CSV or Parquet layout), or None when it is not a predicted claim.
+
+    The date is ``date_field``'s, else the first of ``date``, ``published_at``, ``pubDate``, ``time`` holding one."""
     if _str(row.get("claim")) != "claim":
         return None
     stance = _str(row.get("stance"))
     return Claim(id=_str(row.get("id")) or default_id, text=_str(row.get("text")) or "",
-                 article=_str(row.get("article")), date=_date(row.get("date")),
+                 article=_str(row.get("article")), date=_date(row_date(row, date_field)),
                  claim_score=_float(row.get("claim_score")),
                  stance=stance if stance in STANCE_LABELS else None, scores=_scores(row),
-                 speaker=_str(row.get("speaker")), span=_span(row), source=source)
+                 speaker=_str(row.get("speaker")), span=_span(row), source=source,
+                 speaker_confidence=_float(row.get("speaker_confidence")))
 
 
-def read_predictions(inputs: Sequence[str | Path]) -> tuple[list[Claim], list[SourceInfo]]:
-    """The predicted claims of all inputs and what each input file provides."""
+def read_predictions(inputs: Sequence[str | Path], date_field: str | None = None) -> tuple[list[Claim], list[SourceInfo]]:
+    """The predicted claims of all inputs and what each input file provides (dates: see :func:`claim_from_row`)."""
     claims: list[Claim] = []
     infos: list[SourceInfo] = []
     for path in _expand(inputs):
@@ -230,9 +247,13 @@ def read_predictions(inputs: Sequence[str | Path]) -> tuple[list[Claim], list[So
             missing = ", ".join(c for c in ("claim", "text") if c not in columns)
             raise ReportInputError(f"{path}: not a prediction file (no {missing} column); write one with "
                                    "python -m vistance.predict")
-        info = SourceInfo(str(path), rows=len(rows), has_speaker="speaker" in columns, has_date="date" in columns)
+        if missing_date_field(columns, date_field):
+            raise ReportInputError(f"{path}: no {date_field!r} column for --date-field (columns: "
+                                   f"{', '.join(sorted(map(str, columns)))})")
+        info = SourceInfo(str(path), rows=len(rows), has_speaker="speaker" in columns,
+                          has_date=bool(set(date_columns(date_field)) & set(columns)))
         for n, row in enumerate(rows):
-            claim = claim_from_row(row, f"{path.stem}-{n}", str(path))
+            claim = claim_from_row(row, f"{path.stem}-{n}", str(path), date_field)
             if claim is None:
                 continue
             claims.append(claim)
@@ -331,20 +352,30 @@ class ActorReport:
     cells: dict[tuple[str, str], list[Claim]]
     top_actors: list[str]
     undated: list[Claim]
+    min_speaker_confidence: float = MIN_SPEAKER_CONFIDENCE
+    low_confidence: int = 0
+    """Claims whose speaker was pooled as (unattributed) for a confidence below ``min_speaker_confidence``."""
 
     @property
     def stance_available(self) -> bool:
         return any(c.stance for c in self.claims)
 
 
+def _unsure(c: Claim, threshold: float) -> bool:
+    return c.speaker_confidence is not None and c.speaker_confidence < threshold
+
+
 def build_report(claims: list[Claim], sources: list[SourceInfo], *, by: str = "month", min_claims: int = 3,
-                 top: int = 8) -> ActorReport:
+                 top: int = 8, min_speaker_confidence: float = MIN_SPEAKER_CONFIDENCE) -> ActorReport:
     if by not in PERIODS:
         raise ReportInputError(f"--by must be one of {', '.join(PERIODS)}, not {by!r}")
-    per_speaker = collections.Counter(c.speaker for c in claims if c.speaker)
+    if not 0.0 <= min_speaker_confidence <= 1.0:
+        raise ReportInputError(f"--min-speaker-confidence must be in [0, 1], not {min_speaker_confidence}")
+    per_speaker = collections.Counter(c.speaker for c in claims if c.speaker and not _unsure(c, min_speaker_confidence))
+    low_confidence = sum(1 for c in claims if c.speaker and _unsure(c, min_speaker_confidence))
     members = collections.Counter()
     for c in claims:
-        if not c.speaker:
+        if not c.speaker or _unsure(c, min_speaker_confidence):
             c.actor = UNATTRIBUTED
         elif per_speaker[c.speaker] < min_claims:
             c.actor = OTHER
@@ -367,7 +398,40 @@ def build_report(claims: list[Claim], sources: list[SourceInfo], *, by: str = "m
     undated.sort(key=lambda c: -c.confidence)
     periods = _period_range(sorted({c.date for c in claims if c.date}), by)
     return ActorReport(by, min_claims, sources, claims, dict(totals), dict(members), periods, dict(cells),
-                       _named(totals)[:top], undated)
+                       _named(totals)[:top], undated, min_speaker_confidence, low_confidence)
+
+
+@dataclass
+class Provenance:
+    """Where an actor's claims come from and how sure their attribution is."""
+
+    articles: int
+    top_article: str | None
+    top_article_claims: int
+    claims: int
+    confidence: float | None
+    """Mean speaker_confidence of the claims that carry one."""
+
+    @property
+    def top_share(self) -> float:
+        return self.top_article_claims / self.claims if self.claims else 0.0
+
+    @property
+    def one_article(self) -> bool:
+        return self.articles >= 1 and self.top_share > ONE_ARTICLE_SHARE
+
+
+def provenance(report: ActorReport, actor: str) -> Provenance:
+    claims = [c for c in report.claims if c.actor == actor]
+    per_article = collections.Counter(c.article or c.source for c in claims)
+    top, n = per_article.most_common(1)[0] if per_article else (None, 0)
+    conf = [c.speaker_confidence for c in claims if c.speaker_confidence is not None]
+    return Provenance(len(per_article), top, n, len(claims), sum(conf) / len(conf) if conf else None)
+
+
+def flagged(report: ActorReport, actor: str) -> bool:
+    """A named actor most of whose claims come from one article."""
+    return actor not in (OTHER, UNATTRIBUTED) and provenance(report, actor).one_article
 
 
 def _period_range(dates: list[dt.date], by: str) -> list[str]:
@@ -404,7 +468,8 @@ def ordered_actors(report: ActorReport) -> list[str]:
 CSV_FIELDS = ("actor", "speakers", "claims", "with_stance", "favor", "against", "neutral",
               "favor_share", "favor_low", "favor_high", "against_share", "against_low", "against_high",
               "neutral_share", "neutral_low", "neutral_high", "net_index", "net_low", "net_high",
-              "dated", "undated", "first_date", "last_date")
+              "dated", "undated", "first_date", "last_date", "speaker_confidence", "articles", "top_article",
+              "top_article_share", "mostly_one_article")
 
 
 def actor_rows(report: ActorReport) -> list[dict]:
@@ -416,6 +481,10 @@ def actor_rows(report: ActorReport) -> list[dict]:
                "with_stance": t.with_stance, "dated": len(dates), "undated": t.claims - len(dates),
                "first_date": min(dates).isoformat() if dates else "",
                "last_date": max(dates).isoformat() if dates else ""}
+        prov = provenance(report, actor)
+        row.update({"speaker_confidence": _round(prov.confidence, 3), "articles": prov.articles,
+                    "top_article": prov.top_article or "", "top_article_share": _round(prov.top_share, 3),
+                    "mostly_one_article": int(flagged(report, actor))})
         for s in STANCE_LABELS:
             row[s] = t.counts[s]
             share = t.share(s)
@@ -561,6 +630,7 @@ details details { margin-left:.4em; } details details > summary { font-weight:50
 table.claims { font-size:.82rem; } table.claims td.text { min-width:260px; max-width:640px; }
 table.claims td.date { white-space:nowrap; } table.claims td.art { font-size:.74rem; color:var(--muted);
   max-width:9em; overflow-wrap:anywhere; }
+.flag { color:#9a6700; font-size:.78rem; white-space:nowrap; }
 mark { background:#ddf4ff; padding:0 1px; border-radius:2px; }
 .pos { color:#1a7f37; } .neg { color:#cf222e; }
 @media (max-width: 700px) {
@@ -636,7 +706,8 @@ def _claims_table(claims: Sequence[Claim], stance: bool) -> str:
 
 def _actor_table(report: ActorReport) -> str:
     stance = report.stance_available
-    head = ["actor", "claims"] + (["favor", "against", "neutral", "", "net index [95%]"] if stance else []) + ["dated"]
+    head = ["actor", "claims"] + (["favor", "against", "neutral", "", "net index [95%]"] if stance else []) + \
+        ["dated", "articles", "speaker confidence"]
     rows = []
     for actor in ordered_actors(report):
         t = report.totals[actor]
@@ -644,13 +715,20 @@ def _actor_table(report: ActorReport) -> str:
         if actor == OTHER:
             pooled = report.members.get(OTHER, 0)
             name += f' <span class="sub">({pooled} speakers with &lt; {report.min_claims} claims)</span>'
+        if actor == UNATTRIBUTED and report.low_confidence:
+            name += (f' <span class="sub">({report.low_confidence} with a speaker less sure than '
+                     f"{report.min_speaker_confidence:.2f})</span>")
+        prov = provenance(report, actor)
+        if flagged(report, actor):
+            name += (f' <span class="flag" title="{prov.top_article_claims} of {prov.claims} claims from article '
+                     f'{_esc(prov.top_article)}">⚑ mostly one article</span>')
         cells = [name, str(t.claims)]
         if stance:
             ci = t.net_ci()
             net = _net(t.net) + (f'<div class="sub">[{ci[0]:+.2f}, {ci[1]:+.2f}]</div>' if ci else "")
             cells += [_share_cell(t, s) for s in STANCE_LABELS] + [_bar(t), net]
         dated = sum(len(report.cells.get((actor, p), ())) for p in report.periods)
-        cells.append(str(dated))
+        cells += [str(dated), str(prov.articles), "—" if prov.confidence is None else f"{prov.confidence:.2f}"]
         rows.append("<tr>" + "".join(f'<td class="{"" if i == 0 else "num"}">{v}</td>' for i, v in enumerate(cells))
                     + "</tr>")
     ths = "".join(f'<th class="{"" if i == 0 else "num"}">{h}</th>' for i, h in enumerate(head))
@@ -670,6 +748,7 @@ def render_html(report: ActorReport) -> str:
              + f"<br>generated {dt.date.today().isoformat()} by <code>python -m vistance.actors</code></p>"]
     unattributed = report.totals[UNATTRIBUTED].claims if UNATTRIBUTED in report.totals else 0
     kpis = [(n_claims, "predicted claims"), (unattributed, "unattributed"),
+            *([(report.low_confidence, "of them low speaker confidence")] if report.low_confidence else []),
             (len(_named(report.totals)), f"actors with ≥ {report.min_claims} claims"),
             (dated, "dated claims")]
     parts.append('<div class="kpis">' + "".join(f'<div class="kpi"><div class="v">{v}</div><div class="l">{_esc(lbl)}'
@@ -700,6 +779,11 @@ def render_html(report: ActorReport) -> str:
                  f"with fewer than {report.min_claims} claims are pooled as <em>other</em>.</p>" if stance else
                  f'<p class="note">Speakers with fewer than {report.min_claims} claims are pooled as '
                  "<em>other</em>.</p>")
+    parts.append(f'<p class="note">Speaker confidence: the attributor\'s, by how the speaker was found (a quote or a '
+                 f"speech verb with its subject is surer than a speaker carried over from earlier sentences); claims "
+                 f"with a speaker less sure than {report.min_speaker_confidence:.2f} count as <em>(unattributed)</em>. "
+                 f"⚑ <em>mostly one article</em>: more than {ONE_ARTICLE_SHARE:.0%} of the actor's claims come from "
+                 "one article (one interview, or one speaker carried through a long article).</p>")
     parts.append(_actor_table(report))
 
     if dated and stance and report.top_actors:
@@ -753,10 +837,12 @@ def render_html(report: ActorReport) -> str:
 
 
 def write_report(inputs: Sequence[str | Path], out_dir: str | Path, *, by: str = "month", min_claims: int = 3,
-                 top: int = 8) -> ActorReport:
+                 top: int = 8, date_field: str | None = None,
+                 min_speaker_confidence: float = MIN_SPEAKER_CONFIDENCE) -> ActorReport:
     """Read predictions, compute, and write ``report.html`` and ``actors.csv`` into ``out_dir``."""
-    claims, sources = read_predictions(inputs)
-    report = build_report(claims, sources, by=by, min_claims=min_claims, top=top)
+    claims, sources = read_predictions(inputs, date_field)
+    report = build_report(claims, sources, by=by, min_claims=min_claims, top=top,
+                          min_speaker_confidence=min_speaker_confidence)
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -768,8 +854,10 @@ def write_report(inputs: Sequence[str | Path], out_dir: str | Path, *, by: str =
 
 
 def summary_line(report: ActorReport, out_dir: str | Path) -> str:
+    flags = sum(1 for a in _named(report.totals) if flagged(report, a))
     return (f"{len(report.claims)} claims, {len(_named(report.totals))} actors (+ other/unattributed), "
-            f"{len(report.undated)} undated"
+            f"{len(report.undated)} undated, {report.low_confidence} low-confidence speakers unattributed, "
+            f"{flags} actor(s) mostly from one article"
             f"{'' if report.stance_available else ', stance unavailable'} -> {Path(out_dir) / REPORT_FILE}, "
             f"{Path(out_dir) / ACTORS_FILE}")
 

@@ -1,4 +1,5 @@
-"""``python -m vistance.speakers evaluate FILES... [--cv 5] [--context PATH...] [--out report.json]``."""
+"""``python -m vistance.speakers evaluate FILES... [--cv 5] [--context PATH...] [--out report.json]`` and
+``python -m vistance.speakers bench [--context PATH...] [--limit N] [--repeat R]``."""
 
 from __future__ import annotations
 
@@ -25,7 +26,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="only these approaches (default: all)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="write the full report as JSON here")
+    b = sub.add_parser("bench", help="attribution time per 1,000 sentences (prints figures)")
+    b.add_argument("--context", nargs="*", default=None, help="article sources to time on (default: as evaluate)")
+    b.add_argument("--limit", type=int, default=5000, help="at most this many sentences (default 5000)")
+    b.add_argument("--repeat", type=int, default=3, help="best of this many runs (default 3)")
     args = parser.parse_args(argv)
+    if args.cmd == "bench":
+        from .bench import bench, format_bench
+
+        try:
+            print(format_bench(bench(args.context, limit=args.limit, repeat=args.repeat)))
+        except (VistanceError, FileNotFoundError) as e:
+            return exit_on_error(e, "vistance.speakers")
+        return 0
     if args.cv < 1:
         parser.error("--cv must be at least 1")
     try:

@@ -16,6 +16,7 @@ because claims of one article stand or fall together (one missed interviewee cos
 from __future__ import annotations
 
 import collections
+import difflib
 import random
 import re
 from collections.abc import Iterable, Sequence
@@ -25,12 +26,19 @@ from pathlib import Path
 from ..data import expand_files, iter_jsonl
 from ..errors import DataError
 from .attributor import SpeakerAttributor, normalize_speaker
+from .names import variant_key
 
 ROOT = Path(__file__).resolve().parents[3]
-DEFAULT_CONTEXT = (ROOT / "data" / "raw", ROOT.parent / "shared" / "pool" / "vfnd-ukraine-2022"
-                   / "vfnd_ukraine2022_sentences.csv")
+POOL = ROOT.parent / "shared" / "pool"
+DEFAULT_CONTEXT = (ROOT / "data" / "raw", POOL / "vfnd-ukraine-2022" / "vfnd_ukraine2022_sentences.csv",
+                   POOL / "news-2024-fulltext" / "articles.jsonl", POOL / "news-2023-2025" / "articles.jsonl")
 BOOTSTRAP = 1000
 TOP_CONFUSIONS = 15
+# The labelled files of full-text articles from outlets the rules were never written on: the yardstick.
+FULLTEXT_SUFFIX = "-fulltext"
+ERROR_KINDS = ("none", "wrong actor", "truncated", "variant")
+# "Lithuania" / "Litva" 0.62, "Sergey Volina" / "Serhiy Volyna" 0.77, "Mỹ" / "Nga" 0.0.
+VARIANT_SIMILARITY = 0.75
 
 
 @dataclass(frozen=True)
@@ -77,14 +85,36 @@ def load_labelled(files: Iterable[str | Path]) -> list[dict]:
     return out
 
 
+def _article_rows(path: Path) -> list[dict] | None:
+    """Sentences of an article JSONL (one article per row: ``id``, ``text``, ``title``, ``date``), or None
+    when the file holds sentences instead. Each article is split as ``vistance.predict --articles`` splits
+    ``date YYYY-MM-DD\\n<title>\\n\\n<text>``, so ids are ``<article id>-<NN>`` like the labelled ones; the
+    article's outlet (its ``source`` field) rides along as ``outlet``."""
+    from ..data.articles import parse_article
+
+    if path.suffix.lower() not in (".jsonl", ".ndjson"):
+        return None
+    rows = [row for _, row in iter_jsonl(path, error=DataError)]
+    if not rows or any("article" in r or "title" not in r or "\n" not in str(r.get("text") or "") for r in rows[:5]):
+        return None
+    out = []
+    for r in rows:
+        raw = (f"date {r['date']}\n" if r.get("date") else "") + f"{r.get('title') or ''}\n\n{r.get('text') or ''}"
+        for s in parse_article(raw, str(r["id"])).sentences:
+            out.append({**s.to_dict(), "outlet": r.get("source")})
+    return out
+
+
 def load_context(paths: Iterable[str | Path]) -> dict[str, dict]:
-    """Unlabelled sentences by id from article folders/.txt, sentence JSONL/CSV or the pool CSV."""
+    """Unlabelled sentences by id from article folders/.txt, article or sentence JSONL/CSV, or the pool CSV."""
     from ..annotate.sources import SourceError, read_sentences
 
     out = {}
     for path in paths:
         try:
-            rows = read_sentences(path)
+            rows = _article_rows(Path(path))
+            if rows is None:
+                rows = read_sentences(path)
         except (SourceError, OSError, ValueError) as e:
             raise DataError(f"context {path}: {e}") from None
         for r in rows:
@@ -171,7 +201,24 @@ def predict_cv(records: Sequence[dict], articles: dict[str, list[dict]], approac
         sents = [s for art in sorted(test) for s in articles.get(art, [])]
         for s, res in zip(sents, model.attribute(sents, context=True)):
             if s["id"] in out:
-                out[s["id"]]["context"] = res["speaker"]
+                out[s["id"]].update(context=res["speaker"], rule=res.get("speaker_rule"),
+                                    confidence=res.get("speaker_confidence"))
+    return out
+
+
+def predict_heldout(train: Sequence[dict], test: Sequence[dict], articles: dict[str, list[dict]],
+                    approach: Approach) -> dict[str, dict]:
+    """Claim id -> predictions for the ``test`` claims, by a model fitted on ``train`` alone (no folds)."""
+    model = approach.build(train)
+    claims = {r["id"]: r for r in test if r["claim"] == "claim"}
+    ids = list(claims)
+    out = {cid: {"sentence": res["speaker"]} for cid, res in
+           zip(ids, model.attribute([claims[i] for i in ids], context=False))}
+    sents = [s for art in sorted({r["article"] for r in test}) for s in articles.get(art, [])]
+    for s, res in zip(sents, model.attribute(sents, context=True)):
+        if s["id"] in out:
+            out[s["id"]].update(context=res["speaker"], rule=res.get("speaker_rule"),
+                                confidence=res.get("speaker_confidence"))
     return out
 
 
@@ -213,31 +260,115 @@ def confusions(records: Sequence[dict], preds: dict[str, dict], mode: str, top: 
     return [{"gold": g, "predicted": p, "count": c} for (g, p), c in counts.most_common(top)]
 
 
+def _contains(words: list[str], part: list[str]) -> bool:
+    n = len(part)
+    return 0 < n < len(words) and any(words[i:i + n] == part for i in range(len(words) - n + 1))
+
+
+def error_kind(gold: str | None, predicted: str | None) -> str | None:
+    """Why a prediction misses (None when it does not): one of ERROR_KINDS.
+
+    *none*: no speaker given. *truncated*: one name is a part of the other ("Các nước" for "Các nước Baltic",
+    "Nga" for "Bộ Quốc phòng Nga", a word too many). *variant*: another spelling of the same name (same
+    :func:`variant_key`, or at least VARIANT_SIMILARITY alike). *wrong actor*: anyone else.
+    """
+    g, p = normalize_speaker(gold), normalize_speaker(predicted)
+    if g == p:
+        return None
+    if not p:
+        return "none"
+    gw, pw = g.split(), p.split()
+    if _contains(gw, pw) or _contains(pw, gw):
+        return "truncated"
+    if (variant_key(gold) is not None and variant_key(gold) == variant_key(predicted)) or \
+            difflib.SequenceMatcher(None, g, p).ratio() >= VARIANT_SIMILARITY:
+        return "variant"
+    return "wrong actor"
+
+
+def error_kinds(records: Sequence[dict], preds: dict[str, dict], mode: str = "context") -> dict[str, int]:
+    counts = collections.Counter({k: 0 for k in ERROR_KINDS})
+    for r in records:
+        if r["claim"] == "claim" and r["id"] in preds:
+            kind = error_kind(r.get("speaker"), preds[r["id"]].get(mode))
+            if kind:
+                counts[kind] += 1
+    return dict(counts)
+
+
+def _breakdown(records: Sequence[dict], preds: dict[str, dict], key) -> dict[str, dict]:
+    """Context accuracy per value of ``key(record)`` (a source file, an outlet, a year, a rule)."""
+    groups = collections.defaultdict(list)
+    for r in records:
+        if r["claim"] == "claim" and r["id"] in preds:
+            groups[key(r)].append(r)
+    return {k: score(groups[k], preds, "context") for k in sorted(groups, key=str)}
+
+
+def _year(r: dict) -> str:
+    return str(r.get("date") or "")[:4] or "undated"
+
+
+def split_heldout(records: Sequence[dict], heldout: Iterable[str] | None = None) -> tuple[list[dict], list[dict]]:
+    """(older, yardstick) records: the yardstick is the files named ``*-fulltext`` (or the stems ``heldout``)."""
+    stems = set(heldout) if heldout is not None else {r["source"] for r in records
+                                                        if r["source"].endswith(FULLTEXT_SUFFIX)}
+    return [r for r in records if r["source"] not in stems], [r for r in records if r["source"] in stems]
+
+
+def _entry(approach_name: str, description: str, records: Sequence[dict], preds: dict[str, dict],
+           outlets: dict[str, str]) -> dict:
+    entry = {"description": description}
+    for mode in ("sentence", "context"):
+        entry[mode] = score(records, preds, mode)
+    entry["by_source"] = _breakdown(records, preds, lambda r: r["source"])
+    entry["by_outlet"] = _breakdown(records, preds, lambda r: outlets.get(r["article"]) or "unknown")
+    entry["by_year"] = _breakdown(records, preds, _year)
+    entry["by_rule"] = _breakdown(records, preds, lambda r: preds[r["id"]].get("rule") or "(none)")
+    entry["errors"] = error_kinds(records, preds)
+    return entry
+
+
 def evaluate(files: Sequence[str | Path], *, cv: int = 5, context_paths: Sequence[str | Path] | None = None,
-             approaches: Sequence[Approach] = APPROACHES, seed: int = 0) -> dict:
-    """The full report: per approach and reading, overall and per source file, plus the top confusions."""
+             approaches: Sequence[Approach] = APPROACHES, seed: int = 0,
+             heldout: Iterable[str] | None = None) -> dict:
+    """The full report: the yardstick, then grouped CV on the older data, per approach.
+
+    **Yardstick**: every approach fitted on the older files (seed, pool-2022, news-2025: where the rules were
+    written) and scored on the full-text files (``*-fulltext``, labelled after the rules, from other outlets)
+    read with their whole articles, by source file, outlet, year, rule and error kind. **CV**: grouped k-fold
+    over the older files alone (over everything when there is no older file), as before.
+    """
     records = load_labelled(files)
     if context_paths is None:
         context_paths = [p for p in DEFAULT_CONTEXT if p.exists()]
-    articles = build_articles(records, load_context(context_paths))
+    context = load_context(context_paths)
+    articles = build_articles(records, context)
+    outlets = {row["article"]: row["outlet"] for row in context.values() if row.get("outlet") and row.get("article")}
+    older, new = split_heldout(records, heldout)
+    cv_records = older or list(records)
     claims = [r for r in records if r["claim"] == "claim"]
     with_neighbours = sum(1 for r in claims if len(articles.get(r["article"], ())) > 1)
     report = {
         "files": [str(f) for f in files], "context_sources": [str(p) for p in context_paths], "cv": cv,
         "claims": len(claims), "articles": len({r["article"] for r in claims}),
-        "claims_with_neighbours": with_neighbours, "approaches": {}, "default": DEFAULT_APPROACH,
+        "claims_with_neighbours": with_neighbours, "default": DEFAULT_APPROACH,
+        "cv_sources": sorted({r["source"] for r in cv_records}),
+        "cv_claims": sum(1 for r in cv_records if r["claim"] == "claim"),
+        "yardstick_sources": sorted({r["source"] for r in new}),
+        "yardstick_claims": sum(1 for r in new if r["claim"] == "claim"),
+        "approaches": {}, "yardstick": {},
     }
-    sources = sorted({r["source"] for r in records})
     for approach in approaches:
-        preds = predict_cv(records, articles, approach, cv, seed)
-        entry = {"description": approach.description}
-        for mode in ("sentence", "context"):
-            entry[mode] = score(records, preds, mode)
-            entry[mode]["by_source"] = {src: score([r for r in records if r["source"] == src], preds, mode)
-                                        for src in sources}
+        preds = predict_cv(cv_records, articles, approach, cv, seed)
+        report["approaches"][approach.name] = _entry(approach.name, approach.description, cv_records, preds, outlets)
         if approach.name == DEFAULT_APPROACH:
-            report["confusions"] = confusions(records, preds, "context")
-        report["approaches"][approach.name] = entry
+            report["confusions"] = confusions(cv_records, preds, "context")
+        if new:
+            held = predict_heldout(older, new, articles, approach)
+            report["yardstick"][approach.name] = _entry(approach.name, approach.description, new, held, outlets)
+            if approach.name == DEFAULT_APPROACH:
+                report["yardstick_confusions"] = confusions(new, held, "context")
     return report
 
 
@@ -245,23 +376,49 @@ def _fmt(s: dict) -> str:
     return f"{s['accuracy']:.3f} [{s['ci95'][0]:.3f}, {s['ci95'][1]:.3f}]"
 
 
+def _table(entries: dict[str, dict], title: str) -> list[str]:
+    lines = [title, (f"{'approach':<10} {'sentence only':<24} {'with article context':<24} "
+                     f"{'none':>5} {'wrong':>6} {'trunc':>6} {'var':>4}  description")]
+    for name, e in entries.items():
+        err = e["errors"]
+        lines.append(f"{name:<10} {_fmt(e['sentence']):<24} {_fmt(e['context']):<24} {err['none']:>5} "
+                     f"{err['wrong actor']:>6} {err['truncated']:>6} {err['variant']:>4}  {e['description']}")
+    return lines
+
+
+def _groups(entries: dict[str, dict], field: str, label: str) -> list[str]:
+    lines = [f"{'approach':<10} {label:<26} {'with article context':<24} claims"]
+    for name, e in entries.items():
+        for key, sc in e[field].items():
+            lines.append(f"{name:<10} {str(key)[:26]:<26} {_fmt(sc):<24} {sc['claims']}")
+    return lines
+
+
 def format_report(report: dict) -> str:
-    """The printed table: approaches x readings, then per source, then the confusions."""
+    """The printed report: the yardstick (what to expect on new articles) first, then grouped CV."""
     lines = [(f"{report['claims']} labelled claims in {report['articles']} articles "
-             f"({report['claims_with_neighbours']} with neighbouring sentences); "
-             f"{'grouped ' + str(report['cv']) + '-fold CV' if report['cv'] > 1 else 'no CV (fit on all)'}; "
-             f"95% article bootstrap"),
-             f"context from: {', '.join(report['context_sources']) or '(labelled files only)'}", "",
-             f"{'approach':<10} {'sentence only':<24} {'with article context':<24} description"]
-    for name, e in report["approaches"].items():
-        lines.append(f"{name:<10} {_fmt(e['sentence']):<24} {_fmt(e['context']):<24} {e['description']}")
-    lines += ["", "per source (accuracy, claims):",
-              f"{'approach':<10} {'source':<16} {'sentence only':<24} {'with article context':<24} claims"]
-    for name, e in report["approaches"].items():
-        for src, s in e["sentence"]["by_source"].items():
-            c = e["context"]["by_source"][src]
-            lines.append(f"{name:<10} {src:<16} {_fmt(s):<24} {_fmt(c):<24} {s['claims']}")
+              f"({report['claims_with_neighbours']} with neighbouring sentences); 95% article bootstrap"),
+             f"context from: {', '.join(report['context_sources']) or '(labelled files only)'}"]
+    ys = report.get("yardstick") or {}
+    if ys:
+        lines += ["", (f"YARDSTICK (expect this on new articles): fitted on {', '.join(report['cv_sources'])}, "
+                       f"scored on {report['yardstick_claims']} claims of {', '.join(report['yardstick_sources'])} "
+                       "(full text, other outlets, labelled after the rules were written)")]
+        lines += _table(ys, "accuracy; misses by kind (with context): none / wrong actor / truncated / variant")
+        for field, label in (("by_source", "file"), ("by_outlet", "outlet"), ("by_year", "year"),
+                             ("by_rule", "rule")):
+            lines += ["", f"yardstick by {label}:"] + _groups(ys, field, label)
+        if report.get("yardstick_confusions"):
+            lines += ["", f"yardstick top confusions ({report['default']}, with context): gold -> predicted"]
+            lines += [f"  {c['count']:>3}  {c['gold']} -> {c['predicted']}" for c in report["yardstick_confusions"]]
+        lines.append("")
+    cv = report["cv"]
+    lines += ["", (f"GROUPED {cv}-FOLD CV" if cv > 1 else "NO CV (fit and test on all)")
+              + f" on {report['cv_claims']} claims of {', '.join(report['cv_sources'])} "
+              "(the data the rules were written on: optimistic)"]
+    lines += _table(report["approaches"], "accuracy; misses by kind (with context)")
+    lines += ["", "CV per source:"] + _groups(report["approaches"], "by_source", "file")
     if report.get("confusions"):
-        lines += ["", f"top confusions ({report['default']}, with context): gold -> predicted"]
+        lines += ["", f"CV top confusions ({report['default']}, with context): gold -> predicted"]
         lines += [f"  {c['count']:>3}  {c['gold']} -> {c['predicted']}" for c in report["confusions"]]
     return "\n".join(lines)
