@@ -920,9 +920,11 @@ def summary(manifest: dict, out: str | Path) -> str:
     if not t["shards"] and not failed:
         return held + "nothing left to score"
     resumed = f" ({t['shards_already_done']} were already done)" if t["shards_already_done"] else ""
-    return (held + f"this run: {t['shards']} shard(s){resumed}, {t['sentences']:,} sentence(s) in {t['seconds']:.1f} s, "
-            f"{t['sentences_per_second']:,.1f} sentences/s (engine {manifest['engine']}, {manifest['workers']} "
-            "worker(s))")
+    return (
+        held + f"this run: {t['shards']} shard(s){resumed}, {t['sentences']:,} sentence(s) in {t['seconds']:.1f} s, "
+        f"{t['sentences_per_second']:,.1f} sentences/s (engine {manifest['engine']}, {manifest['workers']} "
+        "worker(s))"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -57,7 +57,9 @@ def read_text_file(path: str | Path, error: type[VistanceError] = DataError) -> 
         raise error(f"{path}: cannot read ({e.strerror})") from None
 
 
-def iter_jsonl(path: str | Path, text: str | None = None, error: type[ValueError] = DataError) -> Iterator[tuple[int, dict]]:
+def iter_jsonl(
+    path: str | Path, text: str | None = None, error: type[ValueError] = DataError
+) -> Iterator[tuple[int, dict]]:
     """``(line number, object)`` for each non-blank line of a JSONL file (or of ``text`` read from it).
 
     Fails on the first bad line with ``path:line: what is wrong`` (raised as ``error``).

@@ -148,8 +148,13 @@ class StanceClassifier:
         """What is loaded: paths, labels, task and kind of each checkpoint (for /health and logs)."""
 
         def one(p) -> dict:
-            return {"path": str(p.path), "labels": list(p.labels), "task": as_task(p.task, p.labels).name, "kind": p.kind,
-                    "max_length": p.max_length}
+            return {
+                "path": str(p.path),
+                "labels": list(p.labels),
+                "task": as_task(p.task, p.labels).name,
+                "kind": p.kind,
+                "max_length": p.max_length,
+            }
 
         out = {"mode": self.mode, "labels": self.labels, "claim_threshold": self.claim_threshold,
                "speakers": self.speakers is not None, "model": one(self.predictor)}
