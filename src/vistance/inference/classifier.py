@@ -20,6 +20,7 @@ import os
 import sys
 import unicodedata
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -126,9 +127,9 @@ class StanceClassifier:
             import torch
 
             torch.set_num_threads(num_threads)
-        predictors = [load_predictor(path)]
+        predictors = [load_predictor(Path(path))]
         if stance_path is not None:
-            predictors.append(load_predictor(stance_path))
+            predictors.append(load_predictor(Path(stance_path)))
         if quantize is not None:
             from ..models.transformer import quantize_int8, to_bf16
 

@@ -114,7 +114,7 @@ def read_input(path: str | Path, *, articles: bool = False, text_field: str = "t
     if sentences is not None:
         return sentences, info
     sentences = []
-    for item in parsed:
+    for item in parsed or ():
         article = parse_article(item["text"], item["id"])
         if not article.sentences:
             info["skipped"] += 1
