@@ -59,6 +59,7 @@ from .errors import CheckpointError, InputError, VistanceError, exit_on_error
 from .inference import StanceClassifier
 from .inference.classifier import stance_counts
 from .inference.cli import format_counts
+from .logs import progress
 from .runs import now_iso, write_json
 from .tasks import STANCE_LABELS
 from .text import normalize
@@ -479,15 +480,13 @@ class _Progress:
     """
 
     def __init__(self, out: Path, manifest: dict, todo: Sequence[Shard], already_done: int, show: bool):
-        from tqdm.auto import tqdm
-
         self.out, self.manifest, self.already_done = out, manifest, already_done
         self.by_input = {s.input: s for s in todo}
         self.shards_total, self.shards_done, self.shards_failed, self.sentences = len(todo), 0, 0, 0
         self.done: dict[str, tuple[int, int]] = {}  # (sentences, bytes) counted so far, per shard
         self.start = self.last_write = time.perf_counter()
-        self.bar = tqdm(total=sum(s.size for s in todo), disable=not (show and todo), file=sys.stderr,
-                        mininterval=0.5, bar_format="batch: {percentage:3.0f}%|{bar}| {desc} [{elapsed}<{remaining}]")
+        self.bar = progress(total=sum(s.size for s in todo), disable=not (show and todo), mininterval=0.5,
+                            bar_format="batch: {percentage:3.0f}%|{bar}| {desc} [{elapsed}<{remaining}]")
         self._describe()
 
     def _describe(self) -> None:

@@ -17,7 +17,6 @@ probabilities, or a claim model followed by a stance model, become one joint dis
 from __future__ import annotations
 
 import os
-import sys
 import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -229,10 +228,10 @@ class StanceClassifier:
             return self._results(self.predict_proba(texts, batch_size=batch_size))
         # One sentence-level bar (stderr) over chunks large enough that sorting by length inside each
         # still pads little; it covers preprocessing (word segmentation), most of the baseline's time.
-        from tqdm.auto import tqdm
+        from ..logs import progress as progress_bar
 
         results: list[dict] = []
-        with tqdm(total=len(texts), desc="predict", unit="sent", file=sys.stderr) as bar:
+        with progress_bar(total=len(texts), desc="predict", unit="sent") as bar:
             for start in range(0, len(texts), PROGRESS_CHUNK):
                 chunk = texts[start : start + PROGRESS_CHUNK]
                 results += self._results(self.predict_proba(chunk, batch_size=batch_size))

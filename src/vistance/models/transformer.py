@@ -516,7 +516,8 @@ def classifier_proba(model, tokenizer, texts: Sequence[str], max_length: int, ba
     from the code path that serves the checkpoint.
     """
     import torch
-    from tqdm.auto import tqdm
+
+    from ..logs import progress as progress_bar
 
     n_labels = model.config.num_labels
     if not texts:
@@ -530,7 +531,7 @@ def classifier_proba(model, tokenizer, texts: Sequence[str], max_length: int, ba
     out = np.zeros((len(enc), n_labels), dtype=np.float32)
     try:
         with torch.inference_mode():
-            for idx in tqdm(batches, desc="predict", disable=not progress, unit="batch"):
+            for idx in progress_bar(batches, desc="predict", disable=not progress, unit="batch"):
                 batch = tokenizer.pad({"input_ids": [enc[i] for i in idx]}, return_tensors="pt")
                 batch = {k: v.to(device) for k, v in batch.items()}
                 logits = model(**batch).logits.float()
