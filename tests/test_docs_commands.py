@@ -123,3 +123,23 @@ def test_documented_command_parses(where, argv):
     assert "usage:" in out, out[-500:]
     missing = [o for o in re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", " ".join(argv[1:])) if o not in out]
     assert not missing, f"{where}: {missing} not in `--help`:\n{out[-2000:]}"
+
+
+def test_links_and_images_resolve():
+    """Relative links and images of the README and docs/ point at files that exist (and headings that exist)."""
+    broken = []
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue
+            path, _, anchor = target.partition("#")
+            file = (page.parent / path).resolve() if path else page
+            if not file.exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target}")
+            elif anchor and file.suffix == ".md":
+                headings = re.findall(r"^#+ (.+)$", file.read_text(encoding="utf-8"), re.M)
+                slugs = {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
+                if anchor not in slugs:
+                    broken.append(f"{page.relative_to(ROOT)}: {target} (no such heading)")
+    assert broken == []
