@@ -68,7 +68,9 @@ def vistance(python: str, args: list[str], what: str, timeout: float = 600) -> s
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))}
     try:
-        proc = subprocess.run([python, *args], check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(
+            [python, *args], check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired:
         raise Failed(f"{what}: no result after {timeout:.0f} s") from None
     if proc.returncode != 0:
@@ -306,8 +308,10 @@ def roundtrip(args, tmp: Path, servers: list, steps: list[str] | None = None) ->
         records = [json.loads(x) for x in out_file.read_text(encoding="utf-8").splitlines() if x.strip()]
         got = {r["id"]: (r["claim"], r["stance"], r["speaker"]) for r in records}
         if got != expected:
-            diff = {k: (got.get(k), expected.get(k)) for k in sorted(set(got) | set(expected)) if got.get(k) != expected.get(k)}
-            raise Failed(f"import of the {name} export: records differ from the submitted labels (got, submitted): {diff}")
+            diff = {k: (got.get(k), expected.get(k)) for k in sorted(set(got) | set(expected))
+                    if got.get(k) != expected.get(k)}
+            raise Failed(f"import of the {name} export: records differ from the submitted labels "
+                         f"(got, submitted): {diff}")
         for r in records:
             data = by_data[r["id"]]
             if (r["article"], r["date"], r["text"]) != (data["article"], data["date"], data["text"]):

@@ -240,7 +240,8 @@ def test_doccano_stance_alone_implies_claim_and_csv_style_labels(tmp_path):
     assert read_jsonl(target) == [
         {"id": "a-01", "article": "a", "date": None, "text": "X nói.", "claim": "claim", "stance": "favor",
          "speaker": "Sergei Lavrov"},
-        {"id": "a-02", "article": "a", "date": None, "text": "Y.", "claim": "not_claim", "stance": None, "speaker": None},
+        {"id": "a-02", "article": "a", "date": None, "text": "Y.", "claim": "not_claim", "stance": None,
+         "speaker": None},
         {"id": "b-00", "article": "b", "date": "2022-03-01", "text": "Z.", "claim": "claim", "stance": "neutral",
          "speaker": None},
     ]
@@ -345,7 +346,8 @@ def _pool(n=40):
     words = ["hòa bình", "vũ khí", "lệnh trừng phạt", "đàm phán", "ngũ cốc", "hạt nhân", "người tị nạn", "Istanbul"]
     rows = []
     for i in range(n):
-        text = f"Câu số {i} về {words[i % len(words)]} {'và ' + words[(i * 3) % len(words)] if i % 2 else ''} năm {2000 + i}."
+        also = "và " + words[(i * 3) % len(words)] if i % 2 else ""
+        text = f"Câu số {i} về {words[i % len(words)]} {also} năm {2000 + i}."
         rows.append({"id": f"doc{i // 10}-{i % 10:02d}", "article": f"doc{i // 10}", "text": " ".join(text.split())})
     return rows
 

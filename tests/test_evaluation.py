@@ -258,8 +258,15 @@ def test_library_import_survives_shadowing_script(tmp_path):
     # `python -m pytest` / `python -c` from the repo root put the root (with evaluate.py) on sys.path.
     code = ("import sys; sys.path.insert(0, sys.argv[1]); from vistance.metrics import load_stance_metric; "
             "print(load_stance_metric().compute(predictions=['a'], references=['a'], labels=['a', 'b'])['accuracy'])")
-    r = subprocess.run([sys.executable, "-c", code, str(ROOT)], check=False, cwd=tmp_path, capture_output=True, text=True,
-                       timeout=300, env=OFFLINE_ENV)
+    r = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT)],
+        check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=OFFLINE_ENV,
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().endswith("1.0")
 

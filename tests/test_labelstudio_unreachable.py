@@ -11,7 +11,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def load_script():
-    spec = importlib.util.spec_from_file_location("labelstudio_roundtrip", ROOT / "scripts" / "labelstudio_roundtrip.py")
+    spec = importlib.util.spec_from_file_location(
+        "labelstudio_roundtrip", ROOT / "scripts" / "labelstudio_roundtrip.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -30,7 +32,8 @@ def test_an_unreachable_label_studio_is_one_line_naming_the_call(tmp_path):
     with pytest.raises(script.Unreachable) as err:
         server.call("POST", "/api/projects/1/import", files={"file": task_file}, timeout=5)
     message = str(err.value)
-    assert message.startswith(f"Label Studio at http://127.0.0.1:{port} unreachable during POST /api/projects/1/import (")
+    expected = f"Label Studio at http://127.0.0.1:{port} unreachable during POST /api/projects/1/import ("
+    assert message.startswith(expected)
     assert "refused" in message.lower() and "\n" not in message
     line = f"{message}; {script.kept(['model', 'rank', 'export'])}"
     assert "kept: nothing (model, rank, export finished;" in line and "no corpus file was written" in line

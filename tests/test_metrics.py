@@ -81,7 +81,10 @@ def test_bootstrap_contains_estimate_and_narrows_with_more_data():
         for k in ("macro_f1", "f_avg", "accuracy", "claim_f1"):
             assert ci[k]["low"] <= ci[k]["estimate"] <= ci[k]["high"], k
     assert small["macro_f1"]["estimate"] == pytest.approx(large["macro_f1"]["estimate"])
-    width = lambda ci, k: ci[k]["high"] - ci[k]["low"]
+
+    def width(ci, k):
+        return ci[k]["high"] - ci[k]["low"]
+
     assert width(large, "macro_f1") < width(small, "macro_f1") / 2  # ~ 1/sqrt(10)
     assert width(large, "f_avg") < width(small, "f_avg") / 2
     # seeded: same numbers twice

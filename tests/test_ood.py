@@ -11,7 +11,6 @@ from vistance.config import load_config
 from vistance.data.splits import leave_one_source_out, source_split, temporal_split
 from vistance.errors import ConfigError
 
-
 WORDS = ("Nga", "Ukraine", "đàm phán", "ngừng bắn", "Kiev", "Moscow", "hòa bình", "Mỹ", "châu Âu", "NATO", "viện trợ",
          "lãnh thổ", "tù binh", "UAV", "tên lửa", "Zelensky", "Putin", "Trump", "kinh tế", "năng lượng")
 
@@ -59,7 +58,7 @@ def test_config_rejects_incomplete_ood_settings():
 
 def test_a_temporal_run_reports_the_held_out_source_and_the_decision(train_script, tmp_path):
     """A baseline run on two small corpus files: test on the newest dates, the other file as a further test."""
-    seed = [json.loads(l) for l in (ROOT / "data/annotated/seed.jsonl").read_text(encoding="utf-8").splitlines()]
+    seed = [json.loads(line) for line in (ROOT / "data/annotated/seed.jsonl").read_text(encoding="utf-8").splitlines()]
     dated = [dict(r, date=f"2025-{1 + i % 10:02d}-15") for i, r in enumerate(seed[:90])]
     (tmp_path / "older.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in dated),
                                           encoding="utf-8")
@@ -76,5 +75,5 @@ def test_a_temporal_run_reports_the_held_out_source_and_the_decision(train_scrip
     assert (run / "splits" / "extra-other.jsonl").is_file()
     meta = read_json(run / "checkpoint" / "vistance.json")
     assert meta["decision"] == metrics["decision"] and 0 < meta["decision"]["claim_threshold"] < 1
-    rows = [json.loads(l) for l in (run / "predictions.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows = [json.loads(line) for line in (run / "predictions.jsonl").read_text(encoding="utf-8").splitlines()]
     assert {r["source"] for r in rows} == {"older"} and all("raw_probs" in r for r in rows)

@@ -152,7 +152,9 @@ def test_upload_errors_name_the_file(client):
         "a.jsonl:1: no 'text' field (fields: body); name the text column with the page's Text column box"
     assert "a.jsonl:2: malformed JSON" in detail([{"name": "a.jsonl", "content": '{"text": "x"}\n{"text": '}])
     assert detail([{"name": "a.csv", "content": "text\n1\n2\n3\n4\n"}]) == "too many sentences: 4 > limit 3 per request"
-    assert detail([{"name": "a.txt", "content": "  "}]) == "no text to analyse in the files (1 empty row(s) or article(s))"
+    assert (
+        detail([{"name": "a.txt", "content": "  "}]) == "no text to analyse in the files (1 empty row(s) or article(s))"
+    )
     assert "too long: 301 characters" in detail([{"name": "a.txt", "content": "x" * 301}])
 
 

@@ -183,7 +183,9 @@ def test_pasted_article_is_shown_filtered_and_downloaded(browser, base, download
     colours = {}
     for span in all_css(d, "#body .s.claim"):
         stance = text_of(span.find_element("css selector", ".lab"))
-        colours.setdefault(stance, set()).add(span.find_element("css selector", ".t").value_of_css_property("background-color"))
+        colours.setdefault(stance, set()).add(
+            span.find_element("css selector", ".t").value_of_css_property("background-color")
+        )
     assert all(len(c) == 1 for c in colours.values()) and len(set.union(*colours.values())) == len(colours)
     # summary bar: counts by stance and the speakers
     summary = by_id(d, "summary").text.lower()

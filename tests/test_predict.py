@@ -343,7 +343,10 @@ def test_cli_per_article_counts(tmp_path, fake_model, capsys):
     assert predict_mod.main(["--model", "joint", "--input", str(f), "--articles", "--text-field", "content",
                              "--per-article", "--output", str(tmp_path / "o.jsonl")]) == 0
     err = capsys.readouterr().err.splitlines()
-    assert err[:2] == ["n1: not_claim=3  favor=0  against=1  neutral=0", "n2: not_claim=0  favor=1  against=0  neutral=0"]
+    assert err[:2] == [
+        "n1: not_claim=3  favor=0  against=1  neutral=0",
+        "n2: not_claim=0  favor=1  against=0  neutral=0",
+    ]
     assert err[-1].startswith("5 sentence(s) from 2 article(s)")
 
 

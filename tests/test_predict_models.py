@@ -192,6 +192,8 @@ def test_cli_plot_of_stance_per_article(baseline_run, tmp_path, capsys):
     # sentence input has no articles: a warning, no file
     sents = tmp_path / "s.jsonl"
     sents.write_text('{"text": "Nga sẵn sàng đàm phán."}\n', encoding="utf-8")
-    assert main(["--model", str(baseline_run), "--input", str(sents), "--quiet", "--plot", str(tmp_path / "x.png")]) == 0
+    assert (
+        main(["--model", str(baseline_run), "--input", str(sents), "--quiet", "--plot", str(tmp_path / "x.png")]) == 0
+    )
     assert "--plot needs article input" in capsys.readouterr().err and not (tmp_path / "x.png").exists()
     assert plot_counts({"a" * 40: {"favor": 1}}, tmp_path / "long.png").is_file()

@@ -74,9 +74,12 @@ def test_phobert_tokenizer_applies_our_merges(built, sentences):
     ranks = {m: i for i, m in enumerate(merges)}
     # HF BPE built from the same merges, vocabulary in the </w> convention.
     symbols = {s for w in " ".join(sentences).split() for s in apply_merges(w, ranks)[0]}
-    symbols |= {c for w in " ".join(sentences).split() for c in w} | {c + "</w>" for c in " ".join(sentences) if c != " "}
+    symbols |= {c for w in " ".join(sentences).split() for c in w} | {
+        c + "</w>" for c in " ".join(sentences) if c != " "
+    }
     symbols |= {a + b for a, b in merges} | {x for m in merges for x in m}
-    hf = Tokenizer(models.BPE(vocab={s: i for i, s in enumerate(sorted(symbols))}, merges=merges, end_of_word_suffix="</w>"))
+    vocab = {s: i for i, s in enumerate(sorted(symbols))}
+    hf = Tokenizer(models.BPE(vocab=vocab, merges=merges, end_of_word_suffix="</w>"))
     for word in sorted(set(" ".join(sentences).split()))[:400]:
         ours = [phobert_form(s) for s in apply_merges(word, ranks)[0]]
         assert tok.tokenize(word) == ours

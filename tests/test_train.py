@@ -158,7 +158,7 @@ def test_the_terminal_gets_a_bar_per_phase_and_a_summary_the_log_gets_everything
 
     class Chatty(TrainerCallback):  # what libraries do on their own during a run
         def on_train_begin(self, args, state, control, **kw):
-            warnings.warn("a library's UserWarning")
+            warnings.warn("a library's UserWarning", stacklevel=1)
             logging.getLogger("transformers.somewhere").warning("a transformers warning")
 
     root_handlers = list(logging.getLogger().handlers)

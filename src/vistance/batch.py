@@ -34,12 +34,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import fcntl
 import glob
-import gzip
 import hashlib
-import io
 import json
 import logging
 import multiprocessing
@@ -55,13 +52,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
-from .data import atomic_path, atomic_write_text, file_sha256, iter_jsonl
-from .data.articles import parse_article
+from .data import atomic_path, atomic_write_text, file_sha256
+from .data.articles import article_sentences
 from .data.dates import date_columns, missing_date_field, row_date
+from .data.tables import count_rows, iter_table, table_format, table_stem
 from .errors import CheckpointError, InputError, VistanceError, exit_on_error
 from .inference import StanceClassifier
 from .inference.classifier import stance_counts
 from .inference.cli import format_counts
+from .logs import progress
 from .runs import now_iso, write_json
 from .tasks import STANCE_LABELS
 from .text import normalize
@@ -73,7 +72,6 @@ EXIT_PARTIAL = 3
 FAULT_ENV = "VISTANCE_FAULT_SHARD"
 """Fault injection for tests: the worker that is about to score the input shard of this file name
 exits at once with status 137, as a worker killed for running out of memory does."""
-FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv", ".parquet": "parquet"}
 # Sentences per predict call inside a shard: enough batches that sorting by length still pads little,
 # few enough that progress moves every few seconds even for a transformer on a CPU.
 BATCHES_PER_CHUNK = 16
@@ -116,20 +114,17 @@ class Shard:
 
 
 def shard_format(path: str | Path) -> tuple[str, bool] | None:
-    """(format, gzipped) from the file name, or None for a file that is not a shard."""
+    """(format, gzipped) of a shard, or None for a file that is not one.
+
+    Any table :mod:`vistance.data.tables` reads, except ``.json`` (a folder of shards may hold manifests).
+    """
+    kind = table_format(path)
     name = Path(path).name.lower()
-    gz = name.endswith(".gz")
-    suffix = Path(name[:-3] if gz else name).suffix
-    fmt = FORMATS.get(suffix)
-    if fmt is None or (gz and fmt == "parquet"):
+    if kind is None or name.endswith((".json", ".json.gz")):
         return None
-    return fmt, gz
+    return kind
 
 
-def _stem(path: Path) -> str:
-    """The file name without its format suffixes: ``part-0`` for ``part-0.jsonl.gz``."""
-    name = path.name[:-3] if path.name.lower().endswith(".gz") else path.name
-    return Path(name).stem
 
 
 def _glob_base(pattern: str) -> Path | None:
@@ -170,7 +165,7 @@ def list_shards(pattern: str, output: str | Path) -> list[Shard]:
     shards, seen = [], {}
     for f in files:
         rel = f.absolute().relative_to(base.absolute())
-        shard = Shard(str(f.absolute()), str(rel.with_name(_stem(rel) + ".parquet")), f.stat().st_size)
+        shard = Shard(str(f.absolute()), str(rel.with_name(table_stem(rel) + ".parquet")), f.stat().st_size)
         if shard.name in seen:
             raise InputError(f"{seen[shard.name]} and {f} would both be written to {shard.name}; rename one")
         if Path(shard.input) == out / shard.name:
@@ -183,42 +178,6 @@ def list_shards(pattern: str, output: str | Path) -> list[Shard]:
 # --------------------------------------------------------------------------- reading a shard
 
 
-def _records(path: Path, data: bytes, fields: Sequence[str]) -> Iterator[tuple[int, dict]]:
-    """(line or row number, record) for a shard's bytes; Parquet reads only the columns in ``fields``."""
-    fmt, gz = shard_format(path)
-    if gz:
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as e:
-            raise InputError(f"{path}: not a readable gzip file ({e})") from None
-    if fmt == "parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        try:
-            source = pq.ParquetFile(pa.BufferReader(data))
-            columns = [c for c in fields if c in source.schema_arrow.names]
-            table = source.read(columns=columns)
-        except (pa.ArrowException, OSError) as e:
-            raise InputError(f"{path}: not a readable Parquet file ({e})") from None
-        for n, row in enumerate(table.to_pylist(), 1):
-            yield n, row
-        return
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise InputError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start}); re-save it as UTF-8") from None
-    if fmt == "jsonl":
-        yield from iter_jsonl(path, text, error=InputError)
-        return
-    reader = csv.DictReader(io.StringIO(text), delimiter="\t" if fmt == "tsv" else ",")
-    try:
-        for row in reader:
-            yield reader.line_num, row
-    except csv.Error as e:  # e.g. a field over csv's 128 KiB limit
-        raise InputError(f"{path}:{reader.line_num}: unreadable CSV ({e})") from None
-
-
 def _str_or_none(value) -> str | None:
     return None if value is None or value == "" else str(value)
 
@@ -228,19 +187,22 @@ def shard_sentences(path: str | Path, data: bytes, *, articles: bool, text_field
     """The sentences of one shard, in input order, and ``{"articles", "skipped"}`` counts.
 
     Sentence rows keep their ``id`` (else ``<shard>-<line>``, as the predict CLI names them) and pass
-    ``article`` and ``date`` through. Article rows are split by :func:`parse_article`, so ids,
-    positions, kinds and offsets are the ones ``StanceClassifier.analyze`` gives; the row's ``date``
-    wins over a ``date YYYY-MM-DD`` marker in the text, and a ``title`` becomes one more sentence
+    ``article`` and ``date`` through. Article rows are split by :func:`article_sentences`, as the predict
+    CLI splits them, so ids, positions, kinds and offsets are the ones ``StanceClassifier.analyze`` gives;
+    the row's date wins over a ``date YYYY-MM-DD`` marker in the text, and a ``title`` becomes one more sentence
     (kind ``title``, id ``<article>-title``, no position or offsets, since it is not in the text). The date is
     ``date_field``'s, else the first of ``date``, ``published_at``, ``pubDate``, ``time`` holding one.
     """
     path = Path(path)
-    stem = _stem(path)
+    stem = table_stem(path)
     sentences: list[dict] = []
     info = {"articles": 0, "skipped": 0}
     has_date_field, fields = False, ()
-    for n, row in _records(path, data, ("id", text_field, "article", "title", *date_columns(date_field))):
+    rows = iter_table(path, data, columns=("id", text_field, "article", "title", *date_columns(date_field)),
+                      error=InputError)
+    for n, row in rows:
         has_date_field = has_date_field or not missing_date_field(row, date_field)
+        fields = fields or tuple(map(str, row))
         if text_field not in row:
             raise InputError(f"{path}:{n}: no {text_field!r} field (fields: {', '.join(map(str, row))}); "
                              "name the text column with --text-field")
@@ -255,17 +217,12 @@ def shard_sentences(path: str | Path, data: bytes, *, articles: bool, text_field
             sentences.append({"id": rid, "text": text, "article": _str_or_none(row.get("article")),
                               "date": row_date(row, date_field)})
             continue
-        article = parse_article(raw, rid)
-        title = " ".join(normalize(_str_or_none(row.get("title")) or "").split())
-        if not article.sentences and not title:
+        found = article_sentences(raw, rid, date=row_date(row, date_field), title=_str_or_none(row.get("title")))
+        if not found:
             info["skipped"] += 1
             continue
         info["articles"] += 1
-        date = row_date(row, date_field) or article.date
-        if title:
-            sentences.append({"id": f"{rid}-title", "text": title, "article": rid, "date": date, "kind": "title"})
-        sentences += [{"id": s.id, "text": s.text, "article": rid, "date": date, "position": s.position,
-                       "kind": s.kind, "start": s.start, "end": s.end} for s in article.sentences]
+        sentences += found
     if fields and not has_date_field:
         raise InputError(f"{path}: no {date_field!r} field for --date-field (fields: {', '.join(fields)})")
     return sentences, info
@@ -340,23 +297,6 @@ def read_attempts(output: str | Path) -> dict:
         return found if isinstance(found, dict) else {}
     except (OSError, ValueError):
         return {}
-
-
-def count_rows(path: str | Path) -> int | None:
-    """Input rows in a shard, counted without parsing them (None if even that fails): what a failed shard lost."""
-    fmt, gz = shard_format(path)
-    try:
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
-
-            return pq.ParquetFile(path).metadata.num_rows
-        with (gzip.open if gz else open)(path, "rb") as f:
-            if fmt == "jsonl":
-                return sum(1 for line in f if line.strip())
-            text = io.TextIOWrapper(f, encoding="utf-8-sig", newline="")
-            return max(sum(1 for _ in csv.reader(text, delimiter="\t" if fmt == "tsv" else ",")) - 1, 0)
-    except (OSError, ValueError, csv.Error, ImportError):
-        return None
 
 
 def failed_record(input: str, attempts: int, reason: str) -> dict:
@@ -554,15 +494,13 @@ class _Progress:
     """
 
     def __init__(self, out: Path, manifest: dict, todo: Sequence[Shard], already_done: int, show: bool):
-        from tqdm.auto import tqdm
-
         self.out, self.manifest, self.already_done = out, manifest, already_done
         self.by_input = {s.input: s for s in todo}
         self.shards_total, self.shards_done, self.shards_failed, self.sentences = len(todo), 0, 0, 0
         self.done: dict[str, tuple[int, int]] = {}  # (sentences, bytes) counted so far, per shard
         self.start = self.last_write = time.perf_counter()
-        self.bar = tqdm(total=sum(s.size for s in todo), disable=not (show and todo), file=sys.stderr,
-                        mininterval=0.5, bar_format="batch: {percentage:3.0f}%|{bar}| {desc} [{elapsed}<{remaining}]")
+        self.bar = progress(total=sum(s.size for s in todo), disable=not (show and todo), mininterval=0.5,
+                            bar_format="batch: {percentage:3.0f}%|{bar}| {desc} [{elapsed}<{remaining}]")
         self._describe()
 
     def _describe(self) -> None:
@@ -935,9 +873,11 @@ def summary(manifest: dict, out: str | Path) -> str:
     if not t["shards"] and not failed:
         return held + "nothing left to score"
     resumed = f" ({t['shards_already_done']} were already done)" if t["shards_already_done"] else ""
-    return (held + f"this run: {t['shards']} shard(s){resumed}, {t['sentences']:,} sentence(s) in {t['seconds']:.1f} s, "
-            f"{t['sentences_per_second']:,.1f} sentences/s (engine {manifest['engine']}, {manifest['workers']} "
-            "worker(s))")
+    return (
+        held + f"this run: {t['shards']} shard(s){resumed}, {t['sentences']:,} sentence(s) in {t['seconds']:.1f} s, "
+        f"{t['sentences_per_second']:,.1f} sentences/s (engine {manifest['engine']}, {manifest['workers']} "
+        "worker(s))"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

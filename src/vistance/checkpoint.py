@@ -77,7 +77,9 @@ class CheckpointMeta:
 
 
 def write_meta(directory: str | Path, meta: CheckpointMeta) -> Path:
-    return atomic_write_text(Path(directory) / META_FILE, json.dumps(meta.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    return atomic_write_text(
+        Path(directory) / META_FILE, json.dumps(meta.to_dict(), ensure_ascii=False, indent=2) + "\n"
+    )
 
 
 def read_meta(directory: str | Path) -> CheckpointMeta:

@@ -12,7 +12,8 @@ Three sources of predictions, one result type (:class:`Evaluation`):
 * a ``--cv`` run: the saved test predictions of every fold, pooled (each sentence is tested once),
   plus mean ± std of the fold scores.
 
-:mod:`vistance.reports.evaluation` turns an :class:`Evaluation` into files; :mod:`vistance.reports.comparison` ranks runs.
+:mod:`vistance.reports.evaluation` turns an :class:`Evaluation` into files; :mod:`vistance.reports.comparison`
+ranks runs.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from .metrics import (
 )
 from .runs import existing_folds as fold_dirs
 from .runs import is_cv_run, run_labels, run_status
-from .tasks import TASKS, as_task, decide, get_task
+from .tasks import TASKS, as_task, get_task
 
 FOLD_METRICS = HEADLINE_METRICS
 CI_METRICS = ("macro_f1", "f_avg")
@@ -62,7 +63,8 @@ class Evaluation:
 
     task: str
     labels: list[str]
-    """Label names, columns of ``probs``: the task's order (``vistance.tasks``) for the corpus tasks, else the model's."""
+    """Label names, columns of ``probs``: the task's order (``vistance.tasks``) for the corpus tasks, else the
+    model's."""
     ids: list[str]
     texts: list[str]
     gold: list[str]

@@ -77,7 +77,8 @@ def run_log(path: str | Path, enabled: bool = True) -> Iterator[None]:
 
 
 def progress(*args, **kwargs):
-    """A tqdm bar on stderr: the one bar of a phase."""
+    """A tqdm bar on stderr: the one bar of a phase. Every bar vistance draws is made here, so they all
+    look alike and go to the same stream (``disable=`` and tqdm's other arguments pass through)."""
     from tqdm.auto import tqdm
 
     kwargs.setdefault("file", sys.stderr)

@@ -199,9 +199,10 @@ def shared_run_dir(run_dir: str | Path | None, name: str, root: str | Path = "ru
 def git_commit(cwd: str | Path | None = None) -> dict:
     """The commit and whether the work tree had uncommitted changes (None outside a git checkout)."""
     try:
-        run = lambda *a: subprocess.run(
-            ["git", *a], cwd=cwd, capture_output=True, text=True, timeout=10, check=True
-        ).stdout.strip()
+        def run(*a: str) -> str:
+            return subprocess.run(["git", *a], cwd=cwd, capture_output=True, text=True, timeout=10,
+                                  check=True).stdout.strip()
+
         return {"commit": run("rev-parse", "HEAD"), "dirty": bool(run("status", "--porcelain", "--untracked-files=no"))}
     except (OSError, subprocess.SubprocessError):
         return {"commit": None, "dirty": None}

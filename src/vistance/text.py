@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import overload
 
 SEGMENTERS = ("pyvi", "underthesea", "vncorenlp", "none")
 
@@ -112,6 +113,11 @@ class Preprocessor:
             config = PreprocessConfig.from_dict(config)
         self.config = config
         self._segment = _segment_fn(config.segmenter, config.vncorenlp_dir)
+
+    @overload
+    def __call__(self, texts: str) -> str: ...
+    @overload
+    def __call__(self, texts: Iterable[str]) -> list[str]: ...
 
     def __call__(self, texts: str | Iterable[str]) -> str | list[str]:
         if isinstance(texts, str):

@@ -18,7 +18,6 @@ from pathlib import Path
 
 from . import checkpoint as ckpt
 from .config import Config, DataConfig
-from .decision import Decision
 from .data import (
     Split,
     atomic_folder,
@@ -30,6 +29,7 @@ from .data import (
     read_labelled_table,
     write_jsonl,
 )
+from .decision import Decision
 from .errors import DataError
 from .metrics import bootstrap_ci, classification_metrics, fold_mean_std
 from .models import get_kind

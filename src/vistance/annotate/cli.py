@@ -128,7 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="sentences -> Label Studio tasks (+ labelling config) or doccano JSONL")
     p.add_argument("--input", required=True, help="article .txt, folder of them, sentence JSONL/CSV, or the pool CSV")
     p.add_argument("--format", required=True, choices=FORMATS)
-    p.add_argument("--model", help="checkpoint or run folder: add its guesses (Label Studio predictions / doccano meta)")
+    p.add_argument(
+        "--model", help="checkpoint or run folder: add its guesses (Label Studio predictions / doccano meta)"
+    )
     p.add_argument("--stance-model", help="stance checkpoint, with a claim-task --model (cascade)")
     p.add_argument("--text-field", default="text", help="text column of JSONL/CSV input (default: text)")
     p.add_argument("--out", required=True)

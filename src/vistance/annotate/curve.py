@@ -79,7 +79,7 @@ def learning_curve(
     ``make_model()`` returns an unfitted classifier with ``fit(texts, labels)``, ``labels`` and
     ``predict_proba(texts)`` (the baseline's API); ``preprocess`` maps raw to model input.
     """
-    from tqdm.auto import tqdm
+    from ..logs import progress as progress_bar
 
     for f in fractions:
         if not 0 < f <= 1:
@@ -89,7 +89,7 @@ def learning_curve(
     texts = preprocess([e["text"] for e in examples])
     pre = {id(e): t for e, t in zip(examples, texts)}
     points = {f: CurvePoint(f, [], [], []) for f in fractions}
-    bar = tqdm(total=len(folds) * len(fractions), desc="learning curve", unit="fit", disable=not progress)
+    bar = progress_bar(total=len(folds) * len(fractions), desc="learning curve", unit="fit", disable=not progress)
     for fi, split in enumerate(folds):
         subsets = nested_subsample(split.train, fractions, seed + fi)
         for f in fractions:

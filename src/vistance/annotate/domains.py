@@ -41,10 +41,14 @@ def cross_domain(cfg, files: dict[str, str], k: int = 5, seed: int = 42, work: P
 
     task = TASKS[cfg.data.task]
     data = {name: task.examples(load_corpus(path)) for name, path in files.items()}
-    out: dict = {"task": task.name, "kind": cfg.model.kind, "cv": k,
-                 "sizes": {n: len(ex) for n, ex in data.items()},
-                 "labels": {n: {lab: sum(e["label"] == lab for e in ex) for lab in task.labels} for n, ex in data.items()},
-                 "cells": {}}
+    out: dict = {
+        "task": task.name,
+        "kind": cfg.model.kind,
+        "cv": k,
+        "sizes": {n: len(ex) for n, ex in data.items()},
+        "labels": {n: {lab: sum(e["label"] == lab for e in ex) for lab in task.labels} for n, ex in data.items()},
+        "cells": {},
+    }
     with tempfile.TemporaryDirectory(dir=work) as tmp:
         for train_name, sources in TRAIN_SETS.items():
             for test_name in files:
@@ -93,6 +97,6 @@ def run_domains(config_paths: Sequence[str], files: dict[str, str], k: int, out:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    out.with_suffix(".md").write_text(markdown(results) + "\n\n* in-domain: grouped " f"{k}-fold CV of the test source\n",
-                                      encoding="utf-8")
+    note = f"\n\n* in-domain: grouped {k}-fold CV of the test source\n"
+    out.with_suffix(".md").write_text(markdown(results) + note, encoding="utf-8")
     return results

@@ -26,7 +26,9 @@ def model_name(checkpoint: str | Path) -> str:
     return path.parent.name if path.name == "checkpoint" and path.parent.name else path.name
 
 
-def model_guesses(texts: list[str], model: str | Path, stance_model: str | Path | None = None) -> tuple[list[dict], str]:
+def model_guesses(
+    texts: list[str], model: str | Path, stance_model: str | Path | None = None
+) -> tuple[list[dict], str]:
     """(StanceClassifier results, a model-version string) for ``texts``."""
     from ..inference import StanceClassifier
 

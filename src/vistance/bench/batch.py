@@ -115,7 +115,9 @@ def report(r: dict, workers: Sequence[int]) -> str:
     ]
     keys = ["local", *(f"ray{w}" for w in workers)]
     head = ["model", "local"] + [f"ray, {w} worker{'s' if w > 1 else ''}" for w in workers]
-    rows = [[name] + [f"{m[k]['end_to_end']:.1f} ({m[k]['steady']:.1f})" for k in keys] for name, m in r["runs"].items()]
+    rows = [
+        [name] + [f"{m[k]['end_to_end']:.1f} ({m[k]['steady']:.1f})" for k in keys] for name, m in r["runs"].items()
+    ]
     widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
     for row in [head, ["-" * w for w in widths], *rows]:
         lines.append("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")

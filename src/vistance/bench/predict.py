@@ -70,7 +70,8 @@ def sample(texts: list[str], n: int, seed: int) -> list[str]:
 
 def build_checkpoint(directory: Path, sentences: list[str], seed: int = 0, shape: dict = PHOBERT_BASE_SHAPE,
                      shape_name: str = "PhoBERT-base") -> Path:
-    """A random joint classifier of ``shape`` (default PhoBERT-base's) saved as a vistance checkpoint in ``directory``."""
+    """A random joint classifier of ``shape`` (default PhoBERT-base's), saved as a vistance checkpoint in
+    ``directory``."""
     import torch
     from transformers import RobertaConfig, RobertaForSequenceClassification
 

@@ -145,7 +145,10 @@ def bench_train(args: argparse.Namespace) -> dict:
     ratio = results["pad256"]["seconds_per_step"] / results["dynamic"]["seconds_per_step"]
     epoch = len(batches)
     dyn, pad = (epoch * results[m]["seconds_per_step"] for m in ("dynamic", "pad256"))
-    print(f"ratio: dynamic padding is {ratio:.1f}x faster per step; one epoch of {epoch} steps: {dyn:.0f} s vs {pad:.0f} s")
+    print(
+        f"ratio: dynamic padding is {ratio:.1f}x faster per step; "
+        f"one epoch of {epoch} steps: {dyn:.0f} s vs {pad:.0f} s"
+    )
     summary = {
         "device": str(device),
         "threads": torch.get_num_threads(),

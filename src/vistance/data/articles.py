@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..text import cut_at_space
+from ..text import cut_at_space, normalize
 
 DATE_RE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b\s*")
 CAPTION_RE = re.compile(r"\((?:Ảnh|Ảnh minh họa|Ảnh minh hoạ|Photo|Nguồn)\s*:[^)]*\)\s*\.?\s*$", re.IGNORECASE)
@@ -154,6 +154,27 @@ def parse_article(raw: str, article_id: str) -> Article:
             )
             position += 1
     return article
+
+
+def article_sentences(raw: str, article_id: str, *, date: str | None = None, title: str | None = None) -> list[dict]:
+    """The sentences to score for one article, as ``predict`` and ``batch`` both score them.
+
+    A ``title`` (given apart from the text, as news tables give it) comes first as one sentence of kind
+    ``title`` with id ``<article>-title`` and no position or offsets (it is not in ``raw``); then the
+    parsed sentences with their ids ``<article>-<nn>``, positions, kinds and character offsets into the
+    normalised text. ``date`` (the row's) wins over a ``date YYYY-MM-DD`` marker in the text. An article
+    with neither text nor title gives no sentences.
+    """
+    article = parse_article(raw, article_id)
+    date = date or article.date
+    out = []
+    title = " ".join(normalize(title or "").split())
+    if title:
+        out.append({"id": f"{article_id}-title", "text": title, "article": article_id, "date": date,
+                    "kind": "title"})
+    out += [{"id": s.id, "text": s.text, "article": article_id, "date": date, "position": s.position,
+             "kind": s.kind, "start": s.start, "end": s.end} for s in article.sentences]
+    return out
 
 
 def read_text(path: str | Path) -> str:

@@ -89,7 +89,10 @@ def _split_off_dev(examples, labels, groups, rest_idx, test_idx, k_dev: int, see
     """Carve a grouped, stratified dev fold out of ``rest_idx``; the rest trains."""
     rest_idx = np.sort(rest_idx)
     tr, dv = _group_fold(labels[rest_idx], groups[rest_idx], k_dev, seed)[0]
-    pick = lambda idx: [examples[i] for i in sorted(idx)]
+
+    def pick(idx):
+        return [examples[i] for i in sorted(idx)]
+
     return Split(train=pick(rest_idx[tr]), dev=pick(rest_idx[dv]), test=pick(test_idx))
 
 

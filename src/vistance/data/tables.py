@@ -1,26 +1,30 @@
-"""The one reader of user tables (JSONL, CSV, TSV) and writer of JSONL, shared by training, evaluation,
-prediction and the annotation tools, so that every command reads a file the same way: BOM accepted,
-UTF-8 checked, rows numbered by their line, ids made by one rule, and a bad file reported as
-``file:line: problem`` on one line.
+"""The one reader of user tables (JSONL, CSV, TSV, Parquet; the text formats also gzipped) and writer of
+JSONL, shared by training, evaluation, prediction, batch scoring and the annotation tools, so that every
+command reads a file the same way: BOM accepted, UTF-8 checked, rows numbered by their line, ids made
+by one rule, and a bad file reported as ``file:line: problem`` on one line.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import gzip
 import hashlib
 import io
 import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import DataError, VistanceError
 
 TABLE_SUFFIXES = (".jsonl", ".json", ".ndjson", ".csv", ".tsv")
+"""Text tables a user pastes or uploads (also readable gzipped, as ``.jsonl.gz``)."""
+FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".tsv": "tsv",
+           ".parquet": "parquet"}
 PARTIAL_MARK = ".partial-"
 """In the name of a folder being written by :func:`atomic_folder`; loaders refuse such a folder."""
 _UMASK = os.umask(0)
@@ -57,7 +61,9 @@ def read_text_file(path: str | Path, error: type[VistanceError] = DataError) -> 
         raise error(f"{path}: cannot read ({e.strerror})") from None
 
 
-def iter_jsonl(path: str | Path, text: str | None = None, error: type[ValueError] = DataError) -> Iterator[tuple[int, dict]]:
+def iter_jsonl(
+    path: str | Path, text: str | None = None, error: type[ValueError] = DataError
+) -> Iterator[tuple[int, dict]]:
     """``(line number, object)`` for each non-blank line of a JSONL file (or of ``text`` read from it).
 
     Fails on the first bad line with ``path:line: what is wrong`` (raised as ``error``).
@@ -76,26 +82,131 @@ def iter_jsonl(path: str | Path, text: str | None = None, error: type[ValueError
         yield n, obj
 
 
-def read_table(path: str | Path, error: type[VistanceError] = DataError, text: str | None = None) -> Table:
-    """Rows of a JSONL / CSV / TSV file. ``text``: the file's content when the caller already read it."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in TABLE_SUFFIXES:
-        raise error(f"{path}: unsupported file type {suffix or '(none)'!r} (use .jsonl, .csv or .tsv)")
-    if text is None:
-        text = read_text_file(path, error)
-    if suffix in (".csv", ".tsv"):
-        # Article bodies can exceed csv's default 128 KiB field limit.
-        csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if suffix == ".tsv" else ",")
+def table_format(path: str | Path) -> tuple[str, bool] | None:
+    """``(format, gzipped)`` from a file name (``jsonl``, ``csv``, ``tsv``, ``parquet``), or None for another file.
+
+    Parquet compresses itself, so ``.parquet.gz`` is not a table.
+    """
+    name = Path(path).name.lower()
+    gz = name.endswith(".gz")
+    fmt = FORMATS.get(Path(name[:-3] if gz else name).suffix)
+    if fmt is None or (gz and fmt == "parquet"):
+        return None
+    return fmt, gz
+
+
+def table_stem(path: str | Path) -> str:
+    """The file name without its format suffixes: ``part-0`` for ``part-0.jsonl.gz``."""
+    name = Path(path).name
+    return Path(name[:-3] if name.lower().endswith(".gz") else name).stem
+
+
+def iter_table(path: str | Path, data: bytes | str | None = None, *, columns: Sequence[str] | None = None,
+               error: type[VistanceError] = DataError) -> Iterator[tuple[int, dict]]:
+    """``(line or row number, row)`` for each row of a table file, in file order.
+
+    ``data``: the file's bytes (or decoded text) when the caller already has them; else the file is read.
+    ``columns``: Parquet reads only these (where present); the text formats give every field.
+    Blank JSONL lines are not rows. Problems raise ``error`` as ``path[:line]: what is wrong``.
+    """
+    return _open_table(Path(path), data, columns, error)[1]
+
+
+def read_table(path: str | Path, error: type[VistanceError] = DataError, text: str | bytes | None = None) -> Table:
+    """All rows of a JSONL / CSV / TSV / Parquet file (text formats also gzipped); see :func:`iter_table`.
+
+    ``text``: the file's content when the caller already has it (an upload).
+    """
+    header, rows = _open_table(Path(path), text, None, error)
+    rows = list(rows)
+    columns = header if header is not None else list(dict.fromkeys(k for _, r in rows for k in r))
+    return Table(Path(path), columns, rows)
+
+
+def _open_table(path: Path, data: bytes | str | None, columns: Sequence[str] | None,
+                error: type[VistanceError]) -> tuple[list[str] | None, Iterator[tuple[int, dict]]]:
+    """``(header, rows)``: the header of a CSV / TSV / Parquet file (None for JSONL) and an iterator of rows."""
+    kind = table_format(path)
+    if kind is None:
+        raise error(f"{path}: unsupported file type {path.suffix.lower() or '(none)'!r} "
+                    "(use .jsonl, .csv, .tsv or .parquet; .jsonl.gz and .csv.gz too)")
+    fmt, gz = kind
+    if data is None:
+        if not gz and fmt != "parquet":
+            data = read_text_file(path, error)
+        else:
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                raise error(f"{path}: no such file") from None
+            except IsADirectoryError:
+                raise error(f"{path}: is a folder, not a file") from None
+            except OSError as e:
+                raise error(f"{path}: cannot read ({e.strerror})") from None
+    if gz and isinstance(data, bytes):
         try:
-            rows = [(reader.line_num, row) for row in reader]
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as e:
+            raise error(f"{path}: not a readable gzip file ({e})") from None
+    if fmt == "parquet":
+        return _parquet_table(path, data.encode() if isinstance(data, str) else data, columns, error)
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise error(f"{path}: not UTF-8 text ({e.reason} at byte {e.start}); re-save it as UTF-8") from None
+    if fmt == "jsonl":
+        return None, iter_jsonl(path, data, error=error)
+    # Article bodies can exceed csv's default 128 KiB field limit.
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    reader = csv.DictReader(io.StringIO(data, newline=""), delimiter="\t" if fmt == "tsv" else ",")
+    try:
+        header = list(reader.fieldnames or [])
+    except csv.Error as e:
+        raise error(f"{path}:{reader.line_num}: malformed CSV ({e})") from None
+
+    def rows() -> Iterator[tuple[int, dict]]:
+        try:
+            for row in reader:
+                yield reader.line_num, row
         except csv.Error as e:
             raise error(f"{path}:{reader.line_num}: malformed CSV ({e})") from None
-        return Table(path, list(reader.fieldnames or []), rows)
-    rows = list(iter_jsonl(path, text, error=error))
-    columns = list(dict.fromkeys(k for _, r in rows for k in r))
-    return Table(path, columns, rows)
+
+    return header, rows()
+
+
+def _parquet_table(path: Path, data: bytes, columns: Sequence[str] | None,
+                   error: type[VistanceError]) -> tuple[list[str], Iterator[tuple[int, dict]]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        source = pq.ParquetFile(pa.BufferReader(data))
+        names = source.schema_arrow.names
+        table = source.read(columns=None if columns is None else [c for c in columns if c in names])
+    except (pa.ArrowException, OSError) as e:
+        raise error(f"{path}: not a readable Parquet file ({e})") from None
+    return list(table.column_names), enumerate(table.to_pylist(), 1)
+
+
+def count_rows(path: str | Path) -> int | None:
+    """Rows in a table file, counted without parsing them (None if even that fails): what a failed batch shard lost."""
+    kind = table_format(path)
+    if kind is None:
+        return None
+    fmt, gz = kind
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(path).metadata.num_rows
+        with (gzip.open if gz else open)(path, "rb") as f:
+            if fmt == "jsonl":
+                return sum(1 for line in f if line.strip())
+            text = io.TextIOWrapper(f, encoding="utf-8-sig", newline="")
+            return max(sum(1 for _ in csv.reader(text, delimiter="\t" if fmt == "tsv" else ",")) - 1, 0)
+    except (OSError, ValueError, csv.Error, ImportError):
+        return None
 
 
 def read_labelled_table(path: str | Path, text_column: str, label_column: str,

@@ -17,9 +17,9 @@ probabilities, or a claim model followed by a stance model, become one joint dis
 from __future__ import annotations
 
 import os
-import sys
 import unicodedata
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -126,9 +126,9 @@ class StanceClassifier:
             import torch
 
             torch.set_num_threads(num_threads)
-        predictors = [load_predictor(path)]
+        predictors = [load_predictor(Path(path))]
         if stance_path is not None:
-            predictors.append(load_predictor(stance_path))
+            predictors.append(load_predictor(Path(stance_path)))
         if quantize is not None:
             from ..models.transformer import quantize_int8, to_bf16
 
@@ -148,8 +148,13 @@ class StanceClassifier:
         """What is loaded: paths, labels, task and kind of each checkpoint (for /health and logs)."""
 
         def one(p) -> dict:
-            return {"path": str(p.path), "labels": list(p.labels), "task": as_task(p.task, p.labels).name, "kind": p.kind,
-                    "max_length": p.max_length}
+            return {
+                "path": str(p.path),
+                "labels": list(p.labels),
+                "task": as_task(p.task, p.labels).name,
+                "kind": p.kind,
+                "max_length": p.max_length,
+            }
 
         out = {"mode": self.mode, "labels": self.labels, "claim_threshold": self.claim_threshold,
                "speakers": self.speakers is not None, "model": one(self.predictor)}
@@ -223,10 +228,10 @@ class StanceClassifier:
             return self._results(self.predict_proba(texts, batch_size=batch_size))
         # One sentence-level bar (stderr) over chunks large enough that sorting by length inside each
         # still pads little; it covers preprocessing (word segmentation), most of the baseline's time.
-        from tqdm.auto import tqdm
+        from ..logs import progress as progress_bar
 
         results: list[dict] = []
-        with tqdm(total=len(texts), desc="predict", unit="sent", file=sys.stderr) as bar:
+        with progress_bar(total=len(texts), desc="predict", unit="sent") as bar:
             for start in range(0, len(texts), PROGRESS_CHUNK):
                 chunk = texts[start : start + PROGRESS_CHUNK]
                 results += self._results(self.predict_proba(chunk, batch_size=batch_size))
@@ -234,8 +239,9 @@ class StanceClassifier:
         return results
 
     def attribute(self, results: list[dict], sentences: Sequence[dict]) -> None:
-        """Add ``speaker`` / ``speaker_span`` / ``speaker_confidence`` to ``results`` (claims only), in place; no-op
-        for a checkpoint without a speaker attributor. Article context for sentences of parsed articles (with a ``position``)."""
+        """Add ``speaker`` / ``speaker_span`` / ``speaker_confidence`` to ``results`` (claims only), in place;
+        no-op for a checkpoint without a speaker attributor. Article context for sentences of parsed articles
+        (with a ``position``)."""
         if self.speakers is None or not results:
             return
         context = any(s.get("position") is not None for s in sentences)

@@ -21,9 +21,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..data.articles import parse_article
+from ..data.articles import article_sentences
 from ..data.dates import missing_date_field, row_date
-from ..data.tables import atomic_write_text, read_table, read_text_file, row_id
+from ..data.tables import atomic_write_text, read_table, read_text_file, row_id, table_format
 from ..errors import InputError, VistanceError, exit_on_error
 from ..tasks import STANCE_LABELS
 from ..text import normalize
@@ -50,6 +50,10 @@ def threads_arg(value: str) -> int | None:
     if not value.isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError(f"expected a positive number or 'auto', not {value!r}")
     return int(value)
+
+
+def _str_or_none(value) -> str | None:
+    return None if value is None or value == "" else str(value)
 
 
 def read_sources(path: str | Path, *, articles: bool = False, text_field: str = "text", text: str | None = None,
@@ -79,8 +83,9 @@ def read_sources(path: str | Path, *, articles: bool = False, text_field: str = 
         raw = read_text_file(path, InputError) if text is None else text
         parsed = [{"id": path.stem, "text": raw, "date": None, "title": None}]
     else:
-        if path.suffix.lower() not in (".jsonl", ".ndjson", ".json", ".csv", ".tsv"):
-            raise InputError(f"{path}: unsupported input; give an article .txt, a folder of them, or .jsonl/.csv rows")
+        if table_format(path) is None:
+            raise InputError(f"{path}: unsupported input; give an article .txt, a folder of them, or "
+                             ".jsonl/.csv/.tsv/.parquet rows (.jsonl.gz, .csv.gz too)")
         table = read_table(path, InputError, text=text)
         if table.rows and missing_date_field(table.columns, date_field):
             raise InputError(f"{path}: no {date_field!r} field for --date-field (fields: {', '.join(table.columns)})")
@@ -93,7 +98,7 @@ def read_sources(path: str | Path, *, articles: bool = False, text_field: str = 
             rid = row_id(row, path, n)
             if articles:
                 parsed.append({"id": rid, "text": raw, "date": row_date(row, date_field),
-                               "title": row.get("title") or None})
+                               "title": _str_or_none(row.get("title"))})
                 continue
             clean = normalize(raw)
             if not clean:
@@ -108,10 +113,12 @@ def read_sources(path: str | Path, *, articles: bool = False, text_field: str = 
 
 def read_input(path: str | Path, *, articles: bool = False, text_field: str = "text",
                text: str | None = None, date_field: str | None = None) -> tuple[list[dict], dict]:
-    """Sentences to predict from an article .txt, a folder of them, or JSONL/CSV rows.
+    """Sentences to predict from an article .txt, a folder of them, or table rows (JSONL/CSV/TSV/Parquet).
 
     Returns ``(sentences, info)``: each sentence has ``id`` and ``text`` (plus ``article``, ``date``,
-    ``position``, ``kind``, ``start``, ``end`` when it comes from an article); ``info`` counts
+    ``position``, ``kind``, ``start``, ``end`` when it comes from an article, split by
+    :func:`~vistance.data.articles.article_sentences` as ``batch`` splits it: a row's ``title`` is
+    scored as the sentence ``<article>-title``); ``info`` counts
     ``articles`` and ``skipped`` empty rows or articles, and says whether the input ``is_articles``.
     Raises :class:`InputError` naming the file on unreadable input. ``text``: see :func:`read_sources`.
     """
@@ -120,15 +127,13 @@ def read_input(path: str | Path, *, articles: bool = False, text_field: str = "t
     if sentences is not None:
         return sentences, info
     sentences = []
-    for item in parsed:
-        article = parse_article(item["text"], item["id"])
-        if not article.sentences:
+    for item in parsed or ():
+        found = article_sentences(item["text"], item["id"], date=item["date"], title=item["title"])
+        if not found:
             info["skipped"] += 1
             continue
         info["articles"] += 1
-        sentences += [{"id": s.id, "text": s.text, "article": s.article, "date": s.date or item["date"],
-                       "position": s.position, "kind": s.kind, "start": s.start, "end": s.end}
-                      for s in article.sentences]
+        sentences += found
     return sentences, info
 
 
@@ -139,7 +144,8 @@ OUTPUT_FIELDS = ("id", "text", *ARTICLE_FIELDS, "claim", "claim_score", "stance"
 
 def output_row(sentence: dict, result: dict, digits: int = 4) -> dict:
     """One output row: the sentence's id/text (and article fields) then its prediction, rounded."""
-    row = {k: sentence[k] for k in ("id", "text", *ARTICLE_FIELDS) if k in sentence}
+    fields = ("id", "text", *ARTICLE_FIELDS) if "article" in sentence else ("id", "text")
+    row = {k: sentence.get(k) for k in fields}  # a title line has no position or offsets: null
     row["claim"] = result["claim"]
     row["claim_score"] = round(result["claim_score"], digits)
     row["stance"] = result["stance"]

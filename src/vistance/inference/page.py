@@ -174,14 +174,15 @@ def export_rows(req: ExportRequest, speakers: bool) -> tuple[list[dict], bool]:
     rows = []
     for doc in req.documents:
         for s in doc.sentences:
-            sentence = {"id": s.id, "text": s.text}
+            sentence: dict[str, object] = {"id": s.id, "text": s.text}
             if doc.input == "article":
                 sentence |= {"article": doc.id, "date": doc.date, "position": s.position, "kind": s.kind,
                              "start": s.start, "end": s.end}
             scores = None if s.stance_scores is None else {k: s.stance_scores.get(k) for k in STANCE_LABELS}
             if scores is not None and None in scores.values():
                 raise HTTPException(422, f"sentence {s.id}: stance_scores needs {', '.join(STANCE_LABELS)}")
-            result = {"claim": s.claim, "claim_score": s.claim_score, "stance": s.stance, "stance_scores": scores}
+            result: dict[str, object] = {"claim": s.claim, "claim_score": s.claim_score, "stance": s.stance,
+                                         "stance_scores": scores}
             if speakers:
                 result |= {"speaker": s.speaker, "speaker_span": s.speaker_span,
                            "speaker_confidence": s.speaker_confidence}
@@ -257,7 +258,7 @@ def add_page(app: FastAPI, classifier: StanceClassifier, limits, gate, check_tex
                     if sentences:
                         tables.append((PurePath(name).stem, sentences, name))
                     continue
-                for item in items:
+                for item in items or ():
                     if not item["text"].strip():
                         skipped += 1
                         continue

@@ -478,7 +478,8 @@ class E5Encoder:
         texts of similar token length so little time goes into padding.
         """
         import torch
-        from tqdm.auto import tqdm
+
+        from ..logs import progress as progress_bar
 
         if isinstance(texts, str):
             raise TypeError("encode() takes a sequence of texts, not one string")
@@ -488,8 +489,8 @@ class E5Encoder:
                              max_length=max_length)["input_ids"]
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]), reverse=True)
         out = np.empty((len(ids), self.dim), dtype=np.float32)
-        with torch.inference_mode(), tqdm(total=len(ids), desc="e5", unit="text", disable=not progress,
-                                          file=sys.stderr) as bar:
+        with torch.inference_mode(), progress_bar(total=len(ids), desc="e5", unit="text",
+                                                  disable=not progress) as bar:
             for start in range(0, len(order), batch_size):
                 rows = order[start:start + batch_size]
                 batch = self.tokenizer.pad({"input_ids": [ids[i] for i in rows]}, return_tensors="pt")

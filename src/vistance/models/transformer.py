@@ -349,10 +349,9 @@ class TransformerLearner(Learner):
 
     def compute_metrics(self, eval_pred) -> dict:
         logits = eval_pred.predictions[0] if isinstance(eval_pred.predictions, tuple) else eval_pred.predictions
+        from ..decision import Decision
         from ..metrics import classification_metrics
         from ..tasks import HEADLINE_METRICS
-
-        from ..decision import Decision
 
         gold = [self.labels[i] for i in eval_pred.label_ids]
         logits = np.asarray(logits, dtype=np.float64)
@@ -480,7 +479,9 @@ class TransformerPredictor(Predictor):
                                   "the checkpoint is damaged, copy or train it again") from None
         id2label = {int(k): v for k, v in self.model.config.id2label.items()}
         if [id2label.get(i) for i in range(len(self.labels))] != self.labels:
-            raise CheckpointError(f"{path}: config.id2label {id2label} disagrees with vistance.json labels {self.labels}")
+            raise CheckpointError(
+                f"{path}: config.id2label {id2label} disagrees with vistance.json labels {self.labels}"
+            )
 
     def _predict_proba(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
         return classifier_proba(self.model, self.tokenizer, texts, self.max_length, batch_size, progress)
@@ -515,7 +516,8 @@ def classifier_proba(model, tokenizer, texts: Sequence[str], max_length: int, ba
     from the code path that serves the checkpoint.
     """
     import torch
-    from tqdm.auto import tqdm
+
+    from ..logs import progress as progress_bar
 
     n_labels = model.config.num_labels
     if not texts:
@@ -529,7 +531,7 @@ def classifier_proba(model, tokenizer, texts: Sequence[str], max_length: int, ba
     out = np.zeros((len(enc), n_labels), dtype=np.float32)
     try:
         with torch.inference_mode():
-            for idx in tqdm(batches, desc="predict", disable=not progress, unit="batch"):
+            for idx in progress_bar(batches, desc="predict", disable=not progress, unit="batch"):
                 batch = tokenizer.pad({"input_ids": [enc[i] for i in idx]}, return_tensors="pt")
                 batch = {k: v.to(device) for k, v in batch.items()}
                 logits = model(**batch).logits.float()
@@ -542,7 +544,8 @@ def classifier_proba(model, tokenizer, texts: Sequence[str], max_length: int, ba
 def _transformer_model(predictor, mode: str):
     model = getattr(predictor, "model", None)
     if model is None:
-        raise CheckpointError(f"quantize={mode!r} needs a transformer checkpoint; {predictor.path} is {predictor.kind!r}")
+        raise CheckpointError(f"quantize={mode!r} needs a transformer checkpoint; "
+                              f"{predictor.path} is {predictor.kind!r}")
     return model
 
 

@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..data import iter_jsonl
-from ..data.tables import atomic_write_text
 from ..data.dates import date_columns, missing_date_field, row_date
+from ..data.tables import atomic_write_text
 from ..errors import VistanceError
 from ..tasks import STANCE_LABELS
 
@@ -235,7 +235,8 @@ def claim_from_row(row: dict, default_id: str, source: str, date_field: str | No
                  speaker_confidence=_float(row.get("speaker_confidence")))
 
 
-def read_predictions(inputs: Sequence[str | Path], date_field: str | None = None) -> tuple[list[Claim], list[SourceInfo]]:
+def read_predictions(inputs: Sequence[str | Path],
+                     date_field: str | None = None) -> tuple[list[Claim], list[SourceInfo]]:
     """The predicted claims of all inputs and what each input file provides (dates: see :func:`claim_from_row`)."""
     claims: list[Claim] = []
     infos: list[SourceInfo] = []

@@ -204,13 +204,20 @@ def render_html(ev: Evaluation, pngs: dict[str, bytes]) -> str:
               html_table(["gold \\ pred", *ev.labels], [[lab, *row] for lab, row in zip(ev.labels, cm)]), "</div>"]
     for key in ("source", "part"):
         if len(ev.by_group(key)) > 1:
-            parts += [f"<h2>By {key}</h2>", html_table([key, "n", "macro-F1", "95 % CI", "accuracy"], _by_rows(ev, key))]
+            parts += [
+                f"<h2>By {key}</h2>",
+                html_table([key, "n", "macro-F1", "95 % CI", "accuracy"], _by_rows(ev, key)),
+            ]
     if ev.error_groups():
-        parts += ["<h2>Largest error groups</h2>", f'<p class="note">{html.escape(GROUPS_NOTE)}</p>',
-                  html_table(["gold → predicted", "n", "share", "examples (p(pred))"], _group_rows(ev))]
+        parts += [
+            "<h2>Largest error groups</h2>",
+            f'<p class="note">{html.escape(GROUPS_NOTE)}</p>',
+            html_table(["gold → predicted", "n", "share", "examples (p(pred))"], _group_rows(ev)),
+        ]
     before = [img_tag(pngs["reliability_uncalibrated"], "before calibration")] \
         if "reliability_uncalibrated" in pngs else []
-    parts += ["<h2>Calibration</h2>", '<div class="figs">', *before, img_tag(pngs["reliability"], "reliability diagram"),
+    parts += ["<h2>Calibration</h2>", '<div class="figs">', *before,
+              img_tag(pngs["reliability"], "reliability diagram"),
               '<div style="max-width:440px">', f'<p class="note">{html.escape(ECE_NOTE)}</p>',
               html_table(["confidence", "n", "mean confidence", "accuracy"], _calibration_rows(ev)), "</div></div>"]
     parts += [f"<h2>Errors ({len(ev.errors)} of {ev.n}, most confident first)</h2>", _errors_html(ev)]
