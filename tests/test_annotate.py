@@ -126,7 +126,8 @@ def test_export_labelstudio_tasks_and_config_beside(corpus, tmp_path):
     first = tasks[0]
     assert set(first) == {"data"}  # no model: no predictions
     assert first["data"] == {"id": records[0]["id"], "article": records[0]["article"], "date": None,
-                             "text": records[0]["text"], "kind": "caption", "position": 0}
+                             "text": records[0]["text"], "kind": "caption", "position": 0,
+                             "context": records[0]["context"]}  # the article context rides along for annotators
     # the labels being asked for are never shipped with the task
     assert not any(k in t["data"] for t in tasks for k in ("claim", "stance", "speaker"))
 

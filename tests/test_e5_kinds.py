@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from conftest import ROOT, read_json
 
@@ -59,3 +60,26 @@ def test_e5_kind_trains_saves_and_serves(config, extra, train_script, corpus, tm
     client = TestClient(create_app(clf))
     served = client.post("/predict", json={"texts": texts}).json()["results"]
     assert [r["claim_score"] for r in served] == pytest.approx([r["claim_score"] for r in results], abs=1e-6)
+
+
+def test_e5_frozen_with_article_context_reads_it_at_training_and_prediction(train_script, corpus, tmp_path):
+    """model.e5_frozen.context: the sentence vector and its context's vector side by side; a checkpoint that
+    reads context gets it from the article around each sentence, and a bare sentence gets none."""
+    from vistance import StanceClassifier
+    from vistance.checkpoint import load_predictor
+
+    run = tmp_path / "ctx"
+    train_script.main(["--config", str(ROOT / "configs/e5-small-frozen.yaml"), "--run-dir", str(run),
+                       "--set", f"data.files=[{corpus}]", "--set", "model.e5_frozen.context=true"])
+    head = read_json(run / "checkpoint" / "head.json")
+    assert head["context"] is True and len(head["W"][0]) == 2 * 384
+    predictor = load_predictor(run)
+    assert predictor.reads_context
+    text = "Ông Peskov nói Nga sẵn sàng đàm phán."
+    bare = predictor.predict_proba([text])
+    with_ctx = predictor.predict_proba([text], contexts=["Điện Kremlin bác bỏ đề xuất ngừng bắn của Kiev."])
+    assert bare.shape == with_ctx.shape == (1, 4) and not np.allclose(bare, with_ctx)
+    clf = StanceClassifier.from_pretrained(run)
+    article = "Nga và Ukraine\n\nÔng Peskov nói Nga sẵn sàng đàm phán. Kiev chưa bình luận."
+    analysed = clf.analyze(article, article_id="a")["sentences"]
+    assert analysed[1]["claim_score"] != pytest.approx(clf.predict([analysed[1]["text"]])[0]["claim_score"], abs=1e-9)

@@ -361,8 +361,10 @@ class ShardScorer:
             os._exit(137)  # fault injection (VISTANCE_FAULT_SHARD): die as an OOM-killed worker does
         chunk = BATCHES_PER_CHUNK * self.clf.batch_size
         results: list[dict] = []
+        contexts = self.clf.contexts(sentences)  # the whole shard at once: articles cut by a chunk keep theirs
         for i in range(0, len(sentences), chunk):
-            results += self.clf.scores([s["text"] for s in sentences[i : i + chunk]])
+            results += self.clf.scores([s["text"] for s in sentences[i : i + chunk]],
+                                       contexts=None if contexts is None else contexts[i : i + chunk])
             yield {"input": input, "done": len(results), "total": len(sentences), "record": ""}
         # Headings and title rows are never claims; then speakers once per shard, after scoring: an article
         # cut by a chunk boundary keeps its context.

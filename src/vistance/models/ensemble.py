@@ -103,6 +103,10 @@ class EnsemblePredictor(Predictor):
         if not dirs:
             raise CheckpointError(f"{path}: an ensemble checkpoint without member-*/ folders")
         self.members = [load_predictor(d) for d in dirs]
+        self.reads_context = all(m.reads_context for m in self.members)
+
+    def _predict_proba_context(self, texts, contexts, batch_size, progress):
+        return np.mean([m._predict_proba_context(texts, contexts, batch_size, progress) for m in self.members], axis=0)
 
     def _predict_proba(self, texts, batch_size, progress):
         return np.mean([m.predict_proba(texts, batch_size=batch_size, progress=progress, prepared=True,

@@ -47,6 +47,11 @@ class TransformerOptions:
     """Keep the word-embedding matrix fixed (e5-small: 96M of its 118M parameters sit there)."""
     freeze_layers: int = 0
     """Keep the lowest N encoder layers fixed as well."""
+    context: bool = False
+    """Also read the sentence's article context (title, previous and next sentence; vistance.data.context) as
+    the second segment of a sentence pair, at training and at prediction; a lone sentence has an empty one."""
+    context_max_length: int = 128
+    """Tokens added to model.max_length for the context segment (the pair is cut longest-first)."""
     layer_decay: float = 1.0
     """Layer-wise learning-rate decay: layer i of L trains at lr * layer_decay ** (L - i), the embeddings at
     lr * layer_decay ** (L + 1), the head at lr (1.0: one learning rate). Lower layers hold the general
@@ -295,19 +300,26 @@ class TransformerLearner(Learner):
         from datasets import Dataset
 
         texts = self.texts(examples)
+        contexts = self.context_texts(examples) if self.reads_context else None
         label2id = {lab: i for i, lab in enumerate(self.labels)}
         label_ids = [label2id.get(e.get("label"), -100) for e in examples]
-        h = hashlib.sha256((self._fingerprint() + json.dumps([texts, label_ids], ensure_ascii=False)).encode())
+        h = hashlib.sha256(
+            (self._fingerprint() + json.dumps([texts, label_ids, contexts], ensure_ascii=False)).encode())
         cache = self.out_dir / ".cache" / f"{name}-{h.hexdigest()[:16]}.arrow"
         cache.parent.mkdir(parents=True, exist_ok=True)
         max_length = self.cfg.model.max_length
+        context_max_length = self.context_max_length
 
         def tokenize(batch):
+            if "context" in batch:  # the sentence and its article context as a pair (model.transformer.context)
+                return self.tokenizer(batch["text"], batch["context"], truncation="longest_first",
+                                      max_length=max_length + context_max_length)
             return self.tokenizer(batch["text"], truncation=True, max_length=max_length)
 
-        ds = Dataset.from_dict({"text": texts, "labels": label_ids})
+        columns = {"text": texts, "labels": label_ids} | ({"context": contexts} if contexts is not None else {})
+        ds = Dataset.from_dict(columns)
         return ds.map(
-            tokenize, batched=True, remove_columns=["text"], cache_file_name=str(cache),
+            tokenize, batched=True, remove_columns=[c for c in columns if c != "labels"], cache_file_name=str(cache),
             new_fingerprint=h.hexdigest()[:16], desc=f"tokenize {name}",
         )
 
@@ -417,7 +429,19 @@ class TransformerLearner(Learner):
         return classifier_proba(
             self.trainer.model, self.tokenizer, texts, self.cfg.model.max_length,
             self.cfg.training.per_device_eval_batch_size,
+            contexts=self.context_texts(examples) if self.reads_context else None,
+            context_max_length=self.context_max_length,
         )
+
+    @property
+    def reads_context(self) -> bool:
+        opts = getattr(self.cfg.model, "transformer", None)
+        return bool(opts is not None and opts.context and self.cfg.model.kind != "tiny")
+
+    @property
+    def context_max_length(self) -> int:
+        opts = getattr(self.cfg.model, "transformer", None)
+        return int(opts.context_max_length) if opts is not None and self.reads_context else 0
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.model.parameters())
@@ -426,6 +450,8 @@ class TransformerLearner(Learner):
         return sum(p.numel() * p.element_size() for p in self.model.parameters())
 
     def save(self, directory: Path, meta) -> None:
+        if self.reads_context:  # the predictor reads each sentence's article context as the second segment
+            meta.extras["context_max_length"] = self.context_max_length
         save_transformer(directory, self.trainer.model, self.tokenizer, meta)
 
     def cleanup(self) -> None:
@@ -483,8 +509,15 @@ class TransformerPredictor(Predictor):
                 f"{path}: config.id2label {id2label} disagrees with vistance.json labels {self.labels}"
             )
 
+        self.context_max_length = int((meta.extras or {}).get("context_max_length", 0))
+        self.reads_context = "context_max_length" in (meta.extras or {})
+
     def _predict_proba(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
         return classifier_proba(self.model, self.tokenizer, texts, self.max_length, batch_size, progress)
+
+    def _predict_proba_context(self, texts, contexts, batch_size, progress):
+        return classifier_proba(self.model, self.tokenizer, texts, self.max_length, batch_size, progress,
+                                contexts=contexts, context_max_length=self.context_max_length)
 
 
 def length_batches(lengths: Sequence[int], batch_size: int, max_padding: float = 0.2) -> list[np.ndarray]:
@@ -509,7 +542,8 @@ def length_batches(lengths: Sequence[int], batch_size: int, max_padding: float =
 
 
 def classifier_proba(model, tokenizer, texts: Sequence[str], max_length: int, batch_size: int = 32,
-                     progress: bool = False) -> np.ndarray:
+                     progress: bool = False, contexts: Sequence[str] | None = None,
+                     context_max_length: int = 0) -> np.ndarray:
     """Softmax outputs of a sequence classifier for already-preprocessed ``texts``, in input order.
 
     Shared by the predictor and by training's dev/test evaluation, so the reported metrics come
@@ -525,7 +559,11 @@ def classifier_proba(model, tokenizer, texts: Sequence[str], max_length: int, ba
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
-    enc = tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
+    if contexts is None:
+        enc = tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
+    else:  # sentence + its article context as a pair, as the model was trained
+        enc = tokenizer(list(texts), list(contexts), truncation="longest_first",
+                        max_length=max_length + context_max_length)["input_ids"]
     # Batches of similar length pad little: far less wasted compute.
     batches = length_batches([len(ids) for ids in enc], batch_size)
     out = np.zeros((len(enc), n_labels), dtype=np.float32)
