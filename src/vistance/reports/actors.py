@@ -33,7 +33,7 @@ from pathlib import Path
 
 from ..data import iter_jsonl
 from ..data.dates import date_columns, missing_date_field, row_date
-from ..data.tables import atomic_write_text
+from ..data.tables import atomic_path, atomic_write_text
 from ..errors import VistanceError
 from ..tasks import STANCE_LABELS
 
@@ -503,7 +503,7 @@ def _round(x, digits: int = 4):
 
 
 def write_csv(report: ActorReport, path: Path) -> None:
-    with path.open("w", encoding="utf-8", newline="") as f:
+    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8", newline="") as f:  # all or nothing
         w = csv.DictWriter(f, fieldnames=CSV_FIELDS, lineterminator="\n")
         w.writeheader()
         w.writerows(actor_rows(report))

@@ -17,7 +17,7 @@ import html
 import json
 from pathlib import Path
 
-from ..data.tables import atomic_write_text
+from ..data.tables import atomic_path, atomic_write_text
 from ..evaluation import Evaluation
 from .html import (
     Html,
@@ -225,7 +225,7 @@ def render_html(ev: Evaluation, pngs: dict[str, bytes]) -> str:
 
 
 def write_errors_csv(ev: Evaluation, path: Path) -> None:
-    with path.open("w", encoding="utf-8", newline="") as f:
+    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8", newline="") as f:  # all or nothing
         w = csv.writer(f)
         w.writerow(["id", "text", "gold", "pred", "confidence", "p_gold", *[f"p_{lab}" for lab in ev.labels]])
         for e in ev.errors:
