@@ -50,13 +50,20 @@ def read_text_file(path: str | Path, error: type[VistanceError] = DataError) -> 
     """A UTF-8 file's text (a BOM is dropped); unreadable or non-UTF-8 files raise ``error`` naming the file."""
     path = Path(path)
     try:
-        return path.read_text(encoding="utf-8-sig")
+        return read_bytes_file(path, error).decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise error(f"{path}: not UTF-8 text ({e.reason} at byte {e.start}); re-save it as UTF-8") from None
+
+
+def read_bytes_file(path: str | Path, error: type[VistanceError] = DataError) -> bytes:
+    """A file's bytes; a missing, folder or unreadable path raises ``error`` with one line naming it."""
+    path = Path(path)
+    try:
+        return path.read_bytes()
     except FileNotFoundError:
         raise error(f"{path}: no such file") from None
     except IsADirectoryError:
         raise error(f"{path}: is a folder, not a file") from None
-    except UnicodeDecodeError as e:
-        raise error(f"{path}: not UTF-8 text ({e.reason} at byte {e.start}); re-save it as UTF-8") from None
     except OSError as e:
         raise error(f"{path}: cannot read ({e.strerror})") from None
 
@@ -135,14 +142,7 @@ def _open_table(path: Path, data: bytes | str | None, columns: Sequence[str] | N
         if not gz and fmt != "parquet":
             data = read_text_file(path, error)
         else:
-            try:
-                data = path.read_bytes()
-            except FileNotFoundError:
-                raise error(f"{path}: no such file") from None
-            except IsADirectoryError:
-                raise error(f"{path}: is a folder, not a file") from None
-            except OSError as e:
-                raise error(f"{path}: cannot read ({e.strerror})") from None
+            data = read_bytes_file(path, error)
     if gz and isinstance(data, bytes):
         try:
             data = gzip.decompress(data)

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data.articles import parse_article
+from ..decision import DEFAULT_CLAIM_THRESHOLD
 from ..errors import CheckpointError, InputError
 from ..tasks import CLAIM, JOINT, NOT_CLAIM, STANCE_LABELS, as_task, outcome
 
@@ -31,7 +32,6 @@ QUANTIZE_MODES = (None, "int8", "bf16")
 PROGRESS_MIN = 256
 """Below this many sentences a progress bar is noise; above it a user waits long enough to want one."""
 PROGRESS_CHUNK = 512
-DEFAULT_CLAIM_THRESHOLD = 0.5
 
 
 def check_texts(texts, what: str = "texts") -> list[str]:
