@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..data import atomic_write_text, write_jsonl
 from ..errors import InputError, VistanceError, exit_on_error
+from ..inference.engines import add_arguments as engine_arguments
 
 
 def _export(args) -> int:
@@ -48,7 +49,9 @@ def _rank(args) -> int:
 
     config = RankConfig(k=args.k, strategy=args.strategy, random_share=args.random_share, seed=args.seed,
                         near_duplicate_threshold=args.near_duplicate_threshold)
-    model = StanceClassifier.from_pretrained(args.model, args.stance_model)
+    from ..inference.engines import from_args
+
+    model = StanceClassifier.from_pretrained(args.model, args.stance_model, **from_args(args))
     pool = read_sentences(args.pool, args.text_field)
     result = rank(pool, model, config, labelled=read_labelled(args.exclude), progress=True)
     write_jsonl(args.out, result.rows)
@@ -151,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rank", help="the k pool sentences the model is least sure of, plus random picks")
     p.add_argument("--model", required=True, help="checkpoint or run folder (joint or claim task)")
     p.add_argument("--stance-model", help="stance checkpoint, with a claim-task --model (cascade)")
+    engine_arguments(p)
     p.add_argument("--pool", required=True, help="pool JSONL (id, text, ...) or the raw pool CSV")
     p.add_argument("--k", type=int, required=True)
     p.add_argument("--strategy", default="entropy", choices=STRATEGIES)

@@ -28,6 +28,8 @@ from ..errors import InputError, VistanceError, exit_on_error
 from ..tasks import STANCE_LABELS
 from ..text import normalize
 from .classifier import PROGRESS_MIN, StanceClassifier, stance_counts
+from .engines import add_arguments as engine_arguments
+from .engines import from_args as engine_options
 
 
 def auto_threads() -> int:
@@ -293,8 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date-field", metavar="NAME", help="column holding each row's date (default: the first of date, "
                    "published_at, pubDate, time that holds one; ISO datetimes and RSS dates become YYYY-MM-DD)")
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--quantize", choices=("int8", "bf16"),
-                   help="transformer checkpoints: dynamic int8 quantisation, or bfloat16 (CPUs with AVX512-BF16/AMX)")
+    engine_arguments(p)
     p.add_argument("--claim-threshold", type=float, help="claim iff claim_score >= this (default: the checkpoint's, "
                    "else 0.5)")
     p.add_argument("--threads", type=threads_arg, default="auto",
@@ -321,7 +322,7 @@ def _run(args: argparse.Namespace, fmt: str) -> int:
     sentences, info = read_input(args.input, articles=args.articles, text_field=args.text_field,
                                  date_field=args.date_field)
     # Load the model even for empty input, so a wrong --model never passes silently.
-    clf = StanceClassifier.from_pretrained(args.model, args.stance_model, quantize=args.quantize,
+    clf = StanceClassifier.from_pretrained(args.model, args.stance_model, **engine_options(args),
                                            num_threads=args.threads, batch_size=args.batch_size,
                                            claim_threshold=args.claim_threshold)
     if not sentences:

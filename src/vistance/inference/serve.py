@@ -44,6 +44,8 @@ from .. import __version__
 from ..errors import InputError, VistanceError, exit_on_error
 from .classifier import StanceClassifier
 from .cli import threads_arg
+from .engines import add_arguments as engine_arguments
+from .engines import from_args as engine_options
 from .page import add_page
 
 
@@ -332,8 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=d.timeout_s, dest="timeout_s",
                    help="seconds one request may take, waiting included (503 if it never reached the model, else 504)")
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--quantize", choices=("int8", "bf16"),
-                   help="transformer checkpoints: dynamic int8 quantisation, or bfloat16 (CPUs with AVX512-BF16/AMX)")
+    engine_arguments(p)
     p.add_argument("--threads", type=threads_arg, default=None,
                    help="torch intra-op threads, or 'auto': one per core not busy at start-up (default: one per core)")
     return p
@@ -344,7 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         limits = ServeLimits(args.max_body_bytes, args.max_texts, args.max_chars, args.max_export_bytes,
                              args.max_pending, args.timeout_s)
-        classifier = StanceClassifier.from_pretrained(args.model, args.stance_model, quantize=args.quantize,
+        classifier = StanceClassifier.from_pretrained(args.model, args.stance_model, **engine_options(args),
                                                       num_threads=args.threads, batch_size=args.batch_size)
     except VistanceError as e:
         return exit_on_error(e)

@@ -579,49 +579,6 @@ def classifier_proba(model, tokenizer, texts: Sequence[str], max_length: int, ba
     return out
 
 
-def _transformer_model(predictor, mode: str):
-    model = getattr(predictor, "model", None)
-    if model is None:
-        raise CheckpointError(f"quantize={mode!r} needs a transformer checkpoint; "
-                              f"{predictor.path} is {predictor.kind!r}")
-    return model
-
-
-def quantize_int8(predictor) -> None:
-    """Swap a transformer predictor's Linear layers for dynamically quantised int8 ones, in place.
-
-    Dynamic quantisation stores weights as int8 and quantises activations per batch on the fly:
-    no calibration data, and on CPU the matrix multiplications that dominate a BERT-sized model
-    run on int8 kernels (VNNI where the CPU has it). Embeddings and LayerNorm stay fp32.
-
-    Recent torch releases mark ``torch.ao.quantization`` as deprecated in favour of the separate
-    torchao package; it still works in the torch this project pins, so the warning is silenced here
-    rather than adding a dependency for an optional speed-up.
-    """
-    import warnings
-
-    import torch
-
-    model = _transformer_model(predictor, "int8")
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*quantiz.*deprecated", category=UserWarning)
-        warnings.filterwarnings("ignore", category=DeprecationWarning)
-        predictor.model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-
-
-def to_bf16(predictor) -> None:
-    """Run a transformer predictor in bfloat16, in place.
-
-    Fast only on CPUs with native bf16 matrix instructions (AVX512-BF16, AMX) and on GPUs;
-    elsewhere it is emulated and slower than fp32. Softmax is still taken in fp32.
-    """
-    import torch
-
-    predictor.model = _transformer_model(predictor, "bf16").to(torch.bfloat16)
-
-
-
-
 register(ModelKind(
     "transformer", TransformerLearner, TransformerPredictor, options=TransformerOptions,
     uses=("name_or_path", "max_length", "dropout"),
