@@ -35,12 +35,12 @@ from ..data import iter_jsonl
 from ..data.dates import date_columns, missing_date_field, row_date
 from ..data.tables import atomic_path, atomic_write_text
 from ..errors import VistanceError
+from ..metrics.intervals import net_interval, wilson
 from ..tasks import STANCE_LABELS
 
 OTHER = "other"
 UNATTRIBUTED = "(unattributed)"
 PERIODS = ("week", "month")
-Z95 = 1.959964
 # Attributions below this speaker_confidence are pooled as (unattributed). 0.5 keeps every way the attributor
 # names a speaker itself (quote, cue, Theo X, subject: 0.78-0.97 under CV) and pools a speaker merely carried over
 # from earlier sentences (0.41: right 14 times in 35 under CV, 0.40 on the full-text yardstick).
@@ -273,33 +273,6 @@ def read_predictions(inputs: Sequence[str | Path],
 
 
 # --------------------------------------------------------------------------- statistics
-
-
-def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval of a proportion k/n (0, 0 when n is 0): sensible at the 0 and n ends."""
-    if n == 0:
-        return (0.0, 0.0)
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
-def net_interval(favor: int, against: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """95% interval of (favor - against) / n, a mean of +1/0/-1 scores.
-
-    A Wald interval on counts with one pseudo-claim added to favor and to against (Agresti-Caffo style):
-    the plain Wald interval has zero width when every claim agrees, which a handful of claims never
-    warrants. Clipped to [-1, 1].
-    """
-    if n == 0:
-        return (0.0, 0.0)
-    f, a, m = favor + 1, against + 1, n + 2
-    d = (f - a) / m
-    var = ((f + a) / m - d * d) / m
-    half = z * math.sqrt(max(var, 0.0))
-    return (max(-1.0, d - half), min(1.0, d + half))
 
 
 @dataclass

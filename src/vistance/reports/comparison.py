@@ -34,7 +34,7 @@ from ..config import config_from_dict, flatten
 from ..data.tables import atomic_write_text
 from ..errors import VistanceError
 from ..evaluation import BootstrapConfig, Evaluation, run_test_evaluation
-from ..metrics import paired_bootstrap
+from ..metrics.intervals import paired_bootstrap
 from ..runs import read_json, run_status
 from .html import (
     Html,

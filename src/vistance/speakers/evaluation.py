@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ..data import expand_files, iter_jsonl
 from ..errors import DataError
+from ..metrics.intervals import cluster_bootstrap_ci
 from .attributor import SpeakerAttributor, normalize_speaker
 from .names import variant_key
 
@@ -222,21 +223,6 @@ def predict_heldout(train: Sequence[dict], test: Sequence[dict], articles: dict[
     return out
 
 
-def bootstrap_ci(hits_by_group: dict[str, list[bool]], n: int = BOOTSTRAP, seed: int = 0) -> tuple[float, float]:
-    """95% percentile interval of accuracy, resampling groups (articles) with replacement."""
-    groups = [v for v in hits_by_group.values() if v]
-    if not groups:
-        return (0.0, 0.0)
-    rng = random.Random(seed)
-    stats = []
-    for _ in range(n):
-        sample = [groups[rng.randrange(len(groups))] for _ in groups]
-        total = sum(len(g) for g in sample)
-        stats.append(sum(sum(g) for g in sample) / total)
-    stats.sort()
-    return stats[int(0.025 * n)], stats[min(n - 1, int(0.975 * n))]
-
-
 def score(records: Sequence[dict], preds: dict[str, dict], mode: str) -> dict:
     """Accuracy, interval and count of one reading over the given labelled claims."""
     by_article: dict[str, list[bool]] = collections.defaultdict(list)
@@ -246,7 +232,7 @@ def score(records: Sequence[dict], preds: dict[str, dict], mode: str) -> dict:
             by_article[r["article"]].append(hit)
     n = sum(len(v) for v in by_article.values())
     correct = sum(sum(v) for v in by_article.values())
-    lo, hi = bootstrap_ci(by_article)
+    lo, hi = cluster_bootstrap_ci(by_article, BOOTSTRAP)
     return {"accuracy": correct / n if n else 0.0, "ci95": [lo, hi], "correct": correct, "claims": n}
 
 
