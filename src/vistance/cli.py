@@ -31,7 +31,7 @@ COMMANDS: dict[str, Command] = {
                        "python -m vistance.predict"),
     "serve": Command("vistance.inference.serve:main", "the HTTP service and the analyst's page",
                      "python -m vistance.serve"),
-    "batch": Command("vistance.batch:main", "score an archive shard by shard into Parquet (locally or on Ray)",
+    "batch": Command("vistance.batch.cli:main", "score an archive shard by shard into Parquet (locally or on Ray)",
                      "python -m vistance.batch"),
     "annotate": Command("vistance.annotate.cli:main", "the annotation loop: export, import, rank, curve, stats",
                         "python -m vistance.annotate"),
