@@ -23,7 +23,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..data import expand_files, iter_jsonl
+from ..data import expand_files
+from ..data.tables import iter_table, table_format, table_stem
 from ..errors import DataError
 from ..metrics.intervals import cluster_bootstrap_ci
 from .attributor import SpeakerAttributor, normalize_speaker
@@ -71,14 +72,16 @@ _POSITION = re.compile(r"-(\d+)$")
 
 
 def load_labelled(files: Iterable[str | Path]) -> list[dict]:
-    """Labelled records with a ``source`` key (the file stem); each needs id, article, text and claim."""
+    """Labelled records with a ``source`` key (the file stem); each needs id, article, text and claim.
+
+    Any table :mod:`vistance.data.tables` reads (JSONL as written by the annotation loop, CSV, Parquet)."""
     out = []
     for path in expand_files(list(files)):
-        for n, rec in iter_jsonl(path, error=DataError):
+        for n, rec in iter_table(path, error=DataError):
             missing = [k for k in ("id", "text", "claim") if not rec.get(k)]
             if missing:
                 raise DataError(f"{path}:{n}: no {', '.join(missing)}")
-            rec = dict(rec, source=path.stem)
+            rec = dict(rec, source=table_stem(path))
             rec.setdefault("article", _POSITION.sub("", rec["id"]))
             out.append(rec)
     if not out:
@@ -93,9 +96,9 @@ def _article_rows(path: Path) -> list[dict] | None:
     article's outlet (its ``source`` field) rides along as ``outlet``."""
     from ..data.articles import parse_article
 
-    if path.suffix.lower() not in (".jsonl", ".ndjson"):
+    if (table_format(path) or ("",))[0] != "jsonl":
         return None
-    rows = [row for _, row in iter_jsonl(path, error=DataError)]
+    rows = [row for _, row in iter_table(path, error=DataError)]
     if not rows or any("article" in r or "title" not in r or "\n" not in str(r.get("text") or "") for r in rows[:5]):
         return None
     out = []
