@@ -303,12 +303,11 @@ def _table(cmp: Comparison, for_html: bool) -> tuple[list[str], list[list]]:
         if has_claim:
             row += [m.get("claim_f1")]
         vs = (r.vs_best or {}).get("macro_f1")
-        if vs is None:
-            delta = Num("best")
-        else:  # shown as run − best, so a run behind the best reads negative
-            delta = f"{-vs['delta']:+.3f}"
+        delta: Num | Cell = Num("best")
+        if vs is not None:  # shown as run − best, so a run behind the best reads negative
+            diff = f"{-vs['delta']:+.3f}"
             interval = f"[{-vs['high']:+.3f}, {-vs['low']:+.3f}]"
-            delta = with_sub(delta, interval) if for_html else Num(f"{delta} {interval}")
+            delta = with_sub(diff, interval) if for_html else Num(f"{diff} {interval}")
         params = _params(r.num_parameters)
         size = with_sub(fmt_bytes(r.model_size_bytes), params) if for_html else Num(
             f"{fmt_bytes(r.model_size_bytes)} ({params})" if params else fmt_bytes(r.model_size_bytes))
@@ -333,7 +332,7 @@ def _settings_table(cmp: Comparison, for_html: bool) -> tuple[list[str], list[li
     """The settings that differ, one row per key and one column per run: however many keys differ, the
     table grows down, not across the page."""
     headers = ["setting"] + [f"{r.group}{r.rank} {'/'.join(Path(r.name).parts[-2:])}" for r in cmp.runs]
-    rows = []
+    rows: list[list] = []
     for k in cmp.differing_keys:
         if not for_html:
             rows.append([k] + [_cfg(r.config.get(k)) if r.reads(k) else NOT_READ for r in cmp.runs])

@@ -103,33 +103,6 @@ def _date(v) -> dt.date | None:
         return None
 
 
-def _float(v) -> float | None:
-    if v is None or v == "":
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
-
-
-def _str(v) -> str | None:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return None
-    s = str(v).strip()
-    return s or None
-
-
-def _date(v) -> dt.date | None:
-    s = _str(v)
-    if not s:
-        return None
-    try:
-        return dt.date.fromisoformat(s[:10])
-    except ValueError:
-        return None
-
-
 def _read_one(path: Path) -> tuple[list[dict], set[str]]:
     """The rows of one input and its columns; a folder is a batch command's output (Parquet shards)."""
     if path.is_dir():
