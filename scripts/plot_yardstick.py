@@ -13,7 +13,8 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from vistance.metrics import bootstrap_ci, classification_metrics
+from vistance.metrics import classification_metrics
+from vistance.metrics.intervals import bootstrap_ci
 from vistance.tasks import JOINT
 
 

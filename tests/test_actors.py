@@ -6,7 +6,7 @@ import json
 import pytest
 
 from vistance.actors import main
-from vistance.reports.actors import net_interval, wilson
+from vistance.metrics.intervals import net_interval, wilson
 
 SCORES = {"favor": {"favor": 0.8, "against": 0.1, "neutral": 0.1},
           "against": {"favor": 0.1, "against": 0.7, "neutral": 0.2},

@@ -26,6 +26,7 @@ import pytest
 
 from vistance import batch
 from vistance.batch import BatchError, run_batch
+from vistance.data import file_sha256
 from vistance.errors import InputError
 from vistance.inference import StanceClassifier
 
@@ -106,7 +107,7 @@ def test_local_engine_equals_predict_on_sentence_shards(baseline_run, tmp_path, 
     assert manifest["status"] == "complete" and manifest["engine"] == "local"
     assert manifest["counts"]["sentences"] == len(expected) and manifest["counts"]["skipped"] == 1
     entry = manifest["shards"]["part-0.parquet"]
-    assert entry["sha256"] == batch.file_sha256(tmp_path / "in" / "part-0.jsonl")
+    assert entry["sha256"] == file_sha256(tmp_path / "in" / "part-0.jsonl")
     assert manifest["checkpoint"]["sha256"] == batch.checkpoint_digest(Path(manifest["checkpoint"]["path"]))
     assert err.strip().startswith(f"{tmp_path / 'out'}: 3 shard(s), {len(expected)} sentence(s)")
 
@@ -203,7 +204,7 @@ def test_a_worker_that_dies_before_counting_itself_is_still_bounded(baseline_run
     """Deaths are also counted by the driver: a worker that dies while loading the model (before it
     records an attempt) fails each shard after max_attempts instead of looping."""
     write_sentence_shards(tmp_path / "in")
-    monkeypatch.setattr(batch, "_local_worker", _die_at_start)
+    monkeypatch.setattr(batch.local_engine, "_local_worker", _die_at_start)
     manifest = run_batch(baseline_run, str(tmp_path / "in"), tmp_path / "out", progress=False, max_attempts=2)
     assert manifest["status"] == "partial" and manifest["shards"] == {}
     assert {k: (v["attempts"], v["error"]) for k, v in manifest["failed"].items()} == {

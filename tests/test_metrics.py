@@ -5,16 +5,15 @@ import pytest
 
 from vistance.metrics import (
     STANCE_METRIC_DIR,
-    bootstrap_ci,
     calibration,
     classification_metrics,
     confusion,
     encode,
     import_evaluate_library,
     load_stance_metric,
-    paired_bootstrap,
     resampled_scores,
 )
+from vistance.metrics.intervals import bootstrap_ci, paired_bootstrap
 
 LABELS = ["not_claim", "favor", "against", "neutral"]
 NC, F, A, N = LABELS

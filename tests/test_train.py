@@ -191,7 +191,7 @@ def test_the_terminal_gets_a_bar_per_phase_and_a_summary_the_log_gets_everything
 
 def test_summary_line_pools_cv_folds_with_the_evaluate_intervals(tmp_path):
     from vistance.evaluation import BootstrapConfig
-    from vistance.metrics import bootstrap_ci
+    from vistance.metrics.intervals import bootstrap_ci
     from vistance.training import summary_line
 
     gold = ["favor", "against", "neutral", "not_claim"] * 5

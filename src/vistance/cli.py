@@ -34,7 +34,7 @@ COMMANDS: dict[str, Command] = {
     "export": Command("vistance.inference.export:main",
                       "OpenVINO fp32 + calibrated int8 export of a checkpoint, with label agreement recorded",
                       "python -m vistance.inference.export"),
-    "batch": Command("vistance.batch:main", "score an archive shard by shard into Parquet (locally or on Ray)",
+    "batch": Command("vistance.batch.cli:main", "score an archive shard by shard into Parquet (locally or on Ray)",
                      "python -m vistance.batch"),
     "annotate": Command("vistance.annotate.cli:main", "the annotation loop: export, import, rank, curve, stats",
                         "python -m vistance.annotate"),

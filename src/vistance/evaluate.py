@@ -19,7 +19,7 @@ from .evaluation import BootstrapConfig, default_out_dir, evaluate_run
 from .reports.comparison import compare_runs, write_comparison
 from .reports.comparison import default_out_dir as compare_out_dir
 from .reports.evaluation import write_report
-from .reports.html import fmt, fmt_ci
+from .reports.format import fmt, fmt_ci
 
 
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:

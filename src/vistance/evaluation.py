@@ -29,12 +29,12 @@ from .data import file_sha256, load_corpus, read_jsonl, read_labelled_table
 from .errors import VistanceError
 from .metrics import (
     HEADLINE_METRICS,
-    bootstrap_ci,
     calibration,
     encode,
     fold_mean_std,
     load_stance_metric,
 )
+from .metrics.intervals import bootstrap_ci
 from .runs import existing_folds as fold_dirs
 from .runs import is_cv_run, run_labels, run_status
 from .tasks import TASKS, as_task, get_task

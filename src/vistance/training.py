@@ -31,7 +31,8 @@ from .data import (
 )
 from .decision import Decision
 from .errors import DataError
-from .metrics import bootstrap_ci, classification_metrics, fold_mean_std
+from .metrics import classification_metrics, fold_mean_std
+from .metrics.intervals import bootstrap_ci
 from .models import get_kind
 from .runs import write_json
 from .tasks import HEADLINE_METRICS, TASKS, Task, custom_task, decide

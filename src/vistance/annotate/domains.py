@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from ..data import grouped_kfold, grouped_split, load_corpus
-from ..metrics import bootstrap_ci, classification_metrics
+from ..metrics import classification_metrics
+from ..metrics.intervals import bootstrap_ci
 from ..tasks import TASKS, decide
 
 TRAIN_SETS = {"seed + 2022": ("seed", "pool-2022"), "2025": ("news-2025",), "all": ("seed", "pool-2022", "news-2025")}

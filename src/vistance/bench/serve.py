@@ -25,6 +25,8 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..data import read_jsonl
+
 ROOT = Path(__file__).resolve().parents[3]
 LOOPBACK = "127.0.0.1"
 
@@ -68,7 +70,7 @@ def stop_server(proc: subprocess.Popen) -> None:
 def corpus_texts() -> tuple[list[str], str]:
     """Seed sentences, and one long article (every raw article, one after another)."""
     seed = ROOT / "data" / "annotated" / "seed.jsonl"
-    sentences = [json.loads(line)["text"] for line in seed.read_text(encoding="utf-8").splitlines() if line.strip()]
+    sentences = [row["text"] for row in read_jsonl(seed)]
     article = "\n\n".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "data" / "raw").glob("*.txt")))
     return sentences, article
 

@@ -1,7 +1,8 @@
 """Classification metrics shared by training (dev selection), evaluation and reports.
 
 ``classification_metrics`` is the plain-Python core; the ``evaluate`` module that wraps it for
-``evaluate.load`` lives in ``stance_metric/`` (hub metrics cannot load offline).
+``evaluate.load`` lives in ``stance_metric/`` (hub metrics cannot load offline). Every interval (bootstrap over
+sentences or articles, Wilson) is in :mod:`.intervals`.
 """
 
 from __future__ import annotations
@@ -48,9 +49,9 @@ def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str], labels:
     return out
 
 
-# --------------------------------------------------------------------------- confusion, bootstrap, calibration
-# Added for evaluation reports (E). Everything below is vectorised numpy so that 1000 resamples of a
-# few thousand sentences take well under a second.
+# --------------------------------------------------------------------------- confusion, resampled scores, calibration
+# Vectorised numpy, so that 1000 resamples of a few thousand sentences take well under a second; the bootstrap
+# intervals built on resampled_scores live in :mod:`.intervals`.
 
 
 def fold_mean_std(fold_scores: Sequence[dict], keys: Sequence[str] = HEADLINE_METRICS) -> dict:
@@ -111,89 +112,6 @@ def resampled_scores(t: np.ndarray, p: np.ndarray, labels: Sequence[str], idx: n
         ctp = (tc & pc).sum(axis=1)
         out["claim_f1"] = _f1(ctp, pc.sum(axis=1) - ctp, tc.sum(axis=1) - ctp)
     return out
-
-
-def _resample_indices(n: int, n_resamples: int, seed: int):
-    """Yield blocks of bootstrap index rows, a few million cells at a time to bound memory."""
-    rng = np.random.default_rng(seed)
-    block = max(1, min(n_resamples, 4_000_000 // max(n, 1)))
-    done = 0
-    while done < n_resamples:
-        m = min(block, n_resamples - done)
-        yield rng.integers(0, n, size=(m, n))
-        done += m
-
-
-def bootstrap_ci(
-    y_true: Sequence[str],
-    y_pred: Sequence[str],
-    labels: Sequence[str],
-    n_resamples: int = 1000,
-    confidence: float = 0.95,
-    seed: int = 0,
-) -> dict[str, dict]:
-    """Percentile bootstrap interval over sentences: ``{metric: {estimate, low, high}}``.
-
-    Sentences are resampled with replacement ``n_resamples`` times with a fixed seed, so a report
-    is reproducible. With test sets of a few dozen sentences the interval is wide; that is the
-    point of showing it.
-    """
-    t, p = encode(y_true, labels), encode(y_pred, labels)
-    n = len(t)
-    point = {m: float(v[0]) for m, v in resampled_scores(t, p, labels, np.arange(n)[None]).items()}
-    if n == 0:
-        return {m: {"estimate": v, "low": None, "high": None} for m, v in point.items()}
-    chunks = [resampled_scores(t, p, labels, idx) for idx in _resample_indices(n, n_resamples, seed)]
-    tail = 100 * (1 - confidence) / 2
-    out = {}
-    for m, est in point.items():
-        lo, hi = np.percentile(np.concatenate([c[m] for c in chunks]), [tail, 100 - tail])
-        out[m] = {"estimate": est, "low": float(lo), "high": float(hi)}
-    return out
-
-
-def paired_bootstrap(
-    y_true: Sequence[str],
-    pred_a: Sequence[str],
-    pred_b: Sequence[str],
-    labels: Sequence[str],
-    metric: str = "macro_f1",
-    n_resamples: int = 1000,
-    confidence: float = 0.95,
-    seed: int = 0,
-) -> dict:
-    """Is model A really better than model B on these sentences?
-
-    Both prediction lists are scored on the *same* resampled sentences, so sentence difficulty
-    cancels out. Returns the observed difference ``delta`` = metric(A) - metric(B), its percentile
-    interval, and ``p``: the share of resamples where A is not better (difference <= 0), a
-    one-sided p-value-like number (small = A's lead is unlikely to be luck).
-    """
-    t = encode(y_true, labels)
-    a, b = encode(pred_a, labels), encode(pred_b, labels)
-    if not (len(t) == len(a) == len(b)):
-        raise ValueError("paired bootstrap needs gold and both predictions on the same sentences")
-    n = len(t)
-    whole = np.arange(n)[None]
-    delta = float(resampled_scores(t, a, labels, whole)[metric][0] - resampled_scores(t, b, labels, whole)[metric][0])
-    if n == 0:
-        return {"metric": metric, "delta": delta, "low": None, "high": None, "p": None, "n_resamples": 0}
-    diffs = np.concatenate(
-        [
-            resampled_scores(t, a, labels, idx)[metric] - resampled_scores(t, b, labels, idx)[metric]
-            for idx in _resample_indices(n, n_resamples, seed)
-        ]
-    )
-    tail = 100 * (1 - confidence) / 2
-    lo, hi = np.percentile(diffs, [tail, 100 - tail])
-    return {
-        "metric": metric,
-        "delta": delta,
-        "low": float(lo),
-        "high": float(hi),
-        "p": float(np.mean(diffs <= 0)),
-        "n_resamples": len(diffs),
-    }
 
 
 def calibration(probs: np.ndarray, y_true_idx: Sequence[int], n_bins: int = 10) -> dict:

@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import warnings
 from collections.abc import Sequence
@@ -34,22 +33,12 @@ from ..config import config_from_dict, flatten
 from ..data.tables import atomic_write_text
 from ..errors import VistanceError
 from ..evaluation import BootstrapConfig, Evaluation, run_test_evaluation
-from ..metrics import paired_bootstrap
+from ..metrics.intervals import paired_bootstrap
 from ..runs import read_json, run_status
-from .html import (
-    Html,
-    Num,
-    figure_png,
-    fmt,
-    fmt_bytes,
-    fmt_ci,
-    fmt_seconds,
-    html_page,
-    html_table,
-    img_tag,
-    md_table,
-    with_sub,
-)
+from .format import Num, fmt, fmt_bytes, fmt_ci, fmt_seconds, md_table
+from .plots import figure_png
+from .templates import Cell, Table, png_uri, with_sub
+from .templates import render_html as render_template
 
 GROUP_NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -314,12 +303,11 @@ def _table(cmp: Comparison, for_html: bool) -> tuple[list[str], list[list]]:
         if has_claim:
             row += [m.get("claim_f1")]
         vs = (r.vs_best or {}).get("macro_f1")
-        if vs is None:
-            delta = Num("best")
-        else:  # shown as run − best, so a run behind the best reads negative
-            delta = f"{-vs['delta']:+.3f}"
+        delta: Num | Cell = Num("best")
+        if vs is not None:  # shown as run − best, so a run behind the best reads negative
+            diff = f"{-vs['delta']:+.3f}"
             interval = f"[{-vs['high']:+.3f}, {-vs['low']:+.3f}]"
-            delta = with_sub(delta, interval) if for_html else Num(f"{delta} {interval}")
+            delta = with_sub(diff, interval) if for_html else Num(f"{diff} {interval}")
         params = _params(r.num_parameters)
         size = with_sub(fmt_bytes(r.model_size_bytes), params) if for_html else Num(
             f"{fmt_bytes(r.model_size_bytes)} ({params})" if params else fmt_bytes(r.model_size_bytes))
@@ -329,12 +317,12 @@ def _table(cmp: Comparison, for_html: bool) -> tuple[list[str], list[list]]:
     return headers, rows
 
 
-def _name_html(name: str, extra: str = "") -> Html:
+def _name_html(name: str, extra: str = "") -> Cell:
     """Config name over timestamp (narrower); a long folder path may break anywhere rather than widen the page."""
     if "/" in name and not name.startswith("/"):
         head, tail = name.split("/", 1)
-        return Html(f'{html.escape(head)}<div class="sub">{html.escape(tail + extra)}</div>')
-    return Html(f'<span class="wrap">{html.escape(name + extra)}</span>')
+        return Cell(head, sub=tail + extra)
+    return Cell(name + extra, tag="span", cls="wrap")
 
 
 NOT_READ = "n/a"
@@ -344,14 +332,14 @@ def _settings_table(cmp: Comparison, for_html: bool) -> tuple[list[str], list[li
     """The settings that differ, one row per key and one column per run: however many keys differ, the
     table grows down, not across the page."""
     headers = ["setting"] + [f"{r.group}{r.rank} {'/'.join(Path(r.name).parts[-2:])}" for r in cmp.runs]
-    rows = []
+    rows: list[list] = []
     for k in cmp.differing_keys:
         if not for_html:
             rows.append([k] + [_cfg(r.config.get(k)) if r.reads(k) else NOT_READ for r in cmp.runs])
             continue
-        cells = [Html(f'<span class="wrap">{html.escape(_cfg(r.config.get(k)))}</span>' if r.reads(k)
-                      else f'<span class="sub">{NOT_READ}</span>') for r in cmp.runs]
-        rows.append([Html(f"<code>{html.escape(k).replace('.', '.<wbr>')}</code>"), *cells])
+        cells = [Cell(_cfg(r.config.get(k)), tag="span", cls="wrap") if r.reads(k)
+                 else Cell(NOT_READ, tag="span", cls="sub") for r in cmp.runs]
+        rows.append([Cell(k, tag="code", breaks=True), *cells])
     return headers, rows
 
 
@@ -416,27 +404,26 @@ def render_markdown(cmp: Comparison, plots: dict[str, str] | None = None) -> str
 
 
 def render_html(cmp: Comparison, pngs: dict[str, bytes]) -> str:
-    headers, rows = _table(cmp, for_html=True)
-    title = f"Comparison of {len(cmp.runs)} runs"
-    parts = [f"<h1>{html.escape(title)}</h1>",
-             (f'<p class="meta">{datetime.now().strftime("%Y-%m-%d %H:%M")} · bootstrap '
-              f"{cmp.bootstrap.n_resamples} resamples, seed {cmp.bootstrap.seed}</p>")]
-    parts += [f'<div class="warn">{html.escape(w)}</div>' for w in _warnings(cmp)]
-    parts += ['<div class="scroll" style="max-height:none">', html_table(headers, rows, cls="runs"), "</div>",
-              f'<p class="note">{html.escape(NOTE.format(n=cmp.bootstrap.n_resamples, seed=cmp.bootstrap.seed))}</p>']
-    parts.append("<h2>Settings that differ</h2>")
-    if cmp.differing_keys:
-        parts += [html_table(*_settings_table(cmp, for_html=True), cls="settings", num_headers=False),
-                  f'<p class="note">{html.escape(SETTINGS_NOTE)}</p>']
-    else:
-        parts.append(f'<p class="note">{html.escape(SAME_SETTINGS)}</p>')
-    parts += ["<h2>Plots</h2>", '<div class="figs">', img_tag(pngs["macro_f1"], "macro-F1 per run"),
-              img_tag(pngs["per_class_f1"], "per-class F1 per run"), "</div>"]
-    run_rows = [[r.group, _name_html(r.name), Html(f'<code class="wrap">{html.escape(str(r.path))}</code>'), r.test_set,
-                 r.evaluation.n]
-                for r in cmp.runs]
-    parts += ["<h2>Runs</h2>", html_table(["group", "run", "folder", "test set", "n"], run_rows)]
-    return html_page(title, "\n".join(parts), wide=True)
+    """comparison.html (``templates/comparison.html``): ``pngs`` are the plots, embedded in the page."""
+    note = NOTE.format(n=cmp.bootstrap.n_resamples, seed=cmp.bootstrap.seed)
+    folders = [[r.group, _name_html(r.name), Cell(str(r.path), tag="code", cls="wrap"), r.test_set, r.evaluation.n]
+               for r in cmp.runs]
+    return render_template(
+        "comparison.html",
+        title=f"Comparison of {len(cmp.runs)} runs",
+        wide=True,
+        generated=datetime.now().strftime("%Y-%m-%d %H:%M"),
+        bootstrap=cmp.bootstrap,
+        warnings=_warnings(cmp),
+        runs=Table(*_table(cmp, for_html=True), cls="runs"),
+        note=note,
+        settings=Table(*_settings_table(cmp, for_html=True), cls="settings", num_headers=False)
+        if cmp.differing_keys else None,
+        settings_note=SETTINGS_NOTE,
+        same_settings=SAME_SETTINGS,
+        png={name: png_uri(png) for name, png in pngs.items()},
+        folders=Table(["group", "run", "folder", "test set", "n"], folders),
+    )
 
 
 def write_comparison(cmp: Comparison, out_dir: str | Path) -> dict[str, Path]:

@@ -13,25 +13,15 @@
 from __future__ import annotations
 
 import csv
-import html
 import json
 from pathlib import Path
 
 from ..data.tables import atomic_path, atomic_write_text
 from ..evaluation import Evaluation
-from .html import (
-    Html,
-    Num,
-    fmt,
-    fmt_ci,
-    html_page,
-    html_table,
-    img_tag,
-    md_table,
-    plot_confusion,
-    plot_per_class,
-    plot_reliability,
-)
+from .format import Num, fmt, fmt_ci, md_table
+from .plots import plot_confusion, plot_per_class, plot_reliability
+from .templates import Cell, Table, png_uri
+from .templates import render_html as render_template
 
 # --------------------------------------------------------------------------- report content
 
@@ -152,7 +142,7 @@ def render_markdown(ev: Evaluation, plots: dict[str, str] | None = None) -> str:
     return "\n".join(out)
 
 
-def _kpis(ev: Evaluation) -> str:
+def _kpis(ev: Evaluation) -> list[dict]:
     m = ev.metrics
     items = [("macro-F1", m["macro_f1"], ev.ci.get("macro_f1"))]
     if "f_avg" in m:
@@ -160,68 +150,48 @@ def _kpis(ev: Evaluation) -> str:
     if "claim_f1" in m:
         items.append(("claim F1", m["claim_f1"], None))
     items += [("accuracy", m["accuracy"], None), ("ECE", ev.calibration.get("ece"), None)]
-    cards = []
-    for label, v, ci in items:
-        ci_html = f'<div class="ci">95 % CI {fmt_ci(ci)}</div>' if ci else ""
-        cards.append(f'<div class="kpi"><div class="l">{label}</div><div class="v">{fmt(v)}</div>{ci_html}</div>')
-    return '<div class="kpis">' + "".join(cards) + "</div>"
+    return [{"label": label, "value": v, "ci": ci} for label, v, ci in items]
 
 
-def _errors_html(ev: Evaluation) -> str:
-    errors = ev.errors
-    if not errors:
-        return "<p>No errors.</p>"
-    rows = []
-    for k, e in enumerate(errors, 1):
-        rows.append([k, e["id"], e["text"], Html(f'<span class="gold">{html.escape(e["gold"])}</span>'),
-                     Html(f'<span class="pred">{html.escape(e["pred"])}</span>'), e["confidence"], e["p_gold"],
-                     *[e["probs"][lab] for lab in ev.labels]])
-    headers = ["#", "id", "text", "gold", "pred", "p(pred)", "p(gold)", *ev.labels]
-    return (f'<p class="note">p(pred), p(gold): the model\'s probability of its prediction and of the gold label; '
-            f'then the probability of each label. All {len(errors)} also in errors.csv.</p>'
-            f'<div class="scroll">{html_table(headers, rows, cls="errors")}</div>')
+def _errors_table(ev: Evaluation) -> Table | None:
+    if not ev.errors:
+        return None
+    rows = [[k, e["id"], e["text"], Cell(e["gold"], tag="span", cls="gold"), Cell(e["pred"], tag="span", cls="pred"),
+             e["confidence"], e["p_gold"], *[e["probs"][lab] for lab in ev.labels]]
+            for k, e in enumerate(ev.errors, 1)]
+    return Table(["#", "id", "text", "gold", "pred", "p(pred)", "p(gold)", *ev.labels], rows, cls="errors")
 
 
 def render_html(ev: Evaluation, pngs: dict[str, bytes]) -> str:
-    title = _title(ev)
-    meta = "<br>".join(html.escape(line) for line in _source_lines(ev))
-    parts = [f"<h1>{html.escape(title)}</h1>", f'<p class="meta">{meta}</p>', _kpis(ev)]
+    """report.html (``templates/evaluation.html``): ``pngs`` are the plots, embedded in the page."""
+    cv = None
     if ev.folds:
         headers, rows = _cv_rows(ev)
-        parts += [f"<h2>Cross-validation ({len(ev.folds)} folds)</h2>", html_table(headers, rows),
-                  ('<p class="note">Everything below pools the test predictions of every fold '
-                   "(each sentence tested once); the confusion matrix is the pooled one.</p>")]
-    note = BOOTSTRAP_NOTE.format(n=ev.bootstrap.n_resamples, seed=ev.bootstrap.seed)
-    parts += ["<h2>Summary</h2>", html_table(["metric", "value", "95 % CI"], _summary_rows(ev)),
-              f'<p class="note">{html.escape(note)}</p>']
-    parts += ["<h2>Per class</h2>", '<div class="figs">',
-              html_table(["label", "precision", "recall", "F1", "support"], _per_class_rows(ev)),
-              img_tag(pngs["per_class"], "per-class precision, recall and F1"), "</div>"]
+        cv = {"folds": len(ev.folds), "table": Table(headers, rows)}
     cm = ev.metrics["confusion_matrix"]
-    parts += ["<h2>Confusion matrix</h2>", '<div class="figs">',
-              img_tag(pngs["confusion"], "confusion matrix", "Rows: gold label, columns: prediction. "
-                      "Colour: share of the gold row."),
-              html_table(["gold \\ pred", *ev.labels], [[lab, *row] for lab, row in zip(ev.labels, cm)]), "</div>"]
-    for key in ("source", "part"):
-        if len(ev.by_group(key)) > 1:
-            parts += [
-                f"<h2>By {key}</h2>",
-                html_table([key, "n", "macro-F1", "95 % CI", "accuracy"], _by_rows(ev, key)),
-            ]
-    if ev.error_groups():
-        parts += [
-            "<h2>Largest error groups</h2>",
-            f'<p class="note">{html.escape(GROUPS_NOTE)}</p>',
-            html_table(["gold → predicted", "n", "share", "examples (p(pred))"], _group_rows(ev)),
-        ]
-    before = [img_tag(pngs["reliability_uncalibrated"], "before calibration")] \
-        if "reliability_uncalibrated" in pngs else []
-    parts += ["<h2>Calibration</h2>", '<div class="figs">', *before,
-              img_tag(pngs["reliability"], "reliability diagram"),
-              '<div style="max-width:440px">', f'<p class="note">{html.escape(ECE_NOTE)}</p>',
-              html_table(["confidence", "n", "mean confidence", "accuracy"], _calibration_rows(ev)), "</div></div>"]
-    parts += [f"<h2>Errors ({len(ev.errors)} of {ev.n}, most confident first)</h2>", _errors_html(ev)]
-    return html_page(title, "\n".join(parts))
+    groups = ev.error_groups()
+    return render_template(
+        "evaluation.html",
+        title=_title(ev),
+        meta_lines=_source_lines(ev),
+        kpis=_kpis(ev),
+        cv=cv,
+        summary=Table(["metric", "value", "95 % CI"], _summary_rows(ev)),
+        bootstrap_note=BOOTSTRAP_NOTE.format(n=ev.bootstrap.n_resamples, seed=ev.bootstrap.seed),
+        per_class=Table(["label", "precision", "recall", "F1", "support"], _per_class_rows(ev)),
+        confusion=Table(["gold \\ pred", *ev.labels], [[lab, *row] for lab, row in zip(ev.labels, cm)]),
+        by_group=[(key, Table([key, "n", "macro-F1", "95 % CI", "accuracy"], _by_rows(ev, key)))
+                  for key in ("source", "part") if len(ev.by_group(key)) > 1],
+        error_groups=Table(["gold → predicted", "n", "share", "examples (p(pred))"], _group_rows(ev)) if groups
+        else None,
+        groups_note=GROUPS_NOTE,
+        calibration=Table(["confidence", "n", "mean confidence", "accuracy"], _calibration_rows(ev)),
+        ece_note=ECE_NOTE,
+        png={name: png_uri(png) for name, png in pngs.items()},
+        n_errors=len(ev.errors),
+        n=ev.n,
+        errors=_errors_table(ev),
+    )
 
 
 def write_errors_csv(ev: Evaluation, path: Path) -> None:

@@ -23,8 +23,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..data import expand_files, iter_jsonl
+from ..data import expand_files
+from ..data.tables import iter_table, table_format, table_stem
 from ..errors import DataError
+from ..metrics.intervals import cluster_bootstrap_ci
 from .attributor import SpeakerAttributor, normalize_speaker
 from .names import variant_key
 
@@ -70,14 +72,16 @@ _POSITION = re.compile(r"-(\d+)$")
 
 
 def load_labelled(files: Iterable[str | Path]) -> list[dict]:
-    """Labelled records with a ``source`` key (the file stem); each needs id, article, text and claim."""
+    """Labelled records with a ``source`` key (the file stem); each needs id, article, text and claim.
+
+    Any table :mod:`vistance.data.tables` reads (JSONL as written by the annotation loop, CSV, Parquet)."""
     out = []
     for path in expand_files(list(files)):
-        for n, rec in iter_jsonl(path, error=DataError):
+        for n, rec in iter_table(path, error=DataError):
             missing = [k for k in ("id", "text", "claim") if not rec.get(k)]
             if missing:
                 raise DataError(f"{path}:{n}: no {', '.join(missing)}")
-            rec = dict(rec, source=path.stem)
+            rec = dict(rec, source=table_stem(path))
             rec.setdefault("article", _POSITION.sub("", rec["id"]))
             out.append(rec)
     if not out:
@@ -92,9 +96,9 @@ def _article_rows(path: Path) -> list[dict] | None:
     article's outlet (its ``source`` field) rides along as ``outlet``."""
     from ..data.articles import parse_article
 
-    if path.suffix.lower() not in (".jsonl", ".ndjson"):
+    if (table_format(path) or ("",))[0] != "jsonl":
         return None
-    rows = [row for _, row in iter_jsonl(path, error=DataError)]
+    rows = [row for _, row in iter_table(path, error=DataError)]
     if not rows or any("article" in r or "title" not in r or "\n" not in str(r.get("text") or "") for r in rows[:5]):
         return None
     out = []
@@ -222,21 +226,6 @@ def predict_heldout(train: Sequence[dict], test: Sequence[dict], articles: dict[
     return out
 
 
-def bootstrap_ci(hits_by_group: dict[str, list[bool]], n: int = BOOTSTRAP, seed: int = 0) -> tuple[float, float]:
-    """95% percentile interval of accuracy, resampling groups (articles) with replacement."""
-    groups = [v for v in hits_by_group.values() if v]
-    if not groups:
-        return (0.0, 0.0)
-    rng = random.Random(seed)
-    stats = []
-    for _ in range(n):
-        sample = [groups[rng.randrange(len(groups))] for _ in groups]
-        total = sum(len(g) for g in sample)
-        stats.append(sum(sum(g) for g in sample) / total)
-    stats.sort()
-    return stats[int(0.025 * n)], stats[min(n - 1, int(0.975 * n))]
-
-
 def score(records: Sequence[dict], preds: dict[str, dict], mode: str) -> dict:
     """Accuracy, interval and count of one reading over the given labelled claims."""
     by_article: dict[str, list[bool]] = collections.defaultdict(list)
@@ -246,7 +235,7 @@ def score(records: Sequence[dict], preds: dict[str, dict], mode: str) -> dict:
             by_article[r["article"]].append(hit)
     n = sum(len(v) for v in by_article.values())
     correct = sum(sum(v) for v in by_article.values())
-    lo, hi = bootstrap_ci(by_article)
+    lo, hi = cluster_bootstrap_ci(by_article, BOOTSTRAP)
     return {"accuracy": correct / n if n else 0.0, "ci95": [lo, hi], "correct": correct, "claims": n}
 
 
