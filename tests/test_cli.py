@@ -24,10 +24,11 @@ def test_help_lists_every_command(capsys):
         cli.main(["--help"])
     assert e.value.code == 0
     out = capsys.readouterr().out
-    for name in ("train", "evaluate", "predict", "serve", "batch", "annotate", "actors", "speakers", "data", "bench"):
+    names = ("train", "evaluate", "predict", "serve", "export", "batch", "annotate", "actors", "speakers", "data",
+             "bench")
+    for name in names:
         assert f"    {name} " in out, name
-    assert set(cli.COMMANDS) == {"train", "evaluate", "predict", "serve", "batch", "annotate", "actors", "speakers",
-                                 "data", "bench"}
+    assert set(cli.COMMANDS) == set(names)
 
 
 def test_unknown_or_missing_command_is_a_usage_error(capsys):

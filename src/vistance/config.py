@@ -137,6 +137,9 @@ class TrainingConfig:
     """Fit a temperature on dev after training, so that claim_score means what it says (vistance.decision)."""
     tune_threshold: bool = True
     """Choose the claim threshold on dev to maximise the joint macro-F1 of the shipped decision (else 0.5)."""
+    export: str = "none"
+    """``openvino``: once the checkpoint is saved, export it (``vistance export``: OpenVINO fp32 + NNCF int8
+    calibrated on the training split, label agreement measured on the test split); ``none``: don't."""
 
     def __post_init__(self) -> None:
         for key in ("learning_rate", "num_train_epochs", "per_device_train_batch_size", "per_device_eval_batch_size",
@@ -152,6 +155,8 @@ class TrainingConfig:
             raise ValueError("training.warmup_ratio is a fraction of the training steps, in [0, 1)")
         if self.cv == 1 or self.cv < 0:
             raise ValueError("training.cv must be 0 (single split) or at least 2")
+        if self.export not in ("none", "openvino"):
+            raise ValueError(f"training.export must be none or openvino, not {self.export!r}")
         if self.fp16 and self.bf16:
             raise ValueError("choose fp16 or bf16, not both")
 

@@ -105,6 +105,10 @@ def main(argv=None, callbacks=()) -> Path:
                 info = runs.read_json(fold_dir / "data.json")
                 fold_metrics.append(training.save_outputs(fold_dir, learner, scores, cfg, task, info, save_checkpoint,
                                                           train=split.train))
+            if main_process and save_checkpoint and not cfg.training.cv and cfg.training.export == "openvino":
+                from .inference.export import export
+
+                export(fold_dir / "checkpoint", train_rows=split.train, test_rows=split.test, say=logs.say)
             if cfg.training.cv and main_process:
                 logs.say(f"{fold_dir.name}: {training.format_metrics(fold_metrics[-1])}")
         if main_process:

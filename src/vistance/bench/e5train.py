@@ -1,4 +1,5 @@
-"""Seconds per epoch of e5-small fine-tuning on the labelled corpus: word embeddings frozen vs trainable.
+"""Seconds per epoch of e5-small fine-tuning on the labelled corpus: word embeddings frozen vs trainable, and
+fp32 vs bf16 autocast (``training.bf16=true``) where the CPU has native bf16.
 
 ``python -m vistance.bench e5-train [--steps 6] [--batch-size 16] [--max-length 128]``
 
@@ -29,6 +30,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--max-length", type=int, default=128)
     p.add_argument("--threads", type=int, help="torch threads (default: one per core)")
     p.add_argument("--json", help="also write the figures here")
+    p.add_argument("--no-bf16", action="store_true", help="skip the bf16 autocast mode (timed only on CPUs with "
+                   "native bf16)")
     args = p.parse_args(argv)
 
     import numpy as np
@@ -49,10 +52,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     batches = [[texts[i] for i in order[s : s + args.batch_size]] for s in sorted(starts)]
     results = {"sentences": len(texts), "batch_size": args.batch_size, "max_length": args.max_length,
                "threads": torch.get_num_threads()}
-    for mode in ("frozen_embeddings", "trainable_embeddings"):
+    from ..inference.engines import cpu_has_bf16
+
+    modes = ["frozen_embeddings", "trainable_embeddings"]
+    if cpu_has_bf16() and not args.no_bf16:  # training.bf16=true: the Trainer's CPU autocast
+        modes.insert(1, "frozen_embeddings_bf16")
+    for mode in modes:
         set_seed(0)
         model = AutoModelForSequenceClassification.from_pretrained(folder, num_labels=4)
-        if mode == "frozen_embeddings":
+        if mode.startswith("frozen_embeddings"):
             model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
         params = [q for q in model.parameters() if q.requires_grad]
         opt = torch.optim.AdamW(params, lr=5e-5)
@@ -61,7 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for i, batch in enumerate(batches):
             enc = tok(batch, truncation=True, max_length=args.max_length, padding=True, return_tensors="pt")
             start = time.perf_counter()
-            loss = model(**enc, labels=torch.zeros(len(batch), dtype=torch.long)).loss
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=mode.endswith("_bf16")):
+                loss = model(**enc, labels=torch.zeros(len(batch), dtype=torch.long)).loss
             loss.backward()
             opt.step()
             opt.zero_grad(set_to_none=True)
@@ -74,6 +83,11 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"({results[mode]['trainable_parameters'] / 1e6:.1f}M trainable)", file=sys.stderr)
     ratio = results["trainable_embeddings"]["seconds_per_step"] / results["frozen_embeddings"]["seconds_per_step"]
     results["trainable_over_frozen"] = round(ratio, 2)
+    if "frozen_embeddings_bf16" in results:
+        results["bf16_over_fp32"] = round(results["frozen_embeddings_bf16"]["seconds_per_step"]
+                                          / results["frozen_embeddings"]["seconds_per_step"], 2)
+        print(f"bf16 autocast step: {results['bf16_over_fp32']:.2f}x the fp32 step (frozen embeddings)",
+              file=sys.stderr)
     load = os.getloadavg()[0]
     print(f"e5-small fine-tuning, {len(texts)} sentences, batch {args.batch_size}, max length {args.max_length}, "
           f"{results['threads']} threads: trainable embeddings cost {ratio:.2f}x the frozen step"

@@ -1,5 +1,8 @@
 """How fast is prediction on this CPU? ``python -m vistance.bench predict``.
 
+With ``--model RUN`` it times a trained checkpoint on every inference engine and precision instead
+(:mod:`vistance.bench.engines`). Without, it times the following on a random model of PhoBERT-base's shape.
+
 The model is a randomly initialised RoBERTa of PhoBERT-base's shape (hidden 768, 12 layers, 12
 heads, 64k vocabulary, 258 positions): the same compute per token as the real PhoBERT, without
 needing its weights. It is saved as an ordinary vistance checkpoint with the tiny PhoBERT-format
@@ -233,7 +236,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--root", default=".", help="project root holding data/ (default: .)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--output", help="also write the figures as JSON here")
+    p.add_argument("--model", help="a trained run or checkpoint: time every engine x precision on it instead "
+                   "(sentences/s, ratio to torch fp32, share of the matmul peak, label agreement; "
+                   "vistance.bench.engines)")
+    p.add_argument("--input", help="with --model: sentences to time (a table with 'text', or a folder of articles; "
+                   "default: the run's test split)")
+    p.add_argument("--rounds", type=int, default=3, help="with --model: interleaved rounds (default 3; median counts)")
+    p.add_argument("--plot", help="with --model: also draw the figures into this PNG")
     args = p.parse_args(argv)
+    if args.model:
+        from . import engines
+
+        texts = engines.sentences_for(args.model, args.input, args.sentences, args.seed)
+        print(f"timing {len(texts)} sentences on every engine of {args.model}", file=sys.stderr)
+        r = engines.run(args.model, texts, rounds=args.rounds, batch_size=args.batch_size, threads=args.threads)
+        print(engines.report(r))
+        if args.plot:
+            print(f"plot: {engines.plot(r, args.plot)}", file=sys.stderr)
+        if args.output:
+            Path(args.output).write_text(json.dumps(r, indent=2) + "\n", encoding="utf-8")
+        return 0
 
     import torch
 

@@ -2,7 +2,8 @@
 
 Starts ``python -m vistance.serve`` on 127.0.0.1 (a free port; never another address) with the model
 (default: the newest complete ``runs/baseline`` run), then runs 1, 8 and 32 concurrent clients for
-``--seconds`` each, every client a keep-alive connection posting one corpus sentence to ``/predict``
+``--seconds`` each, once per ``--engines`` pair (default: torch fp32, then the checkpoint's default engine),
+every client a keep-alive connection posting one corpus sentence to ``/predict``
 as soon as its previous answer arrived. Prints, per client count, the latency p50/p99 and the
 throughput (requests/s), and the answers by status.
 
@@ -153,6 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--clients", default="1,8,32", help="client counts, comma-separated (default 1,8,32)")
     p.add_argument("--mix", action="store_true", help="mix in oversized bodies, malformed JSON and long /analyze")
     p.add_argument("--threads", default="auto", help="the server's torch threads (default auto)")
+    p.add_argument("--engines", default="torch:fp32,auto:auto",
+                   help="ENGINE:PRECISION pairs to serve one after the other, comma-separated (default "
+                        "torch:fp32,auto:auto: fp32 against the default engine the checkpoint's export chose)")
     args = p.parse_args(argv)
     model = args.model
     if model is None:
@@ -162,23 +166,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         if model is None:
             print("error: no complete runs/baseline run; train one or give --model", file=sys.stderr)
             return 2
-    proc, base = start_server(model, "--threads", args.threads, "--max-body-bytes", "200000")
-    try:
-        import psutil
+    pairs = [tuple(x.split(":", 1)) for x in args.engines.split(",") if x]
+    if any(len(x) != 2 for x in pairs):
+        print("error: --engines takes ENGINE:PRECISION pairs, e.g. torch:fp32,openvino:int8", file=sys.stderr)
+        return 2
+    print("| engine | clients | requests | throughput (req/s) | p50 (ms) | p99 (ms) | answers by status | errors |")
+    print("|---|--:|--:|--:|--:|--:|---|---|")
+    for engine, precision in pairs:
+        proc, base = start_server(model, "--threads", args.threads, "--max-body-bytes", "200000",
+                                  "--engine", engine, "--precision", precision)
+        try:
+            import psutil
 
-        print(f"model {model}, server on {base} (pid {proc.pid}), {args.seconds:g} s per client count", file=sys.stderr)
-        print("| clients | requests | throughput (req/s) | p50 (ms) | p99 (ms) | answers by status | errors |")
-        print("|--:|--:|--:|--:|--:|---|---|")
-        for c in [int(x) for x in args.clients.split(",")]:
-            r = run_load(base, c, args.seconds, mix=args.mix, oversize=250_000)
-            print(f"| {c} | {r['requests']} | {r['throughput']:.1f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
-                  f"{r['statuses']} | {r['errors'] or 0} |", flush=True)
-        rss = psutil.Process(proc.pid).memory_info().rss / 2**20
-        print(f"server RSS at the end: {rss:.0f} MiB", file=sys.stderr)
-    finally:
-        stop_server(proc)
+            print(f"model {model} ({engine} {precision}), server on {base} (pid {proc.pid}), {args.seconds:g} s per "
+                  "client count", file=sys.stderr)
+            for c in [int(x) for x in args.clients.split(",")]:
+                r = run_load(base, c, args.seconds, mix=args.mix, oversize=250_000)
+                print(f"| {engine} {precision} | {c} | {r['requests']} | {r['throughput']:.1f} | {r['p50_ms']:.1f} | "
+                      f"{r['p99_ms']:.1f} | {r['statuses']} | {r['errors'] or 0} |", flush=True)
+            rss = psutil.Process(proc.pid).memory_info().rss / 2**20
+            print(f"server RSS at the end: {rss:.0f} MiB", file=sys.stderr)
+        finally:
+            stop_server(proc)
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -204,7 +204,7 @@ def add_arguments(parser) -> None:
                              "from `vistance export`, else torch)")
     parser.add_argument("--precision", choices=("auto", *PRECISIONS), default="auto",
                         help="number format (default auto: the fastest whose recorded label agreement with fp32 is "
-                             f">= {DEFAULT_MIN_AGREEMENT:.1%}; bf16 only on CPUs with AVX512-BF16/AMX)")
+                             f">= {DEFAULT_MIN_AGREEMENT:.1%}; bf16 only on CPUs with AVX512-BF16/AMX)".replace("%", "%%"))
     parser.add_argument("--quantize", choices=("int8", "bf16"),
                         help="older spelling of --engine torch --precision int8|bf16")
 
