@@ -130,24 +130,50 @@ def _position(rec: dict) -> int:
 
 
 def build_articles(records: Sequence[dict], context: dict[str, dict]) -> dict[str, list[dict]]:
-    """Article -> its sentences in order: the labelled ones plus any unlabelled neighbours from context."""
+    """Article -> its sentences in order: the labelled ones plus any unlabelled neighbours from context.
+
+    A labelled sentence takes the place of the context sentence with its text (the one nearest its id's position),
+    and only without one the place of the context sentence with its id: the news-2023-2025 full-text labels were
+    made on a parse whose ids run one ahead of today's, so placing them by id alone put each one a sentence late,
+    over the sentence that follows it, and read their articles with a sentence twice and one missing.
+    """
     labelled = {r["id"]: r for r in records}
     wanted = {r["article"] for r in records}
-    articles: dict[str, dict[str, dict]] = collections.defaultdict(dict)
+    articles: dict[str, list[dict]] = collections.defaultdict(list)
     for sid, row in context.items():
         if row.get("article") in wanted:
-            articles[row["article"]][sid] = {"id": sid, "text": row["text"], "article": row["article"],
+            articles[row["article"]].append({"id": sid, "text": row["text"], "article": row["article"],
                                              "position": _position(row), "kind": row.get("kind"),
-                                             "paragraph": row.get("paragraph"), "date": row.get("date")}
+                                             "paragraph": row.get("paragraph"), "date": row.get("date")})
+    by_text: dict[str, dict[str, list[int]]] = collections.defaultdict(lambda: collections.defaultdict(list))
+    by_id: dict[str, dict[str, int]] = collections.defaultdict(dict)
+    for art, rows in articles.items():
+        for i, row in enumerate(rows):
+            by_text[art][normalize_speaker(row["text"])].append(i)
+            by_id[art][row["id"]] = i
+    taken: dict[str, set[int]] = collections.defaultdict(set)
     for sid, rec in labelled.items():
-        base = articles[rec["article"]].get(sid, {})
-        articles[rec["article"]][sid] = {**base, "id": sid, "text": rec["text"], "article": rec["article"],
-                                         "position": base.get("position", _position(rec)),
-                                         "date": rec.get("date") or base.get("date")}
+        art, want, rows = rec["article"], _position(rec), articles[rec["article"]]
+        found = by_text[art].get(normalize_speaker(rec["text"]), [])
+        same = [i for i in found if i not in taken[art]]
+        if found and not same:  # one sentence labelled in two files under two ids: one sentence, both ids
+            i = min(found, key=lambda i: abs(rows[i]["position"] - want))
+            rows[i].setdefault("also", []).append(sid)
+            continue
+        i = min(same, key=lambda i: abs(rows[i]["position"] - want)) if same else by_id[art].get(sid)
+        if i is None or i in taken[art]:
+            rows.append({"id": sid, "text": rec["text"], "article": art, "position": want, "date": rec.get("date")})
+            i = len(rows) - 1
+        else:
+            rows[i] = {**rows[i], "id": sid, "text": rec["text"], "date": rec.get("date") or rows[i].get("date")}
+        taken[art].add(i)
     out = {}
     for art, rows in articles.items():
-        date = next((r["date"] for r in rows.values() if r.get("date")), None)
-        out[art] = sorted(({**r, "date": r.get("date") or date} for r in rows.values()), key=lambda r: r["position"])
+        for i, row in enumerate(rows):  # ids stay unique
+            if i not in taken[art] and row["id"] in labelled:  # the context's sentence under a label's id
+                row["id"] += "~context"
+        date = next((r["date"] for r in rows if r.get("date")), None)
+        out[art] = sorted(({**r, "date": r.get("date") or date} for r in rows), key=lambda r: r["position"])
     return out
 
 
@@ -200,8 +226,9 @@ def predict_cv(records: Sequence[dict], articles: dict[str, list[dict]], approac
             out[cid] = {"sentence": res["speaker"]}
         sents = [s for art in sorted(test) for s in articles.get(art, [])]
         for s, res in zip(sents, model.attribute(sents, context=True)):
-            if s["id"] in out:
-                out[s["id"]].update(context=res["speaker"], rule=res.get("speaker_rule"),
+            for sid in labelled_ids(s):
+                if sid in out:
+                    out[sid].update(context=res["speaker"], rule=res.get("speaker_rule"),
                                     confidence=res.get("speaker_confidence"))
     return out
 
@@ -216,10 +243,17 @@ def predict_heldout(train: Sequence[dict], test: Sequence[dict], articles: dict[
            zip(ids, model.attribute([claims[i] for i in ids], context=False))}
     sents = [s for art in sorted({r["article"] for r in test}) for s in articles.get(art, [])]
     for s, res in zip(sents, model.attribute(sents, context=True)):
-        if s["id"] in out:
-            out[s["id"]].update(context=res["speaker"], rule=res.get("speaker_rule"),
+        for sid in labelled_ids(s):
+            if sid in out:
+                out[sid].update(context=res["speaker"], rule=res.get("speaker_rule"),
                                 confidence=res.get("speaker_confidence"))
     return out
+
+
+def labelled_ids(sentence: dict) -> list[str]:
+    """The labelled ids an article sentence of :func:`build_articles` stands for (a sentence labelled in two
+    files under two ids is one sentence)."""
+    return [sentence["id"], *sentence.get("also", ())]
 
 
 def bootstrap_ci(hits_by_group: dict[str, list[bool]], n: int = BOOTSTRAP, seed: int = 0) -> tuple[float, float]:
