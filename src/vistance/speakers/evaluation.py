@@ -50,21 +50,35 @@ class Approach:
     generic: bool
     ner: bool
     aliases: bool
+    attributor: str = "rules"
 
-    def build(self, train: Sequence[dict]) -> SpeakerAttributor:
-        options = {"generic": self.generic, "ner": self.ner}
+    def build(self, train: Sequence[dict], articles: dict[str, list[dict]] | None = None,
+              seed: int = 0) -> SpeakerAttributor:
+        """The attributor fitted on ``train``; the learned one also trains its ranker on ``train`` read in
+        ``articles`` (article -> sentences, :func:`build_articles`; the labelled sentences alone without)."""
+        if self.attributor == "learned":
+            from .ranker import train_ranker
+
+            arts = articles if articles is not None else build_articles(train, {})
+            ranker = train_ranker(train, arts, seed=seed, generic=self.generic, ner=self.ner)
+            return SpeakerAttributor.fit(train, attributor="learned", ranker=ranker, generic=self.generic,
+                                         ner=self.ner)
         if self.aliases:
-            return SpeakerAttributor.fit(train, **options)
-        return SpeakerAttributor(use_aliases=False, **options)
+            return SpeakerAttributor.fit(train, generic=self.generic, ner=self.ner)
+        return SpeakerAttributor(use_aliases=False, generic=self.generic, ner=self.ner)
 
 
 APPROACHES = (
     Approach("cues", "cues + curated lexicon (actors, titles, institutions, countries)", False, False, False),
     Approach("+names", "+ capitalised names, generic titles, groups, organisations", True, False, False),
     Approach("+ner", "+ underthesea NER person/organisation spans", True, True, False),
-    Approach("+aliases", "+ alias table fitted on the training folds (default)", True, False, True),
+    Approach("+aliases", "+ alias table fitted on the training folds: the rules", True, False, True),
+    Approach("learned", "+ a ranker trained on the training folds picks among the rules' candidates", True, False,
+             True, "learned"),
 )
+# The approach python -m vistance.speakers evaluate lists its confusions for, and what "rules" and "learned" are.
 DEFAULT_APPROACH = "+aliases"
+ATTRIBUTOR_APPROACH = {"rules": "+aliases", "learned": "learned"}
 
 _POSITION = re.compile(r"-(\d+)$")
 
@@ -160,13 +174,13 @@ def build_articles(records: Sequence[dict], context: dict[str, dict]) -> dict[st
             i = min(found, key=lambda i: abs(rows[i]["position"] - want))
             rows[i].setdefault("also", []).append(sid)
             continue
-        i = min(same, key=lambda i: abs(rows[i]["position"] - want)) if same else by_id[art].get(sid)
-        if i is None or i in taken[art]:
+        at = min(same, key=lambda i: abs(rows[i]["position"] - want)) if same else by_id[art].get(sid)
+        if at is None or at in taken[art]:
             rows.append({"id": sid, "text": rec["text"], "article": art, "position": want, "date": rec.get("date")})
-            i = len(rows) - 1
+            at = len(rows) - 1
         else:
-            rows[i] = {**rows[i], "id": sid, "text": rec["text"], "date": rec.get("date") or rows[i].get("date")}
-        taken[art].add(i)
+            rows[at] = {**rows[at], "id": sid, "text": rec["text"], "date": rec.get("date") or rows[at].get("date")}
+        taken[art].add(at)
     out = {}
     for art, rows in articles.items():
         for i, row in enumerate(rows):  # ids stay unique
@@ -214,39 +228,37 @@ def grouped_folds(records: Sequence[dict], k: int, seed: int = 0) -> list[set[st
 def predict_cv(records: Sequence[dict], articles: dict[str, list[dict]], approach: Approach, k: int,
                seed: int = 0) -> dict[str, dict[str, str | None]]:
     """Claim id -> {"sentence": speaker, "context": speaker}, each fold predicted by a model fitted without it."""
-    claims = {r["id"]: r for r in records if r["claim"] == "claim"}
     folds = grouped_folds(records, k, seed) if k > 1 else [set(articles)]
     out: dict[str, dict[str, str | None]] = {}
     for test in folds:
         train = [r for r in records if r["article"] not in test] if k > 1 else list(records)
-        model = approach.build(train)
-        ids = [cid for cid, r in claims.items() if r["article"] in test]
-        alone = model.attribute([claims[i] for i in ids], context=False)
-        for cid, res in zip(ids, alone):
-            out[cid] = {"sentence": res["speaker"]}
-        sents = [s for art in sorted(test) for s in articles.get(art, [])]
-        for s, res in zip(sents, model.attribute(sents, context=True)):
-            for sid in labelled_ids(s):
-                if sid in out:
-                    out[sid].update(context=res["speaker"], rule=res.get("speaker_rule"),
-                                    confidence=res.get("speaker_confidence"))
+        model = approach.build(train, articles, seed)
+        out.update(_predict(model, [r for r in records if r["article"] in test], articles))
     return out
 
 
-def predict_heldout(train: Sequence[dict], test: Sequence[dict], articles: dict[str, list[dict]],
-                    approach: Approach) -> dict[str, dict]:
-    """Claim id -> predictions for the ``test`` claims, by a model fitted on ``train`` alone (no folds)."""
-    model = approach.build(train)
+def _predict(model: SpeakerAttributor, test: Sequence[dict], articles: dict[str, list[dict]]) -> dict[str, dict]:
+    """Claim id -> {"sentence", "context", "rule", "confidence"} (and "context_all": the learned attributor's
+    choice had it never abstained) for the claims of ``test``, their articles read whole."""
     claims = {r["id"]: r for r in test if r["claim"] == "claim"}
     ids = list(claims)
-    out = {cid: {"sentence": res["speaker"]} for cid, res in
-           zip(ids, model.attribute([claims[i] for i in ids], context=False))}
+    out: dict[str, dict] = {cid: {"sentence": res["speaker"]} for cid, res in
+                            zip(ids, model.attribute([claims[i] for i in ids], context=False))}
     sents = [s for art in sorted({r["article"] for r in test}) for s in articles.get(art, [])]
-    for s, res in zip(sents, model.attribute(sents, context=True)):
+    if model.attributor == "learned":
+        ranker = model.learned_ranker()
+        readings = model.readings(sents, context=True)
+        found = [ranker.choose(rule, cands) for rule, cands in readings]
+        never = [ranker.choose(rule, cands, threshold=0.0)["speaker"] for rule, cands in readings]
+    else:
+        found, never = model.attribute(sents, context=True), []
+    for n, (s, res) in enumerate(zip(sents, found)):
         for sid in labelled_ids(s):
             if sid in out:
                 out[sid].update(context=res["speaker"], rule=res.get("speaker_rule"),
                                 confidence=res.get("speaker_confidence"))
+                if never:
+                    out[sid]["context_all"] = never[n]
     return out
 
 
@@ -254,6 +266,12 @@ def labelled_ids(sentence: dict) -> list[str]:
     """The labelled ids an article sentence of :func:`build_articles` stands for (a sentence labelled in two
     files under two ids is one sentence)."""
     return [sentence["id"], *sentence.get("also", ())]
+
+
+def predict_heldout(train: Sequence[dict], test: Sequence[dict], articles: dict[str, list[dict]],
+                    approach: Approach, seed: int = 0) -> dict[str, dict]:
+    """Claim id -> predictions for the ``test`` claims, by a model fitted on ``train`` alone (no folds)."""
+    return _predict(approach.build(train, articles, seed), test, articles)
 
 
 def bootstrap_ci(hits_by_group: dict[str, list[bool]], n: int = BOOTSTRAP, seed: int = 0) -> tuple[float, float]:
@@ -280,8 +298,10 @@ def score(records: Sequence[dict], preds: dict[str, dict], mode: str) -> dict:
             by_article[r["article"]].append(hit)
     n = sum(len(v) for v in by_article.values())
     correct = sum(sum(v) for v in by_article.values())
+    attributed = sum(1 for r in records if r["claim"] == "claim" and r["id"] in preds and preds[r["id"]].get(mode))
     lo, hi = bootstrap_ci(by_article)
-    return {"accuracy": correct / n if n else 0.0, "ci95": [lo, hi], "correct": correct, "claims": n}
+    return {"accuracy": correct / n if n else 0.0, "ci95": [lo, hi], "correct": correct, "claims": n,
+            "attributed": attributed}
 
 
 def confusions(records: Sequence[dict], preds: dict[str, dict], mode: str, top: int = TOP_CONFUSIONS) -> list[dict]:
@@ -355,6 +375,8 @@ def _entry(approach_name: str, description: str, records: Sequence[dict], preds:
     entry = {"description": description}
     for mode in ("sentence", "context"):
         entry[mode] = score(records, preds, mode)
+    if any("context_all" in p for p in preds.values()):
+        entry["context_all"] = score(records, preds, "context_all")
     entry["by_source"] = _breakdown(records, preds, lambda r: r["source"])
     entry["by_outlet"] = _breakdown(records, preds, lambda r: outlets.get(r["article"]) or "unknown")
     entry["by_year"] = _breakdown(records, preds, _year)
@@ -399,7 +421,7 @@ def evaluate(files: Sequence[str | Path], *, cv: int = 5, context_paths: Sequenc
         if approach.name == DEFAULT_APPROACH:
             report["confusions"] = confusions(cv_records, preds, "context")
         if new:
-            held = predict_heldout(older, new, articles, approach)
+            held = predict_heldout(older, new, articles, approach, seed)
             report["yardstick"][approach.name] = _entry(approach.name, approach.description, new, held, outlets)
             if approach.name == DEFAULT_APPROACH:
                 report["yardstick_confusions"] = confusions(new, held, "context")
@@ -417,6 +439,11 @@ def _table(entries: dict[str, dict], title: str) -> list[str]:
         err = e["errors"]
         lines.append(f"{name:<10} {_fmt(e['sentence']):<24} {_fmt(e['context']):<24} {err['none']:>5} "
                      f"{err['wrong actor']:>6} {err['truncated']:>6} {err['variant']:>4}  {e['description']}")
+        if "context_all" in e:
+            c = e["context"]
+            lines.append(f"{'':<10} {'':<24} {_fmt(e['context_all']):<24} never abstaining; abstaining, "
+                         f"{c['attributed']} of {c['claims']} attributed, "
+                         f"{c['correct'] / max(1, c['attributed']):.3f} of them right")
     return lines
 
 
