@@ -320,7 +320,7 @@ class ShardScorer:
 
     def __init__(self, checkpoint: str, *, articles: bool, text_field: str, batch_size: int,
                  num_threads: int | None = None, max_attempts: int = 3, fault_shard: str | None = None,
-                 date_field: str | None = None):
+                 date_field: str | None = None, attributor: str | None = None):
         self.articles = articles
         self.text_field = text_field
         self.max_attempts = max_attempts
@@ -328,7 +328,8 @@ class ShardScorer:
         self.date_field = date_field
         self.load_error = None
         try:
-            self.clf = StanceClassifier.from_pretrained(checkpoint, batch_size=batch_size, num_threads=num_threads)
+            self.clf = StanceClassifier.from_pretrained(checkpoint, batch_size=batch_size, num_threads=num_threads,
+                                                        attributor=attributor)
         except (ValueError, OSError) as e:
             # Raised from the first shard instead of here: Ray reports an exception from an actor's
             # __init__ only as text inside ActorDiedError, but passes one from a call back intact.
@@ -792,6 +793,7 @@ def run_batch(
     articles: bool = False,
     text_field: str = "text",
     date_field: str | None = None,
+    attributor: str | None = None,
     engine: str = "local",
     address: str | None = None,
     workers: int = 1,
@@ -835,6 +837,8 @@ def run_batch(
     options = {"articles": articles, "text_field": text_field}
     if date_field:  # only when given, so folders scored before the option existed still resume
         options["date_field"] = date_field
+    if attributor:  # likewise
+        options["attributor"] = attributor
     out.mkdir(parents=True, exist_ok=True)
 
     with _locked(out):
@@ -844,6 +848,7 @@ def run_batch(
         bar.save()
         scorer_kwargs = {"checkpoint": str(ckpt), "articles": articles, "text_field": text_field,
                          "batch_size": batch_size, "max_attempts": max_attempts, "date_field": date_field,
+                         "attributor": attributor,
                          "fault_shard": os.environ.get(FAULT_ENV) or None}
         status = "failed"
         try:
@@ -893,6 +898,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text-field", default="text", help="name of the text column (default: text)")
     p.add_argument("--date-field", metavar="NAME", help="column holding each row's date (default: the first of date, "
                    "published_at, pubDate, time that holds one; ISO datetimes and RSS dates become YYYY-MM-DD)")
+    p.add_argument("--attributor", choices=("rules", "learned"),
+                   help="how speakers are attributed: the rules, or the learned ranker over their candidates "
+                        "(default: the checkpoint's)")
     p.add_argument("--engine", choices=("local", "ray"), default="local",
                    help="local: this process (default); ray: a pool of actors on a Ray cluster")
     p.add_argument("--address", help="Ray cluster to join, from one of its nodes: auto (the cluster `ray start` "
@@ -916,7 +924,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         manifest = run_batch(
             args.model, args.input, args.output, articles=args.articles, text_field=args.text_field,
-            date_field=args.date_field,
+            date_field=args.date_field, attributor=args.attributor,
             engine=args.engine, address=args.address, workers=args.workers, batch_size=args.batch_size,
             cpus_per_worker=args.cpus_per_worker, gpus_per_worker=args.gpus_per_worker,
             overwrite=args.overwrite, progress=not args.quiet, max_attempts=args.max_attempts,

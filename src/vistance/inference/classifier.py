@@ -109,14 +109,15 @@ class StanceClassifier:
     @classmethod
     def from_pretrained(cls, path: str | os.PathLike, stance_path: str | os.PathLike | None = None, *,
                         quantize: str | None = None, num_threads: int | None = None, batch_size: int = 32,
-                        claim_threshold: float | None = None) -> StanceClassifier:
+                        claim_threshold: float | None = None, attributor: str | None = None) -> StanceClassifier:
         """Load a run folder or checkpoint folder of any registered kind.
 
         ``path`` alone: a joint (or claim-only) checkpoint. With ``stance_path``: ``path`` is the
         claim-task checkpoint and ``stance_path`` the stance-task one. ``quantize="int8"`` applies
         dynamic int8 quantisation to transformer checkpoints, ``"bf16"`` runs them in bfloat16 (both
         faster on CPU at a small cost in agreement with fp32; see ``vistance.bench``). ``num_threads``
-        sets torch's intra-op threads (default: leave torch's setting, one per core).
+        sets torch's intra-op threads (default: leave torch's setting, one per core). ``attributor`` (rules or
+        learned) overrides how the checkpoint's speaker table decides (vistance.speakers).
         """
         if quantize not in QUANTIZE_MODES:
             raise InputError(f"quantize must be one of {QUANTIZE_MODES}, not {quantize!r}")
@@ -135,7 +136,7 @@ class StanceClassifier:
             for p in predictors:
                 {"int8": quantize_int8, "bf16": to_bf16}[quantize](p)
         return cls(*predictors, batch_size=batch_size, claim_threshold=claim_threshold,
-                   speakers=_load_speakers(predictors[0]))
+                   speakers=_load_speakers(predictors[0], attributor))
 
     # ------------------------------------------------------------------ description
 
@@ -312,14 +313,16 @@ def _extras(predictor) -> dict:
     return getattr(meta, "extras", None) or {}
 
 
-def _load_speakers(predictor):
-    """The speaker attributor saved with a checkpoint (``speakers.json``), or None for checkpoints without."""
+def _load_speakers(predictor, attributor: str | None = None):
+    """The speaker attributor saved with a checkpoint (``speakers.json``), or None for checkpoints without;
+    ``attributor`` (rules or learned) overrides the one it was saved with."""
     path = _extras(predictor).get("speakers")
     if not path:
         return None
     from ..speakers import SpeakerAttributor
 
-    return SpeakerAttributor.load(predictor.path)
+    speakers = SpeakerAttributor.load(predictor.path)
+    return speakers.with_attributor(attributor) if attributor else speakers
 
 
 def sentence_row(s) -> dict:

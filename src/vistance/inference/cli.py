@@ -293,6 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date-field", metavar="NAME", help="column holding each row's date (default: the first of date, "
                    "published_at, pubDate, time that holds one; ISO datetimes and RSS dates become YYYY-MM-DD)")
     p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--attributor", choices=("rules", "learned"),
+                   help="how speakers are attributed: the rules, or the learned ranker over their candidates "
+                        "(default: the checkpoint's; docs/speakers.md compares them)")
     p.add_argument("--quantize", choices=("int8", "bf16"),
                    help="transformer checkpoints: dynamic int8 quantisation, or bfloat16 (CPUs with AVX512-BF16/AMX)")
     p.add_argument("--claim-threshold", type=float, help="claim iff claim_score >= this (default: the checkpoint's, "
@@ -323,7 +326,7 @@ def _run(args: argparse.Namespace, fmt: str) -> int:
     # Load the model even for empty input, so a wrong --model never passes silently.
     clf = StanceClassifier.from_pretrained(args.model, args.stance_model, quantize=args.quantize,
                                            num_threads=args.threads, batch_size=args.batch_size,
-                                           claim_threshold=args.claim_threshold)
+                                           claim_threshold=args.claim_threshold, attributor=args.attributor)
     if not sentences:
         write_output([], args.output, fmt, info["is_articles"])
         where = f" -> {args.output}" if args.output else ""
