@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
+import sklearn.linear_model  # noqa: F401  (imported with the module, so the tests time the ranker, not this import)
 
 from vistance.config import DataConfig
 from vistance.errors import CheckpointError
@@ -14,8 +15,20 @@ from vistance.speakers import ranker as ranker_mod
 from vistance.speakers.__main__ import main as speakers_main
 from vistance.speakers.attributor import DEFAULT_ATTRIBUTOR
 from vistance.speakers.candidates import Candidate, feature_names
-from vistance.speakers.evaluation import build_articles
-from vistance.speakers.ranker import Example, SpeakerRanker, _threshold, fit_ranker, train_ranker
+from vistance.speakers.evaluation import (
+    APPROACHES,
+    ATTRIBUTOR_APPROACH,
+    DEFAULT_CONTEXT,
+    build_articles,
+    load_context,
+    load_labelled,
+    predict_heldout,
+    score,
+    split_heldout,
+)
+from vistance.speakers.ranker import Example, SpeakerRanker, _threshold, fit_ranker, train_from_files, train_ranker
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def article(name, *texts):
@@ -176,3 +189,36 @@ def test_predict_takes_the_attributor_option(baseline_run, tmp_path, monkeypatch
     assert predict_mod.main(["--model", str(baseline_run), "--input", str(text), "--attributor", "learned"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no speaker ranker" in err[0]
+
+
+def test_batch_takes_the_attributor_option(baseline_run, tmp_path):
+    import pyarrow.parquet as pq
+
+    from vistance import batch
+
+    argv = ["--model", "m", "--input", "i", "--output", "o", "--attributor", "learned"]
+    assert batch.build_parser().parse_args(argv).attributor == "learned"
+    scorer = batch.ShardScorer(str(baseline_run), articles=True, text_field="text", batch_size=8, attributor="learned")
+    assert scorer.load_error is None and scorer.clf.speakers.attributor == "learned"
+    shard = tmp_path / "s.jsonl"
+    text = "Ông Putin nói về hòa đàm\n\nTổng thống Nga Vladimir Putin ngày 3/1 tuyên bố Moskva sẵn sàng đàm phán."
+    shard.write_text(json.dumps({"id": "a", "text": text}, ensure_ascii=False) + "\n", encoding="utf-8")
+    list(scorer.score(str(shard), str(tmp_path / "out" / "s.parquet")))
+    rows = pq.read_table(tmp_path / "out" / "s.parquet").to_pylist()
+    assert "speaker_confidence" in rows[0]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not all(p.exists() for p in DEFAULT_CONTEXT), reason="the shared pool is not here")
+def test_the_packaged_ranker_is_what_train_ranker_makes_and_scores_as_documented():
+    """Retraining reproduces the shipped JSON (so a change to the candidates or features that leaves it stale
+    fails here), and the yardstick figures of docs/speakers.md hold: 0.730 abstaining, 0.755 never."""
+    labelled = sorted(str(p) for p in (ROOT / "data" / "annotated").glob("*.jsonl"))
+    assert train_from_files(labelled).to_dict() == SpeakerRanker.load_default().to_dict()
+    records = load_labelled(labelled)
+    older, new = split_heldout(records)
+    articles = build_articles(records, load_context([p for p in DEFAULT_CONTEXT if p.exists()]))
+    learned = next(a for a in APPROACHES if a.name == ATTRIBUTOR_APPROACH["learned"])
+    preds = predict_heldout(older, new, articles, learned)
+    assert score(new, preds, "context")["accuracy"] == pytest.approx(0.730, abs=0.002)
+    assert score(new, preds, "context_all")["accuracy"] == pytest.approx(0.755, abs=0.002)

@@ -63,8 +63,8 @@ if TYPE_CHECKING:
 
 SPEAKERS_FILE = "speakers.json"
 FORMAT_VERSION = 1
-# What decides by default (checkpoints trained from now on, predict, batch): the rules, which score as well as
-# the learned ranker on the full-text yardstick (docs/speakers.md: 0.746 against 0.741 with its abstentions).
+# What decides by default (data.speaker_attributor, bench): the rules. On the full-text yardstick they score 0.764,
+# the learned ranker 0.730 with the abstentions its training folds chose and 0.755 without (docs/speakers.md).
 DEFAULT_ATTRIBUTOR = "rules"
 # A quotation left open for longer than this is a stray mark, not a quote spanning sentences.
 MAX_QUOTE_SENTENCES = 8
@@ -608,8 +608,8 @@ def _role(key: str) -> bool:
 
 # How sure an attribution is, by the way it was found: (correct + 1) / (claims + 2) of each way on the labelled
 # claims of seed, pool-2022 and news-2025 (grouped 5-fold CV with context, "by rule" in ``python -m
-# vistance.speakers evaluate``), never tuned on the full-text yardstick, where every way scores lower (cue 0.83,
-# quoted 0.65, subject 0.31, carried 0.4): read it as a ranking, not a probability. A speaker named by a pronoun
+# vistance.speakers evaluate``), never tuned on the full-text yardstick, where every way scores lower (cue 0.84,
+# quoted 0.74, subject 0.36, carried 0.40): read it as a ranking, not a probability. A speaker named by a pronoun
 # or "hai bên" is as sure as the context that resolves it; a speaker carried over 1-3 unattributed sentences
 # was right 14 times in 35 (no trend with the distance on so few).
 RULE_CONFIDENCE = {

@@ -13,8 +13,8 @@ actor are one candidate), each with features in [0, 1]:
   after a preposition or ``theo``, next to a cue verb or after a closing quote), or in a neighbouring sentence
   (``prev_rule``, ``prev2_rule``, ``prev_mention``, ``next_own``);
 * what it is: a curated actor of the lexicon, a person's name, a role, a country, a joined pair;
-* how often the article names it (``freq``), gives it sentences (``rule_freq``), and whether it is the article's
-  most named actor (``top_actor``);
+* how often the article names it (``freq``), gives it sentences (``rule_freq``), and whether it is (one of) the
+  article's most named actors (``top_actor``);
 * the sentence itself (``s:cue``, ``s:quote``, ``s:lead``, ``s:ncand``): the same for all its candidates, so they
   do not change the ranking but tell the ranker how sure to be, which is what abstaining needs.
 
@@ -161,7 +161,7 @@ class CandidateCollector:
             if k - back >= 0:
                 self._put(cands, self.rule_speakers[k - back], {feat: 1.0})
         if k > 0:
-            for name in self._mentioned[k - 1]:
+            for name in sorted(self._mentioned[k - 1]):  # sorted: candidates in the same order in every process
                 self._put(cands, name, {"prev_mention": 1.0})
         self._put(cands, next_own, {"next_own": 1.0})
         speaker, rule_span, how = rule
@@ -185,12 +185,12 @@ class CandidateCollector:
 
         named = collections.Counter(normalize_speaker(self.spelling(n)) for s in self._mentioned for n in s)
         given = collections.Counter(normalize_speaker(s) for s in self.rule_speakers if s)
-        top = named.most_common(1)[0][0] if named else None
+        top = max(named.values(), default=0)
         out = []
         for cands in self.sentences:
             for key, c in cands.items():
                 c.features["freq"] = min(named[key], MAX_COUNT) / MAX_COUNT
                 c.features["rule_freq"] = min(given[key], MAX_COUNT) / MAX_COUNT
-                c.features["top_actor"] = float(key == top)
+                c.features["top_actor"] = float(named[key] == top > 0)  # every actor named most often
             out.append(list(cands.values()))
         return out
