@@ -12,9 +12,11 @@ from vistance.speakers.evaluation import (
     APPROACHES,
     DEFAULT_APPROACH,
     DEFAULT_CONTEXT,
+    build_articles,
     error_kind,
     evaluate,
     grouped_folds,
+    labelled_ids,
     load_context,
 )
 
@@ -352,10 +354,23 @@ def test_article_jsonl_context_gives_the_labelled_ids(tmp_path):
     assert ctx["abc-02"]["date"] == "2024-05-01" and ctx["xyz-02"]["text"] == "Câu hai."
 
 
+def test_labelled_sentences_take_the_place_of_their_text_not_of_their_id():
+    """Labels made on an older parse carry ids one ahead: each goes where its text is, and a sentence labelled in
+    two files under two ids is read once and answers for both."""
+    context = {f"a-{i:02d}": {"id": f"a-{i:02d}", "article": "a", "text": t, "position": i}
+               for i, t in enumerate(["Tiêu đề.", "Ông Putin cho biết Nga sẵn sàng.", "Câu tiếp theo.", "Câu cuối."])}
+    records = [{"id": "a-02", "article": "a", "text": "Ông Putin cho biết Nga sẵn sàng.", "claim": "claim"},
+               {"id": "a-01", "article": "a", "text": "Ông Putin cho biết Nga sẵn sàng.", "claim": "claim"},
+               {"id": "a-04", "article": "a", "text": "Câu cuối.", "claim": "claim"}]
+    rows = build_articles(records, context)["a"]
+    assert [r["text"] for r in rows] == [c["text"] for c in context.values()]
+    assert [labelled_ids(r) for r in rows] == [["a-00"], ["a-02", "a-01"], ["a-02~context"], ["a-04"]]
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not all(p.exists() for p in DEFAULT_CONTEXT), reason="the shared pool is not here")
 def test_yardstick_with_the_full_articles():
-    """The yardstick as the README reports it: full-text claims read in their whole articles (0.739 measured)."""
+    """The yardstick as docs/speakers.md reports it: full-text claims read in their whole articles (0.764 measured)."""
     report = evaluate(LABELLED, cv=2, approaches=[a for a in APPROACHES if a.name == DEFAULT_APPROACH])
     yard = report["yardstick"][DEFAULT_APPROACH]
     assert yard["context"]["accuracy"] >= 0.70

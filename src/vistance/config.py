@@ -53,6 +53,10 @@ class DataConfig:
     out of training (dev and test keep them). See the README's measurement."""
     extra_test: list[str] = field(default_factory=list)
     """Corpus file stems kept out of training and reported as further test sets (e.g. seed), any split."""
+    speaker_attributor: str = "rules"
+    """How the checkpoint attributes speakers (corpus tasks): rules, or learned (a ranker trained on labelled
+    speakers picks among the rules' candidates; the packaged one, see docs/speakers.md). predict and batch
+    take --attributor to override it."""
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
 
     def __post_init__(self) -> None:
@@ -75,6 +79,8 @@ class DataConfig:
             value = getattr(self, key)
             if value is not None and not re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", str(value)):
                 raise ValueError(f"data.{key} must be a date YYYY-MM-DD, not {value!r}")
+        if self.speaker_attributor not in ("rules", "learned"):
+            raise ValueError(f"data.speaker_attributor must be rules or learned, not {self.speaker_attributor!r}")
         if self.split == "temporal" and not self.test_from:
             raise ValueError("data.split=temporal needs data.test_from (the first test date, YYYY-MM-DD)")
         if self.split == "source" and not self.test_sources:

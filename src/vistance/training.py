@@ -286,7 +286,8 @@ def save_outputs(
             if task.is_corpus_task:
                 from .speakers import SPEAKERS_FILE, SpeakerAttributor
 
-                SpeakerAttributor.fit([e for e in train if e.get("speaker")]).save(directory)
+                SpeakerAttributor.fit([e for e in train if e.get("speaker")],
+                                      attributor=cfg.data.speaker_attributor).save(directory)
                 meta.extras["speakers"] = SPEAKERS_FILE
             learner.save(directory, meta)
             if metrics["model_size_bytes"] is None:

@@ -21,6 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text-field", default="text", help="name of the text column (default: text)")
     p.add_argument("--date-field", metavar="NAME", help="column holding each row's date (default: the first of date, "
                    "published_at, pubDate, time that holds one; ISO datetimes and RSS dates become YYYY-MM-DD)")
+    p.add_argument("--attributor", choices=("rules", "learned"),
+                   help="how speakers are attributed: the rules, or the learned ranker over their candidates "
+                        "(default: the checkpoint's)")
     p.add_argument("--engine", choices=("local", "ray"), default="local",
                    help="local: this process (default); ray: a pool of actors on a Ray cluster")
     p.add_argument("--model-engine", choices=("auto", "torch", "openvino"), default="auto",
@@ -50,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         manifest = run_batch(
             args.model, args.input, args.output, articles=args.articles, text_field=args.text_field,
-            date_field=args.date_field,
+            date_field=args.date_field, attributor=args.attributor,
             engine=args.engine, model_engine=args.model_engine, precision=args.precision,
             address=args.address, workers=args.workers, batch_size=args.batch_size,
             cpus_per_worker=args.cpus_per_worker, gpus_per_worker=args.gpus_per_worker,

@@ -26,6 +26,7 @@ def run_batch(
     articles: bool = False,
     text_field: str = "text",
     date_field: str | None = None,
+    attributor: str | None = None,
     engine: str = "local",
     model_engine: str = "auto",
     precision: str = "auto",
@@ -71,6 +72,8 @@ def run_batch(
     options = {"articles": articles, "text_field": text_field}
     if date_field:  # only when given, so folders scored before the option existed still resume
         options["date_field"] = date_field
+    if attributor:  # likewise
+        options["attributor"] = attributor
     out.mkdir(parents=True, exist_ok=True)
 
     with output_lock(out):
@@ -81,6 +84,7 @@ def run_batch(
         scorer_kwargs = {"checkpoint": str(ckpt), "articles": articles, "text_field": text_field,
                          "batch_size": batch_size, "max_attempts": max_attempts, "date_field": date_field,
                          "fault_shard": os.environ.get(FAULT_ENV) or None, "model_engine": model_engine,
+                         "attributor": attributor,
                          "precision": precision}
         status = "failed"
         try:

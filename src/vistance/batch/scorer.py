@@ -34,7 +34,8 @@ class ShardScorer:
 
     def __init__(self, checkpoint: str, *, articles: bool, text_field: str, batch_size: int,
                  num_threads: int | None = None, max_attempts: int = 3, fault_shard: str | None = None,
-                 date_field: str | None = None, model_engine: str = "auto", precision: str = "auto"):
+                 date_field: str | None = None, model_engine: str = "auto", precision: str = "auto",
+                 attributor: str | None = None):
         self.articles = articles
         self.text_field = text_field
         self.max_attempts = max_attempts
@@ -43,7 +44,8 @@ class ShardScorer:
         self.load_error = None
         try:
             self.clf = StanceClassifier.from_pretrained(checkpoint, batch_size=batch_size, num_threads=num_threads,
-                                                        engine=model_engine, precision=precision)
+                                                        engine=model_engine, precision=precision,
+                                                        attributor=attributor)
         except (ValueError, OSError) as e:
             # Raised from the first shard instead of here: Ray reports an exception from an actor's
             # __init__ only as text inside ActorDiedError, but passes one from a call back intact.

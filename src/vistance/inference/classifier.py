@@ -110,7 +110,7 @@ class StanceClassifier:
     def from_pretrained(cls, path: str | os.PathLike, stance_path: str | os.PathLike | None = None, *,
                         engine: str = "auto", precision: str = "auto", quantize: str | None = None,
                         num_threads: int | None = None, batch_size: int = 32,
-                        claim_threshold: float | None = None) -> StanceClassifier:
+                        claim_threshold: float | None = None, attributor: str | None = None) -> StanceClassifier:
         """Load a run folder or checkpoint folder of any registered kind.
 
         ``path`` alone: a joint (or claim-only) checkpoint. With ``stance_path``: ``path`` is the
@@ -119,7 +119,8 @@ class StanceClassifier:
         (:mod:`vistance.inference.engines`; the default is the fastest that keeps at least 99.5 % of fp32's
         labels, as the checkpoint's export measured). ``quantize`` is the older spelling of
         ``engine="torch", precision=quantize``. ``num_threads`` sets torch's intra-op threads (default:
-        leave torch's setting, one per core).
+        leave torch's setting, one per core). ``attributor`` (rules or learned) overrides how the
+        checkpoint's speaker table decides (vistance.speakers).
         """
         if quantize not in QUANTIZE_MODES:
             raise InputError(f"quantize must be one of {QUANTIZE_MODES}, not {quantize!r}")
@@ -138,7 +139,7 @@ class StanceClassifier:
         for p in predictors:
             engines.apply(p, engines.choose(p, engine, precision))
         return cls(*predictors, batch_size=batch_size, claim_threshold=claim_threshold,
-                   speakers=_load_speakers(predictors[0]))
+                   speakers=_load_speakers(predictors[0], attributor))
 
     # ------------------------------------------------------------------ description
 
@@ -316,14 +317,16 @@ def _extras(predictor) -> dict:
     return getattr(meta, "extras", None) or {}
 
 
-def _load_speakers(predictor):
-    """The speaker attributor saved with a checkpoint (``speakers.json``), or None for checkpoints without."""
+def _load_speakers(predictor, attributor: str | None = None):
+    """The speaker attributor saved with a checkpoint (``speakers.json``), or None for checkpoints without;
+    ``attributor`` (rules or learned) overrides the one it was saved with."""
     path = _extras(predictor).get("speakers")
     if not path:
         return None
     from ..speakers import SpeakerAttributor
 
-    return SpeakerAttributor.load(predictor.path)
+    speakers = SpeakerAttributor.load(predictor.path)
+    return speakers.with_attributor(attributor) if attributor else speakers
 
 
 def sentence_row(s) -> dict:

@@ -296,6 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "published_at, pubDate, time that holds one; ISO datetimes and RSS dates become YYYY-MM-DD)")
     p.add_argument("--batch-size", type=int, default=32)
     engine_arguments(p)
+    p.add_argument("--attributor", choices=("rules", "learned"),
+                   help="how speakers are attributed: the rules, or the learned ranker over their candidates "
+                        "(default: the checkpoint's; docs/speakers.md compares them)")
     p.add_argument("--claim-threshold", type=float, help="claim iff claim_score >= this (default: the checkpoint's, "
                    "else 0.5)")
     p.add_argument("--threads", type=threads_arg, default="auto",
@@ -324,7 +327,7 @@ def _run(args: argparse.Namespace, fmt: str) -> int:
     # Load the model even for empty input, so a wrong --model never passes silently.
     clf = StanceClassifier.from_pretrained(args.model, args.stance_model, **engine_options(args),
                                            num_threads=args.threads, batch_size=args.batch_size,
-                                           claim_threshold=args.claim_threshold)
+                                           claim_threshold=args.claim_threshold, attributor=args.attributor)
     if not sentences:
         write_output([], args.output, fmt, info["is_articles"])
         where = f" -> {args.output}" if args.output else ""

@@ -148,12 +148,13 @@ def choose(predictor, engine: str | None = "auto", precision: str | None = "auto
         raise InputError(f"engine must be one of auto, {', '.join(ENGINES)}; not {engine!r}")
     if precision not in ("auto", *PRECISIONS):
         raise InputError(f"precision must be one of auto, {', '.join(PRECISIONS)}; not {precision!r}")
-    path, meta = Path(predictor.path), predictor.meta
     if not slots(predictor):
+        kind = getattr(predictor, "kind", type(predictor).__name__)
         if (engine, precision) not in (("auto", "auto"), ("torch", "auto"), ("torch", "fp32"), ("auto", "fp32")):
-            raise CheckpointError(f"{path}: a {predictor.kind!r} checkpoint has no encoder for "
+            raise CheckpointError(f"{getattr(predictor, 'path', '')}: a {kind!r} checkpoint has no encoder for "
                                   f"engine={engine} precision={precision}; it runs as it is")
-        return Choice("torch", "fp32", f"a {predictor.kind} checkpoint runs as it is")
+        return Choice("torch", "fp32", f"a {kind} checkpoint runs as it is")
+    path, meta = Path(predictor.path), predictor.meta
     exported = all((path / EXPORT_DIR / f"{s.name}.xml").is_file() for s in slots(predictor))
     if engine == "auto":
         engine = "openvino" if exported and openvino_available() else "torch"
@@ -202,9 +203,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--engine", choices=("auto", *ENGINES), default="auto",
                         help="runtime for the encoder (default auto: openvino when the checkpoint has an export "
                              "from `vistance export`, else torch)")
+    share = f"{DEFAULT_MIN_AGREEMENT:.1%}".replace("%", "%%")  # argparse formats help with %
     parser.add_argument("--precision", choices=("auto", *PRECISIONS), default="auto",
                         help="number format (default auto: the fastest whose recorded label agreement with fp32 is "
-                             f">= {DEFAULT_MIN_AGREEMENT:.1%}; bf16 only on CPUs with AVX512-BF16/AMX)".replace("%", "%%"))
+                             f">= {share}; bf16 only on CPUs with AVX512-BF16/AMX)")
     parser.add_argument("--quantize", choices=("int8", "bf16"),
                         help="older spelling of --engine torch --precision int8|bf16")
 
@@ -220,7 +222,10 @@ def from_args(args) -> dict:
 
 def apply(predictor, choice: Choice) -> None:
     """Run ``predictor``'s encoders with ``choice``, in place."""
-    predictor.engine = choice
+    try:
+        predictor.engine = choice
+    except AttributeError:  # a stand-in predictor (tests) without attributes of its own
+        pass
     if choice.engine == "torch" and choice.precision == "fp32":
         return
     for slot in slots(predictor):

@@ -42,6 +42,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import CheckpointError
 from . import lexicon as lx
@@ -56,8 +57,15 @@ from .mentions import (
 )
 from .names import variant_key
 
+if TYPE_CHECKING:
+    from .candidates import Candidate
+    from .ranker import SpeakerRanker
+
 SPEAKERS_FILE = "speakers.json"
 FORMAT_VERSION = 1
+# What decides by default (data.speaker_attributor, bench): the rules. On the full-text yardstick they score 0.764,
+# the learned ranker 0.730 with the abstentions its training folds chose and 0.755 without (docs/speakers.md).
+DEFAULT_ATTRIBUTOR = "rules"
 # A quotation left open for longer than this is a stray mark, not a quote spanning sentences.
 MAX_QUOTE_SENTENCES = 8
 # An unattributed sentence continues the previous speaker only this close to the last attribution: further
@@ -600,8 +608,8 @@ def _role(key: str) -> bool:
 
 # How sure an attribution is, by the way it was found: (correct + 1) / (claims + 2) of each way on the labelled
 # claims of seed, pool-2022 and news-2025 (grouped 5-fold CV with context, "by rule" in ``python -m
-# vistance.speakers evaluate``), never tuned on the full-text yardstick, where every way scores lower (cue 0.83,
-# quoted 0.65, subject 0.31, carried 0.4): read it as a ranking, not a probability. A speaker named by a pronoun
+# vistance.speakers evaluate``), never tuned on the full-text yardstick, where every way scores lower (cue 0.84,
+# quoted 0.74, subject 0.36, carried 0.40): read it as a ranking, not a probability. A speaker named by a pronoun
 # or "hai bên" is as sure as the context that resolves it; a speaker carried over 1-3 unattributed sentences
 # was right 14 times in 35 (no trend with the distance on so few).
 RULE_CONFIDENCE = {
@@ -622,11 +630,38 @@ def _result(speaker: str | None, span, how: str | None) -> dict:
             "speaker_rule": how}
 
 
+def _check_sentences(sentences: Sequence[dict]) -> None:
+    for i, s in enumerate(sentences):
+        if not isinstance(s, dict) or not isinstance(s.get("text"), str):
+            raise TypeError(f"sentence {i}: expected a dict with a 'text' string")
+
+
+def _articles(sentences: Sequence[dict]) -> list[list[int]]:
+    """Indices of the sentences of each article (by ``article``; all one article without), in ``position`` order."""
+    groups: dict[object, list[int]] = collections.defaultdict(list)
+    for i, s in enumerate(sentences):
+        groups[s.get("article")].append(i)
+    for idx in groups.values():
+        idx.sort(key=lambda i: (sentences[i].get("position") is None, sentences[i].get("position") or 0))
+    return list(groups.values())
+
+
+ATTRIBUTORS = ("rules", "learned")
+
+
 class SpeakerAttributor:
     """Rule-based speaker attribution with a learnt alias table. See the module docstring."""
 
     def __init__(self, aliases: dict[str, str] | None = None, *, generic: bool = True, use_aliases: bool = True,
-                 ner: bool = False, canonical: dict[str, str] | None = None):
+                 ner: bool = False, canonical: dict[str, str] | None = None, attributor: str = "rules",
+                 ranker: SpeakerRanker | None = None):
+        if attributor not in ATTRIBUTORS:
+            raise ValueError(f"attributor must be one of {', '.join(ATTRIBUTORS)}, not {attributor!r}")
+        self.attributor = attributor
+        """rules: the rules decide; learned: a ranker trained on labelled speakers picks among the rules'
+        candidates (see :mod:`vistance.speakers.ranker`)."""
+        self.ranker = ranker
+        """The learned attributor's ranker; None: the one shipped in the package, loaded when first needed."""
         self.aliases = dict(aliases or {})
         """Lower-case mention -> normalised speaker, learnt by :meth:`fit`."""
         self.canonical = dict(canonical or {})
@@ -677,8 +712,13 @@ class SpeakerAttributor:
 
     # ------------------------------------------------------------------ persistence
     def to_dict(self) -> dict:
-        return {"format": FORMAT_VERSION, "generic": self.generic, "use_aliases": self.use_aliases, "ner": self.ner,
-                "aliases": dict(sorted(self.aliases.items())), "canonical": dict(sorted(self.canonical.items()))}
+        """The table; a learned attributor carries its ranker, so that the checkpoint decodes itself."""
+        d = {"format": FORMAT_VERSION, "attributor": self.attributor, "generic": self.generic,
+             "use_aliases": self.use_aliases, "ner": self.ner, "aliases": dict(sorted(self.aliases.items())),
+             "canonical": dict(sorted(self.canonical.items()))}
+        if self.attributor == "learned":
+            d["ranker"] = self.learned_ranker().to_dict()
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> SpeakerAttributor:
@@ -688,8 +728,27 @@ class SpeakerAttributor:
         canonical = d.get("canonical") or {}  # absent in tables saved before it existed
         if not isinstance(canonical, dict):
             raise CheckpointError("'canonical' must be a JSON object of variant key -> name")
+        attributor = d.get("attributor", "rules")  # absent in tables saved before the ranker existed
+        if attributor not in ATTRIBUTORS:
+            raise CheckpointError(f"'attributor' must be one of {', '.join(ATTRIBUTORS)}, not {attributor!r}")
+        ranker = None
+        if attributor == "learned":
+            from .ranker import SpeakerRanker
+
+            ranker = SpeakerRanker.from_dict(d["ranker"]) if "ranker" in d else SpeakerRanker.load_default()
         return cls(d["aliases"], generic=bool(d.get("generic", True)), use_aliases=bool(d.get("use_aliases", True)),
-                   ner=bool(d.get("ner", False)), canonical=canonical)
+                   ner=bool(d.get("ner", False)), canonical=canonical, attributor=attributor, ranker=ranker)
+
+    def with_attributor(self, attributor: str) -> SpeakerAttributor:
+        """This table deciding with ``attributor`` (rules or learned); the learned one's ranker is loaded now,
+        so a missing or unreadable ranker file stops here with one line, not at the first sentence."""
+        if attributor not in ATTRIBUTORS:
+            raise CheckpointError(f"attributor must be one of {', '.join(ATTRIBUTORS)}, not {attributor!r}")
+        other = SpeakerAttributor(self.aliases, generic=self.generic, use_aliases=self.use_aliases, ner=self.ner,
+                                  canonical=self.canonical, attributor=attributor, ranker=self.ranker)
+        if attributor == "learned":
+            other.learned_ranker()
+        return other
 
     def save(self, directory: str | os.PathLike) -> Path:
         from ..data.tables import atomic_write_text
@@ -717,9 +776,10 @@ class SpeakerAttributor:
         ``date``. With ``context`` they are read as consecutive sentences of their articles (grouped by
         ``article`` when present, all one article otherwise) and sorted by ``position`` within each.
         """
-        for i, s in enumerate(sentences):
-            if not isinstance(s, dict) or not isinstance(s.get("text"), str):
-                raise TypeError(f"sentence {i}: expected a dict with a 'text' string")
+        _check_sentences(sentences)
+        if self.attributor == "learned":
+            ranker = self.learned_ranker()
+            return [ranker.choose(rule, cands) for rule, cands in self.readings(sentences, context=context)]
         out: list[dict] = [_result(None, None, None) for _ in sentences]
         if not context:
             for i, s in enumerate(sentences):
@@ -730,18 +790,46 @@ class SpeakerAttributor:
                     if name:
                         out[i] = _result(self.spelling(name), [own.mention.start, own.mention.end], _how(own))
             return out
-        groups: dict[object, list[int]] = collections.defaultdict(list)
-        for i, s in enumerate(sentences):
-            groups[s.get("article")].append(i)
-        for idx in groups.values():
-            idx.sort(key=lambda i: (sentences[i].get("position") is None, sentences[i].get("position") or 0))
+        for idx in _articles(sentences):
             for i, res in zip(idx, self._attribute_article([sentences[i] for i in idx])):
                 out[i] = res
         return out
 
+    def readings(self, sentences: Sequence[dict], *, context: bool = True) -> list[tuple[dict, list[Candidate]]]:
+        """Per sentence: the rules' result and every candidate speaker they saw, with its features.
+
+        Sentences are read as :meth:`attribute` reads them; without ``context`` each one is an article of its
+        own. This is what the learned ranker is trained on and ranks (:mod:`vistance.speakers.candidates`).
+        """
+        _check_sentences(sentences)
+        out: list[tuple[dict, list[Candidate]]] = [(_result(None, None, None), []) for _ in sentences]
+        groups = _articles(sentences) if context else [[i] for i in range(len(sentences))]
+        for idx in groups:
+            results, cands = self._read_article([sentences[i] for i in idx], collect=True)
+            for i, res, c in zip(idx, results, cands):
+                out[i] = (res, c)
+        return out
+
+    def learned_ranker(self) -> SpeakerRanker:
+        """The ranker this attributor decides with: its own, else the one shipped in the package (loaded once)."""
+        if self.ranker is None:
+            from .ranker import SpeakerRanker
+
+            self.ranker = SpeakerRanker.load_default()
+        return self.ranker
+
     def _attribute_article(self, sents: list[dict]) -> list[dict]:
+        return self._read_article(sents, collect=False)[0]
+
+    def _read_article(self, sents: list[dict], *, collect: bool) -> tuple[list[dict], list[list[Candidate]]]:
+        """The rules' result per sentence and, with ``collect``, every candidate they saw (see candidates)."""
         scans, open_after = self._scan_article(sents)
         ctx = ArticleContext()
+        collector = None
+        if collect:
+            from .candidates import CandidateCollector
+
+            collector = CandidateCollector(lambda name: self.spelling(name, ctx))
         for scan in scans:
             ctx.learn_acronyms(scan)
         for scan in scans:
@@ -777,12 +865,19 @@ class SpeakerAttributor:
             unattributed_run = unattributed_run + 1 if speaker is None else 0
             if speaker is None and unattributed_run <= CARRY_FORWARD:
                 speaker, span, how = ctx.previous, None, f"carry{unattributed_run}"
+            if collector is not None:
+                nxt = owns[k + 1] if k + 1 < len(owns) else None
+                collector.sentence(
+                    k, scans[k], own, self._resolve(nxt.mention, ctx) if nxt is not None and nxt.strong else None,
+                    self._resolve(quoted[k], ctx) if k in quoted else None, voice, ctx.previous,
+                    ctx.previous_person, ctx.headline, lambda m: self._resolve(m, ctx),
+                    (speaker, span, how if speaker else None), unattributed_run)
             if s.get("kind") not in SKIP_KINDS and speaker:
                 ctx.previous = speaker
                 if own is not None and own.mention.kind == "person":
                     ctx.previous_person = speaker
             out.append(_result(self.spelling(speaker, ctx), span, how))
-        return out
+        return out, collector.finish() if collector is not None else []
 
     def spelling(self, name: str | None, ctx: ArticleContext | None = None) -> str | None:
         """One spelling per person: the fitted table's (the labelled spelling of that name), else the one the

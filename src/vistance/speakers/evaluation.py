@@ -52,21 +52,35 @@ class Approach:
     generic: bool
     ner: bool
     aliases: bool
+    attributor: str = "rules"
 
-    def build(self, train: Sequence[dict]) -> SpeakerAttributor:
-        options = {"generic": self.generic, "ner": self.ner}
+    def build(self, train: Sequence[dict], articles: dict[str, list[dict]] | None = None,
+              seed: int = 0) -> SpeakerAttributor:
+        """The attributor fitted on ``train``; the learned one also trains its ranker on ``train`` read in
+        ``articles`` (article -> sentences, :func:`build_articles`; the labelled sentences alone without)."""
+        if self.attributor == "learned":
+            from .ranker import train_ranker
+
+            arts = articles if articles is not None else build_articles(train, {})
+            ranker = train_ranker(train, arts, seed=seed, generic=self.generic, ner=self.ner)
+            return SpeakerAttributor.fit(train, attributor="learned", ranker=ranker, generic=self.generic,
+                                         ner=self.ner)
         if self.aliases:
-            return SpeakerAttributor.fit(train, **options)
-        return SpeakerAttributor(use_aliases=False, **options)
+            return SpeakerAttributor.fit(train, generic=self.generic, ner=self.ner)
+        return SpeakerAttributor(use_aliases=False, generic=self.generic, ner=self.ner)
 
 
 APPROACHES = (
     Approach("cues", "cues + curated lexicon (actors, titles, institutions, countries)", False, False, False),
     Approach("+names", "+ capitalised names, generic titles, groups, organisations", True, False, False),
     Approach("+ner", "+ underthesea NER person/organisation spans", True, True, False),
-    Approach("+aliases", "+ alias table fitted on the training folds (default)", True, False, True),
+    Approach("+aliases", "+ alias table fitted on the training folds: the rules", True, False, True),
+    Approach("learned", "+ a ranker trained on the training folds picks among the rules' candidates", True, False,
+             True, "learned"),
 )
+# The approach python -m vistance.speakers evaluate lists its confusions for, and what "rules" and "learned" are.
 DEFAULT_APPROACH = "+aliases"
+ATTRIBUTOR_APPROACH = {"rules": "+aliases", "learned": "learned"}
 
 _POSITION = re.compile(r"-(\d+)$")
 
@@ -134,24 +148,50 @@ def _position(rec: dict) -> int:
 
 
 def build_articles(records: Sequence[dict], context: dict[str, dict]) -> dict[str, list[dict]]:
-    """Article -> its sentences in order: the labelled ones plus any unlabelled neighbours from context."""
+    """Article -> its sentences in order: the labelled ones plus any unlabelled neighbours from context.
+
+    A labelled sentence takes the place of the context sentence with its text (the one nearest its id's position),
+    and only without one the place of the context sentence with its id: the news-2023-2025 full-text labels were
+    made on a parse whose ids run one ahead of today's, so placing them by id alone put each one a sentence late,
+    over the sentence that follows it, and read their articles with a sentence twice and one missing.
+    """
     labelled = {r["id"]: r for r in records}
     wanted = {r["article"] for r in records}
-    articles: dict[str, dict[str, dict]] = collections.defaultdict(dict)
+    articles: dict[str, list[dict]] = collections.defaultdict(list)
     for sid, row in context.items():
         if row.get("article") in wanted:
-            articles[row["article"]][sid] = {"id": sid, "text": row["text"], "article": row["article"],
+            articles[row["article"]].append({"id": sid, "text": row["text"], "article": row["article"],
                                              "position": _position(row), "kind": row.get("kind"),
-                                             "paragraph": row.get("paragraph"), "date": row.get("date")}
+                                             "paragraph": row.get("paragraph"), "date": row.get("date")})
+    by_text: dict[str, dict[str, list[int]]] = collections.defaultdict(lambda: collections.defaultdict(list))
+    by_id: dict[str, dict[str, int]] = collections.defaultdict(dict)
+    for art, rows in articles.items():
+        for i, row in enumerate(rows):
+            by_text[art][normalize_speaker(row["text"])].append(i)
+            by_id[art][row["id"]] = i
+    taken: dict[str, set[int]] = collections.defaultdict(set)
     for sid, rec in labelled.items():
-        base = articles[rec["article"]].get(sid, {})
-        articles[rec["article"]][sid] = {**base, "id": sid, "text": rec["text"], "article": rec["article"],
-                                         "position": base.get("position", _position(rec)),
-                                         "date": rec.get("date") or base.get("date")}
+        art, want, rows = rec["article"], _position(rec), articles[rec["article"]]
+        found = by_text[art].get(normalize_speaker(rec["text"]), [])
+        same = [i for i in found if i not in taken[art]]
+        if found and not same:  # one sentence labelled in two files under two ids: one sentence, both ids
+            i = min(found, key=lambda i: abs(rows[i]["position"] - want))
+            rows[i].setdefault("also", []).append(sid)
+            continue
+        at = min(same, key=lambda i: abs(rows[i]["position"] - want)) if same else by_id[art].get(sid)
+        if at is None or at in taken[art]:
+            rows.append({"id": sid, "text": rec["text"], "article": art, "position": want, "date": rec.get("date")})
+            at = len(rows) - 1
+        else:
+            rows[at] = {**rows[at], "id": sid, "text": rec["text"], "date": rec.get("date") or rows[at].get("date")}
+        taken[art].add(at)
     out = {}
     for art, rows in articles.items():
-        date = next((r["date"] for r in rows.values() if r.get("date")), None)
-        out[art] = sorted(({**r, "date": r.get("date") or date} for r in rows.values()), key=lambda r: r["position"])
+        for i, row in enumerate(rows):  # ids stay unique
+            if i not in taken[art] and row["id"] in labelled:  # the context's sentence under a label's id
+                row["id"] += "~context"
+        date = next((r["date"] for r in rows if r.get("date")), None)
+        out[art] = sorted(({**r, "date": r.get("date") or date} for r in rows), key=lambda r: r["position"])
     return out
 
 
@@ -192,38 +232,73 @@ def grouped_folds(records: Sequence[dict], k: int, seed: int = 0) -> list[set[st
 def predict_cv(records: Sequence[dict], articles: dict[str, list[dict]], approach: Approach, k: int,
                seed: int = 0) -> dict[str, dict[str, str | None]]:
     """Claim id -> {"sentence": speaker, "context": speaker}, each fold predicted by a model fitted without it."""
-    claims = {r["id"]: r for r in records if r["claim"] == "claim"}
     folds = grouped_folds(records, k, seed) if k > 1 else [set(articles)]
     out: dict[str, dict[str, str | None]] = {}
     for test in folds:
         train = [r for r in records if r["article"] not in test] if k > 1 else list(records)
-        model = approach.build(train)
-        ids = [cid for cid, r in claims.items() if r["article"] in test]
-        alone = model.attribute([claims[i] for i in ids], context=False)
-        for cid, res in zip(ids, alone):
-            out[cid] = {"sentence": res["speaker"]}
-        sents = [s for art in sorted(test) for s in articles.get(art, [])]
-        for s, res in zip(sents, model.attribute(sents, context=True)):
-            if s["id"] in out:
-                out[s["id"]].update(context=res["speaker"], rule=res.get("speaker_rule"),
-                                    confidence=res.get("speaker_confidence"))
+        model = approach.build(train, articles, seed)
+        out.update(_predict(model, [r for r in records if r["article"] in test], articles))
     return out
+
+
+def _predict(model: SpeakerAttributor, test: Sequence[dict], articles: dict[str, list[dict]]) -> dict[str, dict]:
+    """Claim id -> {"sentence", "context", "rule", "confidence"} (and "context_all": the learned attributor's
+    choice had it never abstained) for the claims of ``test``, their articles read whole."""
+    claims = {r["id"]: r for r in test if r["claim"] == "claim"}
+    ids = list(claims)
+    out: dict[str, dict] = {cid: {"sentence": res["speaker"]} for cid, res in
+                            zip(ids, model.attribute([claims[i] for i in ids], context=False))}
+    sents = [s for art in sorted({r["article"] for r in test}) for s in articles.get(art, [])]
+    if model.attributor == "learned":
+        ranker = model.learned_ranker()
+        readings = model.readings(sents, context=True)
+        found = [ranker.choose(rule, cands) for rule, cands in readings]
+        never = [ranker.choose(rule, cands, threshold=0.0)["speaker"] for rule, cands in readings]
+    else:
+        found, never = model.attribute(sents, context=True), []
+    for n, (s, res) in enumerate(zip(sents, found)):
+        for sid in labelled_ids(s):
+            if sid in out:
+                out[sid].update(context=res["speaker"], rule=res.get("speaker_rule"),
+                                confidence=res.get("speaker_confidence"))
+                if never:
+                    out[sid]["context_all"] = never[n]
+    return out
+
+
+def labelled_ids(sentence: dict) -> list[str]:
+    """The labelled ids an article sentence of :func:`build_articles` stands for (a sentence labelled in two
+    files under two ids is one sentence)."""
+    return [sentence["id"], *sentence.get("also", ())]
 
 
 def predict_heldout(train: Sequence[dict], test: Sequence[dict], articles: dict[str, list[dict]],
-                    approach: Approach) -> dict[str, dict]:
+                    approach: Approach, seed: int = 0) -> dict[str, dict]:
     """Claim id -> predictions for the ``test`` claims, by a model fitted on ``train`` alone (no folds)."""
-    model = approach.build(train)
-    claims = {r["id"]: r for r in test if r["claim"] == "claim"}
-    ids = list(claims)
-    out = {cid: {"sentence": res["speaker"]} for cid, res in
-           zip(ids, model.attribute([claims[i] for i in ids], context=False))}
-    sents = [s for art in sorted({r["article"] for r in test}) for s in articles.get(art, [])]
-    for s, res in zip(sents, model.attribute(sents, context=True)):
-        if s["id"] in out:
-            out[s["id"]].update(context=res["speaker"], rule=res.get("speaker_rule"),
-                                confidence=res.get("speaker_confidence"))
-    return out
+    return _predict(approach.build(train, articles, seed), test, articles)
+
+
+def paired_difference(records: Sequence[dict], preds: dict[str, dict], base: dict[str, dict], mode: str = "context",
+                      base_mode: str = "context", n: int = BOOTSTRAP, seed: int = 0) -> dict:
+    """Accuracy of ``preds`` (its ``mode`` reading) minus that of ``base`` (its ``base_mode``) on the same claims,
+    with a 95% interval resampling articles (both scored on each resample, so what they share does not widen it)."""
+    pairs: dict[str, list[tuple[bool, bool]]] = collections.defaultdict(list)
+    for r in records:
+        if r["claim"] == "claim" and r["id"] in preds and r["id"] in base:
+            gold = normalize_speaker(r.get("speaker"))
+            pairs[r["article"]].append((normalize_speaker(preds[r["id"]].get(mode)) == gold,
+                                        normalize_speaker(base[r["id"]].get(base_mode)) == gold))
+    groups = list(pairs.values())
+    total = sum(len(g) for g in groups)
+    if not total:
+        return {"difference": 0.0, "ci95": [0.0, 0.0], "claims": 0}
+    diff = sum(a - b for g in groups for a, b in g) / total
+    rng, stats = random.Random(seed), []
+    for _ in range(n):
+        sample = [groups[rng.randrange(len(groups))] for _ in groups]
+        stats.append(sum(a - b for g in sample for a, b in g) / sum(len(g) for g in sample))
+    stats.sort()
+    return {"difference": diff, "ci95": [stats[int(0.025 * n)], stats[min(n - 1, int(0.975 * n))]], "claims": total}
 
 
 def score(records: Sequence[dict], preds: dict[str, dict], mode: str) -> dict:
@@ -235,8 +310,10 @@ def score(records: Sequence[dict], preds: dict[str, dict], mode: str) -> dict:
             by_article[r["article"]].append(hit)
     n = sum(len(v) for v in by_article.values())
     correct = sum(sum(v) for v in by_article.values())
+    attributed = sum(1 for r in records if r["claim"] == "claim" and r["id"] in preds and preds[r["id"]].get(mode))
     lo, hi = cluster_bootstrap_ci(by_article, BOOTSTRAP)
-    return {"accuracy": correct / n if n else 0.0, "ci95": [lo, hi], "correct": correct, "claims": n}
+    return {"accuracy": correct / n if n else 0.0, "ci95": [lo, hi], "correct": correct, "claims": n,
+            "attributed": attributed}
 
 
 def confusions(records: Sequence[dict], preds: dict[str, dict], mode: str, top: int = TOP_CONFUSIONS) -> list[dict]:
@@ -310,6 +387,8 @@ def _entry(approach_name: str, description: str, records: Sequence[dict], preds:
     entry = {"description": description}
     for mode in ("sentence", "context"):
         entry[mode] = score(records, preds, mode)
+    if any("context_all" in p for p in preds.values()):
+        entry["context_all"] = score(records, preds, "context_all")
     entry["by_source"] = _breakdown(records, preds, lambda r: r["source"])
     entry["by_outlet"] = _breakdown(records, preds, lambda r: outlets.get(r["article"]) or "unknown")
     entry["by_year"] = _breakdown(records, preds, _year)
@@ -348,16 +427,28 @@ def evaluate(files: Sequence[str | Path], *, cv: int = 5, context_paths: Sequenc
         "yardstick_claims": sum(1 for r in new if r["claim"] == "claim"),
         "approaches": {}, "yardstick": {},
     }
+    cv_preds, held_preds = {}, {}
     for approach in approaches:
-        preds = predict_cv(cv_records, articles, approach, cv, seed)
+        preds = cv_preds[approach.name] = predict_cv(cv_records, articles, approach, cv, seed)
         report["approaches"][approach.name] = _entry(approach.name, approach.description, cv_records, preds, outlets)
         if approach.name == DEFAULT_APPROACH:
             report["confusions"] = confusions(cv_records, preds, "context")
         if new:
-            held = predict_heldout(older, new, articles, approach)
+            held = held_preds[approach.name] = predict_heldout(older, new, articles, approach, seed)
             report["yardstick"][approach.name] = _entry(approach.name, approach.description, new, held, outlets)
             if approach.name == DEFAULT_APPROACH:
                 report["yardstick_confusions"] = confusions(new, held, "context")
+    rules = ATTRIBUTOR_APPROACH["rules"]
+    for name in cv_preds:  # each approach against the rules on the same claims
+        if name == rules or rules not in cv_preds:
+            continue
+        for part, records_, preds_ in (("approaches", cv_records, cv_preds), ("yardstick", new, held_preds)):
+            if name not in preds_:
+                continue
+            entry = report[part][name]
+            entry["vs_rules"] = paired_difference(records_, preds_[name], preds_[rules])
+            if "context_all" in entry:
+                entry["vs_rules_all"] = paired_difference(records_, preds_[name], preds_[rules], "context_all")
     return report
 
 
@@ -372,6 +463,16 @@ def _table(entries: dict[str, dict], title: str) -> list[str]:
         err = e["errors"]
         lines.append(f"{name:<10} {_fmt(e['sentence']):<24} {_fmt(e['context']):<24} {err['none']:>5} "
                      f"{err['wrong actor']:>6} {err['truncated']:>6} {err['variant']:>4}  {e['description']}")
+        if "vs_rules" in e:
+            d = e["vs_rules"]
+            lines.append(f"{'':<10} {'':<24} {d['difference']:+.3f} [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}]"
+                         "  against the rules, same claims (paired article bootstrap)")
+        if "context_all" in e:
+            c, d = e["context"], e.get("vs_rules_all")
+            against = f", {d['difference']:+.3f} [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}] against the rules" if d else ""
+            lines.append(f"{'':<10} {'':<24} {_fmt(e['context_all']):<24} never abstaining{against}; abstaining, "
+                         f"{c['attributed']} of {c['claims']} attributed, "
+                         f"{c['correct'] / max(1, c['attributed']):.3f} of them right")
     return lines
 
 
