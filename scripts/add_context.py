@@ -28,7 +28,9 @@ def article_sentences(shared: Path, raw: Path) -> dict[str, list[dict]]:
     for path in (shared / "pool/news-2024-fulltext/articles.jsonl", shared / "pool/news-2023-2025/articles.jsonl"):
         for line in path.read_text(encoding="utf-8").splitlines():
             a = json.loads(line)
-            text = (f"date {a['date'][:10]}\n" if a.get("date") else "") + f"{a['title']}\n\n{a['text']}"
+            # An item without a title (most news-2023-2025 full texts) has none: not a line reading "None".
+            title = f"{a['title']}\n\n" if a.get("title") else ""
+            text = (f"date {a['date'][:10]}\n" if a.get("date") else "") + title + a["text"]
             out[a["id"]] = [s.to_dict() for s in parse_article(text, a["id"]).sentences]
     for r in read_pool_csv(shared / "pool/vfnd-ukraine-2022/vfnd_ukraine2022_sentences.csv"):
         out.setdefault(r["article"], []).append(r)
