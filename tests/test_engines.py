@@ -190,3 +190,19 @@ def test_bench_predict_on_a_trained_checkpoint_times_every_engine(exported, tmp_
     text = capsys.readouterr().out
     assert "| openvino | int8 |" in text and "% of peak" in text and "default engine for this checkpoint" in text
     assert png.stat().st_size > 5000
+
+
+def test_training_exports_when_asked_and_trains_in_bf16(train_script, small_corpus, tmp_path):
+    """training.export=openvino exports at the end of training; training.bf16=true trains (CPU autocast)."""
+    from conftest import ROOT, set_args, tiny_overrides
+
+    run = tmp_path / "run"
+    argv = ["--config", str(ROOT / "configs/tiny.yaml"), "--run-dir", str(run),
+            *set_args(tiny_overrides(small_corpus) + ["training.num_train_epochs=2", "training.export=openvino",
+                                                      "training.bf16=true"])]
+    train_script.main(argv)
+    meta = read_json(run / "checkpoint/vistance.json")
+    assert (run / "checkpoint/openvino/model-int8.xml").is_file()
+    assert meta["extras"]["engines"]["openvino"]["fp32"]["n"] == len(
+        (run / "splits/test.jsonl").read_text(encoding="utf-8").splitlines())
+    assert str(eng.choose(load_predictor(run)).engine) == "openvino"
