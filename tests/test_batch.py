@@ -416,6 +416,87 @@ def test_ray_engine_gives_up_a_shard_whose_actor_keeps_dying(baseline_run, tmp_p
     assert [(r["id"], r["text"]) for r in read_output(out)] == expected
 
 
+def _manifest_shards(out: Path) -> dict:
+    try:
+        return json.loads((out / "_manifest.json").read_text(encoding="utf-8"))["shards"]
+    except (OSError, ValueError):
+        return {}
+
+
+def _descendants(pid: int) -> list[tuple[int, str]]:
+    """(pid, command name) of every live descendant of ``pid``, read from /proc."""
+    children: dict[int, list[tuple[int, str]]] = {}
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            text = Path(stat).read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        ppid = int(text[text.rindex(")") + 2 :].split()[1])
+        children.setdefault(ppid, []).append((int(text.split()[0]), name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child[0])
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.subprocess
+def test_ray_going_away_mid_run_is_one_line_and_the_rerun_finishes(baseline_run, tmp_path):
+    """The raylet of the command's own Ray is killed (kill -9) once a shard is written: Ray then ends its
+    driver process with no exception. The command says so in one line, exits 2, keeps the finished shards
+    in the manifest and no half-written shard; the same command again scores the rest, each row once."""
+    pytest.importorskip("ray", reason='ray is not installed (pip install -e ".[scale]")')
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("finds the raylet through /proc (Linux)")
+    rows = seed_rows()
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for i in range(8):
+        with open(archive / f"day-{i:02d}.jsonl", "w", encoding="utf-8") as f:
+            f.writelines(json.dumps({"id": f"{i}-{r['id']}", "text": r["text"]}, ensure_ascii=False) + "\n"
+                         for r in rows)
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "vistance.batch", "--model", str(baseline_run), "--input", str(archive),
+            "--output", str(out), "--engine", "ray", "--workers", "1", "--cpus-per-worker", "0.5", "--quiet"]
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(sys.path)}
+    env.pop("RAY_TMPDIR", None)  # the command makes (and must remove) its own Ray folder
+    ray_folders = set(glob.glob("/tmp/ray-*"))
+    proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 240
+        while not _manifest_shards(out) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        raylets = [pid for pid, name in _descendants(proc.pid) if name == "raylet"]
+        assert raylets, "no raylet under the command"
+        for pid in raylets:
+            os.kill(pid, signal.SIGKILL)
+        _, err = proc.communicate(timeout=180)
+    finally:
+        proc.kill()
+    last = err.strip().splitlines()[-1]
+    assert proc.returncode == 2, err
+    assert last.startswith("error: Ray stopped answering mid-run (") and "Traceback" not in err, err
+    manifest = json.loads((out / "_manifest.json").read_text(encoding="utf-8"))
+    kept = sorted(manifest["shards"])
+    assert manifest["status"] == "failed" and 1 <= len(kept) < 8, (manifest["status"], kept, err)
+    assert f"the {len(kept)} shard(s) finished in this run are kept in {out}" in last, err
+    for name in kept:  # every kept shard is complete
+        assert pq.read_table(out / name).num_rows == len(rows)
+    left = [p for p in glob.glob("/tmp/ray-*") if p not in ray_folders]
+    assert not left, f"Ray's folder was left behind: {left} {[str(p) for p in Path(left[0]).rglob('*')][:20]}"
+
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((out / "_manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "complete" and manifest["timings"]["shards_already_done"] == len(kept)
+    ids = [r["id"] for r in read_output(out)]
+    assert len(ids) == len(set(ids)) == 8 * len(rows)
+    assert not list(out.glob(".*.tmp")) and not list(out.glob(".*.attempts"))
+
+
 # --------------------------------------------------------------------------- dates
 
 

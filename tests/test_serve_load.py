@@ -33,3 +33,19 @@ def test_32_clients_get_no_5xx_no_dropped_connection_and_flat_memory(tiny_run):
     assert {200, 413, 422} <= set(load["statuses"]) and load["requests"] >= 200
     assert load["statuses"].get(503, 0) == 0  # 32 clients fit the default queue of 32: none refused
     assert rss_end < 1.15 * rss_warm, (rss_warm, rss_end)
+
+
+@pytest.mark.subprocess
+def test_bench_serve_prints_p50_p99_and_throughput_at_1_8_and_32_clients(baseline_run, capsys):
+    pytest.importorskip("psutil")
+    from vistance.bench.serve import main
+
+    assert main(["--model", str(baseline_run), "--seconds", "1", "--threads", "1", "--engines", "torch:fp32"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == ("| engine | clients | requests | throughput (req/s) | p50 (ms) | p99 (ms) | answers by status "
+                      "| errors |")
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in out[2:]]
+    assert [(row[0], row[1]) for row in rows] == [("torch fp32", "1"), ("torch fp32", "8"), ("torch fp32", "32")]
+    for _engine, _clients, requests, throughput, p50, p99, statuses, errors in rows:
+        assert int(requests) > 0 and float(throughput) > 0 and 0 < float(p50) <= float(p99), rows
+        assert statuses == f"{{200: {requests}}}" and errors == "0", rows

@@ -16,9 +16,10 @@ An output file that the manifest does not list (a crash between the rename and t
 update) is simply scored again and replaced, so a rerun never duplicates or drops a row.
 
 **Both engines run the same per-shard code** (:class:`~.scorer.ShardScorer`). ``--engine local`` (the
-default, which never imports Ray) calls it in this process. ``--engine ray`` hands it to Ray Data
+default, which never imports Ray) calls it in a worker process. ``--engine ray`` hands it to Ray Data
 as a callable class: ``map_batches`` over a dataset of shard descriptors, one per block, on a pool
-of ``--workers`` actors that each load the model once and then read, score and write whole shards.
+of ``--workers`` actors that each load the model once and then read, score and write whole shards;
+the Ray driver is a child process, so that Ray going away mid-run is one line and not a silent exit.
 Actors write the outputs themselves, so on a multi-node cluster ``--input`` and ``--output`` must
 be paths that every node mounts (NFS or similar) and vistance must be installed on every node.
 Parallelism is across shards: give at least as many shards as workers.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import hashlib
 import json
 import os
@@ -97,7 +98,10 @@ def plan(out: Path, shards: Sequence[Shard], checkpoint: dict, options: dict, ov
     redo = {s.name for s in changed}
     todo = sorted(todo + changed, key=lambda s: s.name)
     for shard in todo:  # shards that failed before, or were cut short by a crash, get a fresh retry budget
-        attempts_file(out / shard.name).unlink(missing_ok=True)
+        target = out / shard.name
+        attempts_file(target).unlink(missing_ok=True)
+        for partial in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):  # a killed worker's write
+            partial.unlink(missing_ok=True)
     manifest = {"vistance_version": __version__, "status": "running", "started": now_iso(), "updated": now_iso(),
                 "finished": None, "checkpoint": checkpoint, "options": options, "engine": None, "workers": None,
                 "counts": {}, "timings": {}, "shards": {n: e for n, e in done.items() if n not in redo}, "failed": {}}

