@@ -51,4 +51,4 @@ case "$want" in
       run "$PIP" install "$TORCH"
     fi ;;
 esac
-run "$PIP" install -e ".[dev]"
+run "$PIP" install -e ".[dev,scale]"

@@ -318,6 +318,7 @@ def test_engine_ray_without_ray_says_how_to_install(baseline_run, tmp_path, monk
 # --------------------------------------------------------------------------- Ray
 
 
+@pytest.mark.faults
 @pytest.mark.slow
 def test_ray_engine_equals_predict_and_resumes_after_interrupt(baseline_run, tiny_run, tmp_path, monkeypatch):
     for key, value in batch.LOCAL_RAY_ENV.items():  # before Ray is imported: it reads them once
@@ -384,6 +385,7 @@ def test_ray_engine_equals_predict_and_resumes_after_interrupt(baseline_run, tin
     assert json.loads((out / "_manifest.json").read_text(encoding="utf-8"))["status"] == "complete"
 
 
+@pytest.mark.faults
 @pytest.mark.slow
 def test_ray_engine_gives_up_a_shard_whose_actor_keeps_dying(baseline_run, tmp_path, monkeypatch):
     """The actor that reaches part-1.csv dies (os._exit(137)); Ray restarts it and retries, until the
@@ -442,6 +444,7 @@ def _descendants(pid: int) -> list[tuple[int, str]]:
     return out
 
 
+@pytest.mark.faults
 @pytest.mark.slow
 @pytest.mark.subprocess
 def test_ray_going_away_mid_run_is_one_line_and_the_rerun_finishes(baseline_run, tmp_path):

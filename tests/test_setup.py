@@ -15,7 +15,7 @@ from conftest import ROOT
 
 SCRIPT = ROOT / "scripts" / "setup.sh"
 TORCH = ".venv/bin/pip install torch==2.13.0"
-DEV = ".venv/bin/pip install -e .[dev]"
+DEV = ".venv/bin/pip install -e .[dev,scale]"
 UNREACHABLE = "http://127.0.0.1:9/whl/cpu"  # the discard port: connection refused at once
 
 
