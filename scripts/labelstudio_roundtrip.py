@@ -57,16 +57,21 @@ def kept(steps: list[str]) -> str:
     """What a failed round trip leaves: the steps it finished, and never a corpus file, since
     ``vistance.annotate import`` runs only on a complete export and writes its output atomically."""
     done = ", ".join(steps) if steps else "no step"
-    return (f"kept: nothing ({done} finished; the temporary folder is removed and no corpus file was written, "
-            "since the import runs only on a complete export and writes atomically)")
+    return (
+        f"kept: nothing ({done} finished; the temporary folder is removed and no corpus file was written, "
+        "since the import runs only on a complete export and writes atomically)"
+    )
 
 
 # --------------------------------------------------------------------------- vistance (subprocesses)
 
 
 def vistance(python: str, args: list[str], what: str, timeout: float = 600) -> str:
-    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])),
+    }
     try:
         proc = subprocess.run(
             [python, *args], check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
@@ -96,14 +101,40 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.token = secrets.token_hex(20)
         self.log = log
-        env = {**os.environ, "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir), "LATEST_VERSION_CHECK": "false",
-               "COLLECT_ANALYTICS": "false"}
-        cmd = [executable, "start", "--data-dir", str(data_dir), "--internal-host", "127.0.0.1",
-               "--port", str(self.port), "--no-browser", "--username", USER, "--password", secrets.token_hex(8),
-               "--user-token", self.token, "--enable-legacy-api-token"]
+        env = {
+            **os.environ,
+            "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),
+            "LATEST_VERSION_CHECK": "false",
+            "COLLECT_ANALYTICS": "false",
+        }
+        cmd = [
+            executable,
+            "start",
+            "--data-dir",
+            str(data_dir),
+            "--internal-host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--no-browser",
+            "--username",
+            USER,
+            "--password",
+            secrets.token_hex(8),
+            "--user-token",
+            self.token,
+            "--enable-legacy-api-token",
+        ]
         self._log = log.open("wb")
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     env=env, cwd=data_dir, start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=data_dir,
+            start_new_session=True,
+        )
 
     def last_log_line(self) -> str:
         lines = [x for x in self.log.read_text(encoding="utf-8", errors="replace").splitlines() if x.strip()]
@@ -121,17 +152,28 @@ class Server:
                 time.sleep(1)
         raise Failed(f"label-studio did not answer on {self.url} within {timeout:.0f} s: {self.last_log_line()}")
 
-    def call(self, method: str, path: str, body=None, *, raw: bool = False, timeout: float = 60,
-             files: dict[str, Path] | None = None):
+    def call(
+        self,
+        method: str,
+        path: str,
+        body=None,
+        *,
+        raw: bool = False,
+        timeout: float = 60,
+        files: dict[str, Path] | None = None,
+    ):
         headers = {"Authorization": f"Token {self.token}", "Accept": "application/json"}
         data = None
         if files:
             boundary = uuid.uuid4().hex
             parts = []
             for field, file in files.items():
-                parts += [f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; "
-                          f"filename=\"{file.name}\"\r\nContent-Type: application/json\r\n\r\n".encode(),
-                          file.read_bytes(), b"\r\n"]
+                parts += [
+                    f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
+                    f'filename="{file.name}"\r\nContent-Type: application/json\r\n\r\n'.encode(),
+                    file.read_bytes(),
+                    b"\r\n",
+                ]
             data = b"".join(parts) + f"--{boundary}--\r\n".encode()
             headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
         elif body is not None:
@@ -171,8 +213,14 @@ class Server:
 
 
 def _choice(name: str, value: str) -> dict:
-    return {"id": uuid.uuid4().hex[:10], "from_name": name, "to_name": "text", "type": "choices",
-            "value": {"choices": [value]}, "origin": "manual"}
+    return {
+        "id": uuid.uuid4().hex[:10],
+        "from_name": name,
+        "to_name": "text",
+        "type": "choices",
+        "value": {"choices": [value]},
+        "origin": "manual",
+    }
 
 
 def result(claim: str, stance: str | None = None, speaker: str | None = None) -> list[dict]:
@@ -181,8 +229,16 @@ def result(claim: str, stance: str | None = None, speaker: str | None = None) ->
     if stance:
         out.append(_choice("stance", stance))
     if speaker:
-        out.append({"id": uuid.uuid4().hex[:10], "from_name": "speaker", "to_name": "text", "type": "textarea",
-                    "value": {"text": [speaker]}, "origin": "manual"})
+        out.append(
+            {
+                "id": uuid.uuid4().hex[:10],
+                "from_name": "speaker",
+                "to_name": "text",
+                "type": "textarea",
+                "value": {"text": [speaker]},
+                "origin": "manual",
+            }
+        )
     return out
 
 
@@ -208,17 +264,48 @@ def roundtrip(args, tmp: Path, servers: list, steps: list[str] | None = None) ->
     model = args.model
     if model is None:
         model = tmp / "run"
-        vistance(python, ["train.py", "--config", "configs/baseline.yaml", "--run-dir", str(model)],
-                 "train.py (baseline)")
+        vistance(
+            python, ["train.py", "--config", "configs/baseline.yaml", "--run-dir", str(model)], "train.py (baseline)"
+        )
         summary.append("model: configs/baseline.yaml trained on data/annotated into a temporary run folder")
     else:
         summary.append(f"model: {model}")
     batch, tasks_file = tmp / "batch.jsonl", tmp / "tasks.json"
-    out = vistance(python, ["-m", "vistance.annotate", "rank", "--model", str(model), "--pool", str(args.pool),
-                            "--k", str(args.k), "--out", str(batch)], "vistance.annotate rank")
+    out = vistance(
+        python,
+        [
+            "-m",
+            "vistance.annotate",
+            "rank",
+            "--model",
+            str(model),
+            "--pool",
+            str(args.pool),
+            "--k",
+            str(args.k),
+            "--out",
+            str(batch),
+        ],
+        "vistance.annotate rank",
+    )
     summary.append(f"rank: {out.strip().splitlines()[-1].replace(str(tmp), '<tmp>')}")
-    vistance(python, ["-m", "vistance.annotate", "export", "--input", str(batch), "--format", "labelstudio",
-                      "--model", str(model), "--out", str(tasks_file)], "vistance.annotate export")
+    vistance(
+        python,
+        [
+            "-m",
+            "vistance.annotate",
+            "export",
+            "--input",
+            str(batch),
+            "--format",
+            "labelstudio",
+            "--model",
+            str(model),
+            "--out",
+            str(tasks_file),
+        ],
+        "vistance.annotate export",
+    )
     tasks = json.loads(tasks_file.read_text(encoding="utf-8"))
     config = tasks_file.with_name(f"{tasks_file.stem}.labelstudio.xml").read_text(encoding="utf-8")
     n_speaker = sum(any(r["from_name"] == "speaker" for r in t["predictions"][0]["result"]) for t in tasks)
@@ -227,8 +314,10 @@ def roundtrip(args, tmp: Path, servers: list, steps: list[str] | None = None) ->
     if any(len(t.get("predictions", [])) != 1 for t in tasks):
         raise Failed(f"{tasks_file}: every task should carry one prediction")
     versions = sorted({t["predictions"][0]["model_version"] for t in tasks})
-    summary.append(f"export: {len(tasks)} tasks, each with a prediction ({n_speaker} with a speaker), "
-                   f"model version {', '.join(versions)}")
+    summary.append(
+        f"export: {len(tasks)} tasks, each with a prediction ({n_speaker} with a speaker), "
+        f"model version {', '.join(versions)}"
+    )
 
     # 2. Label Studio on loopback, fresh data folder
     data_dir = tmp / "ls-data"
@@ -251,8 +340,10 @@ def roundtrip(args, tmp: Path, servers: list, steps: list[str] | None = None) ->
     # 4. the task file, uploaded as a file
     imported = server.call("POST", f"/api/projects/{pid}/import", files={"file": tasks_file})
     if (imported.get("task_count"), imported.get("prediction_count")) != (len(tasks), len(tasks)):
-        raise Failed(f"import of {tasks_file.name}: {imported.get('task_count')} tasks and "
-                     f"{imported.get('prediction_count')} predictions, expected {len(tasks)} of each")
+        raise Failed(
+            f"import of {tasks_file.name}: {imported.get('task_count')} tasks and "
+            f"{imported.get('prediction_count')} predictions, expected {len(tasks)} of each"
+        )
     listed = server.call("GET", f"/api/tasks?project={pid}&page_size=1000&fields=all")["tasks"]
     listed.sort(key=lambda t: t["id"])
     if [t["data"] for t in listed] != [t["data"] for t in tasks]:
@@ -261,14 +352,19 @@ def roundtrip(args, tmp: Path, servers: list, steps: list[str] | None = None) ->
         stored = [{k: r[k] for k in ("from_name", "to_name", "type", "value")} for r in lt["predictions"][0]["result"]]
         if stored != t["predictions"][0]["result"] or lt["predictions"][0]["score"] != t["predictions"][0]["score"]:
             raise Failed(f"task #{lt['id']}: Label Studio stored a different prediction than exported")
-    summary.append(f"project {pid}: labelling config accepted (claim, stance: Choices; speaker: TextArea); "
-                   f"{len(tasks)} tasks and {len(tasks)} predictions imported from the file, stored unchanged")
+    summary.append(
+        f"project {pid}: labelling config accepted (claim, stance: Choices; speaker: TextArea); "
+        f"{len(tasks)} tasks and {len(tasks)} predictions imported from the file, stored unchanged"
+    )
 
     # 5. annotations through the API: five, one corrected, one task skipped
     expected, annotation_ids = {}, []
     for lt, labels in zip(listed, PLAN):
-        ann = server.call("POST", f"/api/tasks/{lt['id']}/annotations",
-                          {"result": result(*labels), "was_cancelled": False, "ground_truth": False, "lead_time": 3.0})
+        ann = server.call(
+            "POST",
+            f"/api/tasks/{lt['id']}/annotations",
+            {"result": result(*labels), "was_cancelled": False, "ground_truth": False, "lead_time": 3.0},
+        )
         annotation_ids.append(ann["id"])
         expected[lt["data"]["id"]] = labels
     i, labels = CORRECTION
@@ -276,11 +372,16 @@ def roundtrip(args, tmp: Path, servers: list, steps: list[str] | None = None) ->
     server.call("PATCH", f"/api/annotations/{annotation_ids[i]}", {"result": result(*labels)})
     expected[listed[i]["data"]["id"]] = labels
     skipped_task = listed[len(PLAN)]
-    server.call("POST", f"/api/tasks/{skipped_task['id']}/annotations",
-                {"result": [], "was_cancelled": True, "ground_truth": False})
-    summary.append(f"annotated: {len(PLAN)} tasks via the API "
-                   f"({sum(p[0] == 'claim' for p in PLAN)} claim, {sum(p[0] == 'not_claim' for p in PLAN)} not_claim, "
-                   f"speakers typed), task #{listed[i]['id']} corrected (PATCH), task #{skipped_task['id']} skipped")
+    server.call(
+        "POST",
+        f"/api/tasks/{skipped_task['id']}/annotations",
+        {"result": [], "was_cancelled": True, "ground_truth": False},
+    )
+    summary.append(
+        f"annotated: {len(PLAN)} tasks via the API "
+        f"({sum(p[0] == 'claim' for p in PLAN)} claim, {sum(p[0] == 'not_claim' for p in PLAN)} not_claim, "
+        f"speakers typed), task #{listed[i]['id']} corrected (PATCH), task #{skipped_task['id']} skipped"
+    )
 
     # 6. JSON export: annotated tasks, then all tasks
     exports = {}
@@ -292,26 +393,40 @@ def roundtrip(args, tmp: Path, servers: list, steps: list[str] | None = None) ->
     n_annotated, n_all = len(exports["annotated"][1]), len(exports["all"][1])
     annotated_ids = {t["id"] for t in listed[: len(PLAN) + 1]}
     if {t["id"] for t in exports["annotated"][1]} != annotated_ids:
-        raise Failed(f"the JSON export lists tasks {sorted(t['id'] for t in exports['annotated'][1])}, "
-                     f"expected the annotated and skipped ones {sorted(annotated_ids)}")
+        raise Failed(
+            f"the JSON export lists tasks {sorted(t['id'] for t in exports['annotated'][1])}, "
+            f"expected the annotated and skipped ones {sorted(annotated_ids)}"
+        )
     if n_all != len(tasks):
         raise Failed(f"the download_all_tasks export lists {n_all} tasks, expected {len(tasks)}")
-    summary.append(f"export (JSON): {n_annotated} tasks (the annotated + the skipped one); "
-                   f"{n_all} with download_all_tasks=true")
+    summary.append(
+        f"export (JSON): {n_annotated} tasks (the annotated + the skipped one); {n_all} with download_all_tasks=true"
+    )
 
     # 7. vistance's import of both exports
     by_data = {t["data"]["id"]: t["data"] for t in tasks}
     for name, (path, _) in exports.items():
         out_file = tmp / f"imported-{name}.jsonl"
-        said = vistance(python, ["-m", "vistance.annotate", "import", str(path), "--out", str(out_file)],
-                        f"vistance.annotate import ({name})").strip().splitlines()[-1]
+        said = (
+            vistance(
+                python,
+                ["-m", "vistance.annotate", "import", str(path), "--out", str(out_file)],
+                f"vistance.annotate import ({name})",
+            )
+            .strip()
+            .splitlines()[-1]
+        )
         records = [json.loads(x) for x in out_file.read_text(encoding="utf-8").splitlines() if x.strip()]
         got = {r["id"]: (r["claim"], r["stance"], r["speaker"]) for r in records}
         if got != expected:
-            diff = {k: (got.get(k), expected.get(k)) for k in sorted(set(got) | set(expected))
-                    if got.get(k) != expected.get(k)}
-            raise Failed(f"import of the {name} export: records differ from the submitted labels "
-                         f"(got, submitted): {diff}")
+            diff = {
+                k: (got.get(k), expected.get(k))
+                for k in sorted(set(got) | set(expected))
+                if got.get(k) != expected.get(k)
+            }
+            raise Failed(
+                f"import of the {name} export: records differ from the submitted labels (got, submitted): {diff}"
+            )
         for r in records:
             data = by_data[r["id"]]
             if (r["article"], r["date"], r["text"]) != (data["article"], data["date"], data["text"]):

@@ -96,8 +96,14 @@ def tiny_run(train_script, small_corpus, tmp_path_factory) -> Path:
 def baseline_run(train_script, small_corpus, tmp_path_factory) -> Path:
     """One complete baseline run folder."""
     run_dir = tmp_path_factory.mktemp("runs") / "baseline"
-    argv = ["--config", str(ROOT / "configs/baseline.yaml"), "--run-dir", str(run_dir),
-            "--set", f"data.files=[{small_corpus}]"]
+    argv = [
+        "--config",
+        str(ROOT / "configs/baseline.yaml"),
+        "--run-dir",
+        str(run_dir),
+        "--set",
+        f"data.files=[{small_corpus}]",
+    ]
     train_script.main(argv)
     return run_dir
 
@@ -111,8 +117,16 @@ def read_json(path: Path):
 
 def _baseline_task_run(train_script, corpus: Path, root: Path, task: str) -> Path:
     run_dir = root / f"baseline-{task}"
-    argv = ["--config", str(ROOT / "configs/baseline.yaml"), "--run-dir", str(run_dir),
-            "--set", f"data.files=[{corpus}]", "--set", f"data.task={task}"]
+    argv = [
+        "--config",
+        str(ROOT / "configs/baseline.yaml"),
+        "--run-dir",
+        str(run_dir),
+        "--set",
+        f"data.files=[{corpus}]",
+        "--set",
+        f"data.task={task}",
+    ]
     train_script.main(argv)
     return run_dir
 

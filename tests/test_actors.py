@@ -8,17 +8,29 @@ import pytest
 from vistance.actors import main
 from vistance.metrics.intervals import net_interval, wilson
 
-SCORES = {"favor": {"favor": 0.8, "against": 0.1, "neutral": 0.1},
-          "against": {"favor": 0.1, "against": 0.7, "neutral": 0.2},
-          "neutral": {"favor": 0.2, "against": 0.2, "neutral": 0.6}}
+SCORES = {
+    "favor": {"favor": 0.8, "against": 0.1, "neutral": 0.1},
+    "against": {"favor": 0.1, "against": 0.7, "neutral": 0.2},
+    "neutral": {"favor": 0.2, "against": 0.2, "neutral": 0.6},
+}
 
 
 def row(i, speaker, stance, date, claim="claim", article="a1"):
     text = f"{speaker or 'Ai đó'} cho biết điều số {i}."
-    return {"id": f"{article}-{i:02d}", "text": text, "article": article, "date": date, "position": i, "kind": "body",
-            "claim": claim, "claim_score": 0.9, "stance": stance if claim == "claim" else None,
-            "stance_scores": SCORES[stance] if stance else None, "speaker": speaker,
-            "speaker_span": [0, len(speaker)] if speaker else None}
+    return {
+        "id": f"{article}-{i:02d}",
+        "text": text,
+        "article": article,
+        "date": date,
+        "position": i,
+        "kind": "body",
+        "claim": claim,
+        "claim_score": 0.9,
+        "stance": stance if claim == "claim" else None,
+        "stance_scores": SCORES[stance] if stance else None,
+        "speaker": speaker,
+        "speaker_span": [0, len(speaker)] if speaker else None,
+    }
 
 
 ROWS = [
@@ -83,8 +95,12 @@ def test_actor_numbers_html_and_other(tmp_path, capsys):
     assert float(putin["net_index"]) == pytest.approx(0.4)  # (3 - 1) / 5
     assert float(putin["net_low"]) < 0.4 < float(putin["net_high"])
     assert float(putin["favor_low"]) < 0.6 < float(putin["favor_high"])
-    assert (putin["dated"], putin["undated"], putin["first_date"], putin["last_date"]) == \
-        ("4", "1", "2025-01-10", "2025-02-14")
+    assert (putin["dated"], putin["undated"], putin["first_date"], putin["last_date"]) == (
+        "4",
+        "1",
+        "2025-01-10",
+        "2025-02-14",
+    )
     trump = actors["Donald Trump"]
     assert (trump["claims"], trump["favor"], trump["against"]) == ("3", "2", "1")
     assert float(trump["net_index"]) == pytest.approx(1 / 3, abs=1e-4)  # the CSV keeps 4 decimals
@@ -140,8 +156,13 @@ def test_file_without_dates_reports_them_and_draws_no_timeline(tmp_path, capsys)
 
 
 def test_dates_from_published_at_or_the_named_column(tmp_path, capsys):
-    moved = [{**{k: v for k, v in r.items() if k != "date"},
-              "published_at": f"{r['date']}T09:00:00+07:00" if r["date"] else None} for r in ROWS]
+    moved = [
+        {
+            **{k: v for k, v in r.items() if k != "date"},
+            "published_at": f"{r['date']}T09:00:00+07:00" if r["date"] else None,
+        }
+        for r in ROWS
+    ]
     out = tmp_path / "r"
     assert run([write_jsonl(tmp_path / "p.jsonl", moved), "--min-claims", "2", "--out", out], capsys)[0] == 0
     assert read_actors(out)["Vladimir Putin"]["first_date"] == "2025-01-10"  # recognised without an option
@@ -156,14 +177,22 @@ def test_dates_from_published_at_or_the_named_column(tmp_path, capsys):
 
 
 def test_low_confidence_speakers_are_unattributed_and_one_article_actors_flagged(tmp_path, capsys):
-    rows = [dict(row(i, "Sergey Lavrov", "neutral", "2026-01-20", article="long"), speaker_confidence=0.94)
-            for i in range(6)]
-    rows += [dict(row(6 + i, "Sergey Lavrov", "neutral", "2026-01-21", article=f"short{i}"), speaker_confidence=0.9)
-             for i in range(2)]
-    rows += [dict(row(10 + i, "Vladimir Putin", "favor", "2026-01-22", article=f"p{i}"), speaker_confidence=0.97)
-             for i in range(3)]
-    rows += [dict(row(20 + i, "Sergey Lavrov", "neutral", "2026-01-20", article="long"), speaker_confidence=0.41)
-             for i in range(4)]  # carried over from earlier sentences
+    rows = [
+        dict(row(i, "Sergey Lavrov", "neutral", "2026-01-20", article="long"), speaker_confidence=0.94)
+        for i in range(6)
+    ]
+    rows += [
+        dict(row(6 + i, "Sergey Lavrov", "neutral", "2026-01-21", article=f"short{i}"), speaker_confidence=0.9)
+        for i in range(2)
+    ]
+    rows += [
+        dict(row(10 + i, "Vladimir Putin", "favor", "2026-01-22", article=f"p{i}"), speaker_confidence=0.97)
+        for i in range(3)
+    ]
+    rows += [
+        dict(row(20 + i, "Sergey Lavrov", "neutral", "2026-01-20", article="long"), speaker_confidence=0.41)
+        for i in range(4)
+    ]  # carried over from earlier sentences
     out = tmp_path / "r"
     code, printed, _ = run([write_jsonl(tmp_path / "p.jsonl", rows), "--out", out], capsys)
     assert code == 0 and "4 low-confidence speakers unattributed, 1 actor(s) mostly from one article" in printed

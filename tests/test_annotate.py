@@ -54,14 +54,24 @@ def ls_annotate(tasks, records, drop=()):
         t = {"id": n, **t, "annotations": []}
         r = by_id[t["data"]["id"]]
         if r["id"] not in drop:
-            result = [{"id": "a1", "from_name": "claim", "to_name": "text", "type": "choices",
-                       "value": {"choices": [r["claim"]]}, "origin": "manual"}]
+            result = [
+                {
+                    "id": "a1",
+                    "from_name": "claim",
+                    "to_name": "text",
+                    "type": "choices",
+                    "value": {"choices": [r["claim"]]},
+                    "origin": "manual",
+                }
+            ]
             if r["stance"]:
-                result.append({"from_name": "stance", "to_name": "text", "type": "choices",
-                               "value": {"choices": [r["stance"]]}})
+                result.append(
+                    {"from_name": "stance", "to_name": "text", "type": "choices", "value": {"choices": [r["stance"]]}}
+                )
             if r["speaker"]:
-                result.append({"from_name": "speaker", "to_name": "text", "type": "textarea",
-                               "value": {"text": [r["speaker"]]}})
+                result.append(
+                    {"from_name": "speaker", "to_name": "text", "type": "textarea", "value": {"text": [r["speaker"]]}}
+                )
             wrong = [{"from_name": "claim", "to_name": "text", "type": "choices", "value": {"choices": ["not_claim"]}}]
             t["annotations"] = [
                 # an older answer, then the one that counts, then a newer but cancelled one
@@ -102,7 +112,10 @@ def test_labelstudio_config_has_the_controls_import_reads():
     assert [c.get("value") for c in claim.findall("Choice")] == ["claim", "not_claim"]
     assert [c.get("value") for c in stance.findall("Choice")] == ["favor", "against", "neutral"]
     assert (stance.get("visibleWhen"), stance.get("whenTagName"), stance.get("whenChoiceValue")) == (
-        "choice-selected", "claim", "claim")
+        "choice-selected",
+        "claim",
+        "claim",
+    )
     assert speaker.tag == "TextArea" and speaker.get("toName") == "text"
 
 
@@ -125,9 +138,15 @@ def test_export_labelstudio_tasks_and_config_beside(corpus, tmp_path):
     assert len(tasks) == len(records)
     first = tasks[0]
     assert set(first) == {"data"}  # no model: no predictions
-    assert first["data"] == {"id": records[0]["id"], "article": records[0]["article"], "date": None,
-                             "text": records[0]["text"], "kind": "caption", "position": 0,
-                             "context": records[0]["context"]}  # the article context rides along for annotators
+    assert first["data"] == {
+        "id": records[0]["id"],
+        "article": records[0]["article"],
+        "date": None,
+        "text": records[0]["text"],
+        "kind": "caption",
+        "position": 0,
+        "context": records[0]["context"],
+    }  # the article context rides along for annotators
     # the labels being asked for are never shipped with the task
     assert not any(k in t["data"] for t in tasks for k in ("claim", "stance", "speaker"))
 
@@ -135,18 +154,29 @@ def test_export_labelstudio_tasks_and_config_beside(corpus, tmp_path):
 def test_export_with_guesses_writes_predictions(corpus, tmp_path):
     path, records = corpus
     guesses = [{"claim": "not_claim", "claim_score": 0.2, "stance": None, "stance_scores": None}]
-    guesses += [{"claim": "claim", "claim_score": 0.8, "stance": "against",
-                 "stance_scores": {"favor": 0.25, "against": 0.5, "neutral": 0.25}}] * (len(records) - 1)
+    guesses += [
+        {
+            "claim": "claim",
+            "claim_score": 0.8,
+            "stance": "against",
+            "stance_scores": {"favor": 0.25, "against": 0.5, "neutral": 0.25},
+        }
+    ] * (len(records) - 1)
     out = tmp_path / "tasks.json"
     export_file(path, "labelstudio", out, guesses=guesses, model_version="m1")
     tasks = json.loads(out.read_text(encoding="utf-8"))
     p0, p1 = tasks[0]["predictions"][0], tasks[1]["predictions"][0]
     assert "speaker" not in {r["from_name"] for t in tasks for r in t["predictions"][0]["result"]}
-    assert p0 == {"model_version": "m1", "score": 0.8, "result": [
-        {"from_name": "claim", "to_name": "text", "type": "choices", "value": {"choices": ["not_claim"]}}]}
+    assert p0 == {
+        "model_version": "m1",
+        "score": 0.8,
+        "result": [{"from_name": "claim", "to_name": "text", "type": "choices", "value": {"choices": ["not_claim"]}}],
+    }
     assert p1["score"] == pytest.approx(0.4)  # p(claim) * p(against | claim)
     assert [(r["from_name"], r["value"]["choices"]) for r in p1["result"]] == [
-        ("claim", ["claim"]), ("stance", ["against"])]
+        ("claim", ["claim"]),
+        ("stance", ["against"]),
+    ]
 
     # a checkpoint that attributes speakers: the speaker of a predicted claim pre-fills the TextArea
     with_speaker = [{**g, "speaker": "Dmitry Peskov" if g["claim"] == "claim" else None} for g in guesses]
@@ -155,7 +185,11 @@ def test_export_with_guesses_writes_predictions(corpus, tmp_path):
     tasks = json.loads(out.read_text(encoding="utf-8"))
     assert [r["from_name"] for r in tasks[0]["predictions"][0]["result"]] == ["claim"]
     assert tasks[1]["predictions"][0]["result"][-1] == {
-        "from_name": "speaker", "to_name": "text", "type": "textarea", "value": {"text": ["Dmitry Peskov"]}}
+        "from_name": "speaker",
+        "to_name": "text",
+        "type": "textarea",
+        "value": {"text": ["Dmitry Peskov"]},
+    }
     assert tasks[1]["predictions"][0]["score"] == pytest.approx(0.4)
 
     out = tmp_path / "d.jsonl"
@@ -166,8 +200,17 @@ def test_export_with_guesses_writes_predictions(corpus, tmp_path):
 
 
 def test_export_doccano_lines_keep_meta_and_hide_anchoring_fields(tmp_path):
-    rows = [{"id": "a-00", "article": "a", "text": "Câu  một\u00a0ở đây.", "doc_label": "Pro_Russia", "why": "random",
-             "score": 0.9, "probs": {"favor": 1.0}}]
+    rows = [
+        {
+            "id": "a-00",
+            "article": "a",
+            "text": "Câu  một\u00a0ở đây.",
+            "doc_label": "Pro_Russia",
+            "why": "random",
+            "score": 0.9,
+            "probs": {"favor": 1.0},
+        }
+    ]
     src = tmp_path / "rows.jsonl"
     write_jsonl(src, rows)
     out = tmp_path / "d.jsonl"
@@ -178,8 +221,9 @@ def test_export_doccano_lines_keep_meta_and_hide_anchoring_fields(tmp_path):
 
 def test_export_reads_articles_and_csv_with_text_field(tmp_path):
     art = tmp_path / "bai_1.txt"
-    art.write_text("date 2022-03-01 Nga và Ukraine (Ảnh: Reuters).\n\nÔng Peskov nói: \"Đàm phán sẽ tiếp tục\".\n",
-                   encoding="utf-8")
+    art.write_text(
+        'date 2022-03-01 Nga và Ukraine (Ảnh: Reuters).\n\nÔng Peskov nói: "Đàm phán sẽ tiếp tục".\n', encoding="utf-8"
+    )
     out = tmp_path / "a.json"
     export_file(art, "labelstudio", out)
     data = [t["data"] for t in json.loads(out.read_text(encoding="utf-8"))]
@@ -192,7 +236,9 @@ def test_export_reads_articles_and_csv_with_text_field(tmp_path):
     export_file(src, "doccano", out, text_field="content")
     lines = read_jsonl(out)
     assert [(x["id"], x["article"], x["text"]) for x in lines] == [
-        ("rows-2", "x", "Câu thứ nhất."), ("rows-4", "rows", "Câu thứ ba.")]  # <file>-<line>, as every reader
+        ("rows-2", "x", "Câu thứ nhất."),
+        ("rows-4", "rows", "Câu thứ ba."),
+    ]  # <file>-<line>, as every reader
     with pytest.raises(ValueError, match="no 'text' field"):
         export_file(src, "doccano", out)
 
@@ -206,8 +252,10 @@ def test_labelstudio_round_trip_gives_identical_records(corpus, tmp_path):
     export_file(path, "labelstudio", out)
     exported = tmp_path / "ls-export.json"
     skip = records[5]["id"]
-    exported.write_text(json.dumps(ls_annotate(json.loads(out.read_text("utf-8")), records, drop={skip}),
-                                   ensure_ascii=False, indent=2), encoding="utf-8")
+    exported.write_text(
+        json.dumps(ls_annotate(json.loads(out.read_text("utf-8")), records, drop={skip}), ensure_ascii=False, indent=2),
+        encoding="utf-8",
+    )
     assert detect_format(exported) == "labelstudio"
     target = tmp_path / "annotated" / "new.jsonl"
     result = import_file(exported, target)
@@ -231,32 +279,59 @@ def test_doccano_round_trip_gives_identical_records(corpus, tmp_path):
 
 def test_doccano_stance_alone_implies_claim_and_csv_style_labels(tmp_path):
     exported = tmp_path / "e.jsonl"
-    write_jsonl(exported, [
-        {"id": "a-01", "text": "X nói.", "label": ["favor"], "Comments": [{"text": "Speaker:  Sergei   Lavrov "}]},
-        {"id": "a-02", "text": "Y.", "label": "not_claim"},
-        {"id": 7, "text": "Z.", "label": ["neutral"], "meta": {"id": "b-00", "article": "b", "date": "2022-03-01"}},
-    ])
+    write_jsonl(
+        exported,
+        [
+            {"id": "a-01", "text": "X nói.", "label": ["favor"], "Comments": [{"text": "Speaker:  Sergei   Lavrov "}]},
+            {"id": "a-02", "text": "Y.", "label": "not_claim"},
+            {"id": 7, "text": "Z.", "label": ["neutral"], "meta": {"id": "b-00", "article": "b", "date": "2022-03-01"}},
+        ],
+    )
     target = tmp_path / "n.jsonl"
     assert import_file(exported, target).errors == []
     assert read_jsonl(target) == [
-        {"id": "a-01", "article": "a", "date": None, "text": "X nói.", "claim": "claim", "stance": "favor",
-         "speaker": "Sergei Lavrov"},
-        {"id": "a-02", "article": "a", "date": None, "text": "Y.", "claim": "not_claim", "stance": None,
-         "speaker": None},
-        {"id": "b-00", "article": "b", "date": "2022-03-01", "text": "Z.", "claim": "claim", "stance": "neutral",
-         "speaker": None},
+        {
+            "id": "a-01",
+            "article": "a",
+            "date": None,
+            "text": "X nói.",
+            "claim": "claim",
+            "stance": "favor",
+            "speaker": "Sergei Lavrov",
+        },
+        {
+            "id": "a-02",
+            "article": "a",
+            "date": None,
+            "text": "Y.",
+            "claim": "not_claim",
+            "stance": None,
+            "speaker": None,
+        },
+        {
+            "id": "b-00",
+            "article": "b",
+            "date": "2022-03-01",
+            "text": "Z.",
+            "claim": "claim",
+            "stance": "neutral",
+            "speaker": None,
+        },
     ]
 
 
 def test_import_rejects_invalid_labels_with_file_line(tmp_path, capsys):
     exported = tmp_path / "e.jsonl"
-    write_jsonl(exported, [
-        {"id": "a-01", "text": "Một.", "label": ["not_claim"]},
-        {"id": "a-02", "text": "Hai.", "label": ["favour"]},
-        {"id": "a-03", "text": "Ba.", "label": ["favor", "against"]},
-        {"id": "a-04", "text": "Bốn.", "label": ["not_claim", "neutral"]},
-        {"id": "a-01", "text": "Năm.", "label": ["not_claim"]},
-    ])
+    write_jsonl(
+        exported,
+        [
+            {"id": "a-01", "text": "Một.", "label": ["not_claim"]},
+            {"id": "a-02", "text": "Hai.", "label": ["favour"]},
+            {"id": "a-03", "text": "Ba.", "label": ["favor", "against"]},
+            {"id": "a-04", "text": "Bốn.", "label": ["not_claim", "neutral"]},
+            {"id": "a-01", "text": "Năm.", "label": ["not_claim"]},
+        ],
+    )
     target = tmp_path / "new.jsonl"
     result = import_file(exported, target)
     assert not target.exists()
@@ -274,12 +349,24 @@ def test_import_rejects_invalid_labels_with_file_line(tmp_path, capsys):
 
 def test_import_labelstudio_claim_without_stance_and_against_existing(corpus, tmp_path):
     path, records = corpus
-    task = {"id": 1, "data": {"id": "z-00", "article": "z", "date": None, "text": "Ông A nói."},
-            "annotations": [{"result": [{"from_name": "claim", "to_name": "text", "type": "choices",
-                                         "value": {"choices": ["claim"]}}]}]}
-    clash = {"id": 2, "data": {"id": records[0]["id"], "text": records[0]["text"]},
-             "annotations": [{"result": [{"from_name": "claim", "to_name": "text", "type": "choices",
-                                          "value": {"choices": ["not_claim"]}}]}]}
+    task = {
+        "id": 1,
+        "data": {"id": "z-00", "article": "z", "date": None, "text": "Ông A nói."},
+        "annotations": [
+            {"result": [{"from_name": "claim", "to_name": "text", "type": "choices", "value": {"choices": ["claim"]}}]}
+        ],
+    }
+    clash = {
+        "id": 2,
+        "data": {"id": records[0]["id"], "text": records[0]["text"]},
+        "annotations": [
+            {
+                "result": [
+                    {"from_name": "claim", "to_name": "text", "type": "choices", "value": {"choices": ["not_claim"]}}
+                ]
+            }
+        ],
+    }
     exported = tmp_path / "ls.json"
     exported.write_text(json.dumps([task, clash]), encoding="utf-8")
     result = import_file(exported, tmp_path / "n.jsonl", against=[path])
@@ -290,17 +377,31 @@ def test_import_labelstudio_claim_without_stance_and_against_existing(corpus, tm
 
 
 def test_import_ignores_hidden_stance_after_not_claim_and_refuses_json_min(tmp_path):
-    task = {"data": {"id": "z-00", "text": "Câu."}, "annotations": [{"result": [
-        {"from_name": "claim", "to_name": "text", "type": "choices", "value": {"choices": ["not_claim"]}},
-        {"from_name": "stance", "to_name": "text", "type": "choices", "value": {"choices": ["favor"]}},
-        {"from_name": "speaker", "to_name": "text", "type": "textarea", "value": {"text": ["Ai đó"]}},
-    ]}]}
+    task = {
+        "data": {"id": "z-00", "text": "Câu."},
+        "annotations": [
+            {
+                "result": [
+                    {"from_name": "claim", "to_name": "text", "type": "choices", "value": {"choices": ["not_claim"]}},
+                    {"from_name": "stance", "to_name": "text", "type": "choices", "value": {"choices": ["favor"]}},
+                    {"from_name": "speaker", "to_name": "text", "type": "textarea", "value": {"text": ["Ai đó"]}},
+                ]
+            }
+        ],
+    }
     exported = tmp_path / "ls.json"
     exported.write_text(json.dumps([task]), encoding="utf-8")
     target = tmp_path / "n.jsonl"
     assert import_file(exported, target).errors == []
-    assert read_jsonl(target)[0] == {"id": "z-00", "article": "z", "date": None, "text": "Câu.",
-                                          "claim": "not_claim", "stance": None, "speaker": None}
+    assert read_jsonl(target)[0] == {
+        "id": "z-00",
+        "article": "z",
+        "date": None,
+        "text": "Câu.",
+        "claim": "not_claim",
+        "stance": None,
+        "speaker": None,
+    }
     exported.write_text(json.dumps([{"id": 3, "text": "Câu.", "claim": "claim"}]), encoding="utf-8")
     with pytest.raises(ValueError, match="not JSON_MIN"):
         import_file(exported, target)
@@ -315,15 +416,19 @@ def test_read_pool_csv_ids_dates_and_normalisation(tmp_path):
     with sent.open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
         w.writerow(["doc_id", "doc_label", "sentence"])
-        w.writerows([["D1", "Neutral", nfd], ["D2", "Pro_Russia", "Một."], ["D1", "Neutral", "   "],
-                     ["D1", "Neutral", "Ba."]])
+        w.writerows(
+            [["D1", "Neutral", nfd], ["D2", "Pro_Russia", "Một."], ["D1", "Neutral", "   "], ["D1", "Neutral", "Ba."]]
+        )
     with (tmp_path / "p_articles.csv").open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
         w.writerow(["id", "label", "text", "date_publish"])
         w.writerows([["D1", "Neutral", "x" * 200_000, "2022-03-08 00:57:24"], ["D2", "Pro_Russia", "y", ""]])
     rows = read_pool_csv(sent)
     assert [(r["id"], r["article"], r["date"], r["position"]) for r in rows] == [
-        ("D1-00", "D1", "2022-03-08", 0), ("D2-00", "D2", None, 0), ("D1-02", "D1", "2022-03-08", 2)]
+        ("D1-00", "D1", "2022-03-08", 0),
+        ("D2-00", "D2", None, 0),
+        ("D1-02", "D1", "2022-03-08", 2),
+    ]
     assert rows[0]["text"] == unicodedata.normalize("NFC", "Nga và Ukraine đàm phán.")
     assert rows[1]["doc_label"] == "Pro_Russia"
 
@@ -355,8 +460,9 @@ def _pool(n=40):
 
 def test_uncertainty_scores():
     p = np.array([[0.25, 0.25, 0.25, 0.25], [1.0, 0, 0, 0], [0.5, 0.5, 0, 0], [0.7, 0.2, 0.1, 0.0]])
-    assert uncertainty(p, "entropy") == pytest.approx([1.0, 0.0, 0.5, -(0.7 * np.log(0.7) + 0.2 * np.log(0.2)
-                                                                         + 0.1 * np.log(0.1)) / np.log(4)], abs=1e-6)
+    assert uncertainty(p, "entropy") == pytest.approx(
+        [1.0, 0.0, 0.5, -(0.7 * np.log(0.7) + 0.2 * np.log(0.2) + 0.1 * np.log(0.1)) / np.log(4)], abs=1e-6
+    )
     assert uncertainty(p, "margin") == pytest.approx([1.0, 0.0, 1.0, 0.5])
     assert uncertainty(np.zeros((0, 4))).shape == (0,)
 
@@ -367,17 +473,28 @@ def test_rank_excludes_labelled_removes_near_duplicates_and_respects_k():
     pool.append({"id": "dup-00", "article": "dup", "text": pool[3]["text"].replace("Câu số", "Câu sô")})
     pool.append({"id": "dup-01", "article": "dup", "text": "Ông Lavrov nói các cuộc đàm phán ở Istanbul vẫn tiếp tục."})
     labelled = [
-        {"id": pool[0]["id"], "text": "khác hẳn"},                        # excluded by id
+        {"id": pool[0]["id"], "text": "khác hẳn"},  # excluded by id
         {"id": "seed-99", "text": "  " + pool[1]["text"].upper() + " "},  # excluded by normalised text
         {"id": "seed-98", "text": "Ông Lavrov nói các cuộc đàm phán tại Istanbul vẫn tiếp tục."},
     ]
-    table = {pool[3]["text"]: [0.4, 0.3, 0.2, 0.1], pool[-2]["text"]: [0.25, 0.25, 0.25, 0.25],
-             pool[5]["text"]: [0.5, 0.5, 0, 0], pool[-1]["text"]: [0.25, 0.25, 0.25, 0.25]}
+    table = {
+        pool[3]["text"]: [0.4, 0.3, 0.2, 0.1],
+        pool[-2]["text"]: [0.25, 0.25, 0.25, 0.25],
+        pool[5]["text"]: [0.5, 0.5, 0, 0],
+        pool[-1]["text"]: [0.25, 0.25, 0.25, 0.25],
+    }
     result = rank(pool, TableModel(table), RankConfig(k=10, random_share=0.2, seed=1), labelled=labelled)
     rows = result.rows
     assert len(rows) == 10 and result.counts["picked"] == 10
-    assert result.counts == {"picked": 10, "pool": 42, "labelled_id": 1, "labelled_text": 1,
-                                   "near_labelled": 1, "near_pool": 1, "candidates": 38}
+    assert result.counts == {
+        "picked": 10,
+        "pool": 42,
+        "labelled_id": 1,
+        "labelled_text": 1,
+        "near_labelled": 1,
+        "near_pool": 1,
+        "candidates": 38,
+    }
     ids = [r["id"] for r in rows]
     assert len(set(ids)) == 10
     assert not {pool[0]["id"], pool[1]["id"], "dup-01"} & set(ids)
@@ -426,8 +543,26 @@ def test_stats_table(corpus, tmp_path):
 def _synthetic_examples(n_per_label=16):
     """Distinct sentences (no near-copies, so grouped CV can spread them) with one cue word per label."""
     cues = {"not_claim": "mưa", "favor": "hoan_nghênh", "against": "bác_bỏ", "neutral": "lịch_trình"}
-    filler = ["Hà_Nội", "Kyiv", "Moskva", "Istanbul", "Minsk", "Washington", "Bắc_Kinh", "Ankara", "Paris",
-              "Berlin", "London", "Warsaw", "Riga", "Vilnius", "Tallinn", "Praha", "Rome", "Madrid"]
+    filler = [
+        "Hà_Nội",
+        "Kyiv",
+        "Moskva",
+        "Istanbul",
+        "Minsk",
+        "Washington",
+        "Bắc_Kinh",
+        "Ankara",
+        "Paris",
+        "Berlin",
+        "London",
+        "Warsaw",
+        "Riga",
+        "Vilnius",
+        "Tallinn",
+        "Praha",
+        "Rome",
+        "Madrid",
+    ]
     rng = np.random.default_rng(0)
     out = []
     for lab, cue in cues.items():
@@ -451,8 +586,15 @@ def test_learning_curve_on_a_synthetic_set(tmp_path):
     from vistance.models.baseline import BaselineClassifier, BaselineConfig
 
     ex = _synthetic_examples()
-    points = learning_curve(ex, make_model=lambda: BaselineClassifier(BaselineConfig()), preprocess=list,
-                            labels=["not_claim", "favor", "against", "neutral"], k=3, seed=0, progress=False)
+    points = learning_curve(
+        ex,
+        make_model=lambda: BaselineClassifier(BaselineConfig()),
+        preprocess=list,
+        labels=["not_claim", "favor", "against", "neutral"],
+        k=3,
+        seed=0,
+        progress=False,
+    )
     assert [p.fraction for p in points] == [0.25, 0.5, 0.75, 1.0]
     n = [np.mean(p.n_train) for p in points]
     assert n == sorted(n) and n[0] < n[-1]
@@ -480,8 +622,9 @@ def baseline_checkpoint(tmp_path_factory):
     examples = JOINT.examples(load_corpus(SEED))
     clf = BaselineClassifier(BaselineConfig(C=1.0), labels=JOINT.labels)
     clf.fit([e["text"] for e in examples], [e["label"] for e in examples])
-    meta = CheckpointMeta(kind="baseline", task="joint", labels=clf.labels,
-                          preprocess=PreprocessConfig(segmenter="none").to_dict())
+    meta = CheckpointMeta(
+        kind="baseline", task="joint", labels=clf.labels, preprocess=PreprocessConfig(segmenter="none").to_dict()
+    )
     directory = tmp_path_factory.mktemp("ckpt") / "checkpoint"
     clf.save(directory)
     write_meta(directory, meta)
@@ -515,8 +658,23 @@ def test_rank_cli_with_a_checkpoint(baseline_checkpoint, corpus, tmp_path, capsy
     pool = tmp_path / "pool.jsonl"
     write_jsonl(pool, _pool() + [{"id": r["id"], "text": r["text"]} for r in records[:5]])
     out = tmp_path / "batch.jsonl"
-    args = ["rank", "--model", str(baseline_checkpoint), "--pool", str(pool), "--k", "10", "--random-share", "0.3",
-            "--exclude", str(path), "--seed", "7", "--out", str(out)]
+    args = [
+        "rank",
+        "--model",
+        str(baseline_checkpoint),
+        "--pool",
+        str(pool),
+        "--k",
+        "10",
+        "--random-share",
+        "0.3",
+        "--exclude",
+        str(path),
+        "--seed",
+        "7",
+        "--out",
+        str(out),
+    ]
     assert main(args) == 0
     rows = read_jsonl(out)
     assert len(rows) == 10 and [r["why"] for r in rows].count("random") == 3
@@ -531,15 +689,25 @@ def test_rank_cli_with_a_checkpoint(baseline_checkpoint, corpus, tmp_path, capsy
 
 
 def test_curve_and_stats_cli(tmp_path, capsys):
-    records = [{"id": e["id"], "article": e["id"].split("-")[0], "date": None, "text": e["text"],
-                "claim": "not_claim" if e["label"] == "not_claim" else "claim",
-                "stance": None if e["label"] == "not_claim" else e["label"],
-                "speaker": None if e["label"] == "not_claim" else "Ai đó"} for e in _synthetic_examples(12)]
+    records = [
+        {
+            "id": e["id"],
+            "article": e["id"].split("-")[0],
+            "date": None,
+            "text": e["text"],
+            "claim": "not_claim" if e["label"] == "not_claim" else "claim",
+            "stance": None if e["label"] == "not_claim" else e["label"],
+            "speaker": None if e["label"] == "not_claim" else "Ai đó",
+        }
+        for e in _synthetic_examples(12)
+    ]
     data = tmp_path / "labelled.jsonl"
     write_jsonl(data, records)
     cfg = tmp_path / "curve.yaml"
-    cfg.write_text(f"name: curve\ndata:\n  files: ['{data}']\n  preprocess:\n    segmenter: none\n"
-                   "model:\n  kind: baseline\n", encoding="utf-8")
+    cfg.write_text(
+        f"name: curve\ndata:\n  files: ['{data}']\n  preprocess:\n    segmenter: none\nmodel:\n  kind: baseline\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "docs" / "curve.png"
     assert main(["curve", "--config", str(cfg), "--cv", "3", "--out", str(out)]) == 0
     result = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
@@ -562,8 +730,19 @@ def test_import_never_wipes_an_earlier_round(tmp_path, capsys):
         return path
 
     target = tmp_path / "pool.jsonl"
-    assert main(["import", str(export([{"id": "a-01", "text": "Một.", "label": ["not_claim"]}])),
-                 "--out", str(target), "--batch", "r1"]) == 0
+    assert (
+        main(
+            [
+                "import",
+                str(export([{"id": "a-01", "text": "Một.", "label": ["not_claim"]}])),
+                "--out",
+                str(target),
+                "--batch",
+                "r1",
+            ]
+        )
+        == 0
+    )
     round1 = target.read_text(encoding="utf-8")
     second = export([{"id": "a-02", "text": "Hai.", "label": ["neutral"]}, {"id": "a-03", "text": "Ba.", "label": []}])
     assert main(["import", str(second), "--out", str(target)]) == 2
@@ -585,19 +764,33 @@ def test_import_never_wipes_an_earlier_round(tmp_path, capsys):
     assert [(r["id"], r["stance"]) for r in read_jsonl(target)] == [("a-01", "favor")]
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["export", "--input", "{tmp}/missing", "--format", "doccano", "--out", "{tmp}/o.jsonl"],
-     "{tmp}/missing: no such file or folder"),
-    (["import", "{tmp}/notes.txt", "--out", "{tmp}/o.jsonl"],
-     "{tmp}/notes.txt: neither a Label Studio JSON export nor a doccano JSONL export"),
-    (["import", "{tmp}/missing.json", "--out", "{tmp}/o.jsonl"], "No such file or directory"),
-    (["rank", "--model", "{tmp}/none", "--pool", "{tmp}/p.jsonl", "--k", "0", "--out", "{tmp}/o.jsonl"],
-     "k must be at least 1, not 0"),
-    (["rank", "--model", "{tmp}/none", "--pool", "{tmp}/p.jsonl", "--k", "5", "--out", "{tmp}/o.jsonl"], "{tmp}/none"),
-    (["curve", "--config", "configs/baseline.yaml", "--fractions", "0", "--out", "{tmp}/c.png"],
-     "fractions must be in (0, 1], got 0.0"),
-    (["stats", "--set", "seed.jsonl"], "--set expects NAME=FILE[,FILE...], got 'seed.jsonl'"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["export", "--input", "{tmp}/missing", "--format", "doccano", "--out", "{tmp}/o.jsonl"],
+            "{tmp}/missing: no such file or folder",
+        ),
+        (
+            ["import", "{tmp}/notes.txt", "--out", "{tmp}/o.jsonl"],
+            "{tmp}/notes.txt: neither a Label Studio JSON export nor a doccano JSONL export",
+        ),
+        (["import", "{tmp}/missing.json", "--out", "{tmp}/o.jsonl"], "No such file or directory"),
+        (
+            ["rank", "--model", "{tmp}/none", "--pool", "{tmp}/p.jsonl", "--k", "0", "--out", "{tmp}/o.jsonl"],
+            "k must be at least 1, not 0",
+        ),
+        (
+            ["rank", "--model", "{tmp}/none", "--pool", "{tmp}/p.jsonl", "--k", "5", "--out", "{tmp}/o.jsonl"],
+            "{tmp}/none",
+        ),
+        (
+            ["curve", "--config", "configs/baseline.yaml", "--fractions", "0", "--out", "{tmp}/c.png"],
+            "fractions must be in (0, 1], got 0.0",
+        ),
+        (["stats", "--set", "seed.jsonl"], "--set expects NAME=FILE[,FILE...], got 'seed.jsonl'"),
+    ],
+)
 def test_cli_errors_are_one_line_and_status_2(tmp_path, capsys, argv, message):
     (tmp_path / "notes.txt").write_text("just text\n", encoding="utf-8")
     assert main([a.format(tmp=tmp_path) for a in argv]) == 2
@@ -609,8 +802,20 @@ def test_cli_error_exit_status_from_python_m(tmp_path):
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-m", "vistance.annotate", "import", str(tmp_path / "none.json"),
-                           "--out", str(tmp_path / "o.jsonl")], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vistance.annotate",
+            "import",
+            str(tmp_path / "none.json"),
+            "--out",
+            str(tmp_path / "o.jsonl"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1, proc.stderr
 
@@ -630,8 +835,9 @@ def test_rank_cascade_segments_once_and_matches_the_two_models(baseline_claim_ru
     joint = StanceClassifier(claim, stance).predict_proba(texts)
     assert calls == [3]
     p_claim = pc[:, claim.labels.index("claim")]
-    expected = np.column_stack([1 - p_claim, ps[:, [stance.labels.index(s) for s in ("favor", "against", "neutral")]]
-                                * p_claim[:, None]])
+    expected = np.column_stack(
+        [1 - p_claim, ps[:, [stance.labels.index(s) for s in ("favor", "against", "neutral")]] * p_claim[:, None]]
+    )
     assert np.allclose(joint, expected, atol=1e-6)
     assert np.allclose(joint.sum(axis=1), 1, atol=1e-5)
 
@@ -651,10 +857,18 @@ def test_import_labelstudio_errors_name_label_studios_task_id(tmp_path):
     # A real export lists only annotated tasks: the 2nd task in the file was task #11 in Label Studio
     # (the number its UI shows), so that is the number an error must give.
     def task(ls_id, choice):
-        t = {"data": {"id": f"a-{ls_id:02d}", "article": "a", "date": None, "text": f"Câu {ls_id}."},
-             "annotations": [{"result": [{"from_name": "claim", "to_name": "text", "type": "choices",
-                                          "value": {"choices": [choice]}}]}]}
+        t = {
+            "data": {"id": f"a-{ls_id:02d}", "article": "a", "date": None, "text": f"Câu {ls_id}."},
+            "annotations": [
+                {
+                    "result": [
+                        {"from_name": "claim", "to_name": "text", "type": "choices", "value": {"choices": [choice]}}
+                    ]
+                }
+            ],
+        }
         return {"id": ls_id, **t} if ls_id else t
+
     exported = tmp_path / "ls.json"
     exported.write_text(json.dumps([task(3, "not_claim"), task(11, "bogus"), task(0, "bogus")]), encoding="utf-8")
     errors = import_file(exported, tmp_path / "n.jsonl").errors

@@ -63,20 +63,39 @@ class MajorityPredictor(Predictor):
 
 @pytest.fixture(scope="module")
 def majority_kind():
-    return register(ModelKind("majority", MajorityLearner, MajorityPredictor, options=MajorityOptions,
-                              description="the training label distribution (a test's toy kind)",
-                              small_checkpoint=True))
+    return register(
+        ModelKind(
+            "majority",
+            MajorityLearner,
+            MajorityPredictor,
+            options=MajorityOptions,
+            description="the training label distribution (a test's toy kind)",
+            small_checkpoint=True,
+        )
+    )
 
 
 def test_a_kind_registered_from_a_test_file_trains_saves_loads_and_predicts(
-        majority_kind, train_script, small_corpus, tmp_path):
+    majority_kind, train_script, small_corpus, tmp_path
+):
     from vistance import StanceClassifier
 
     assert get_kind("majority") is majority_kind
     run = tmp_path / "majority"
-    train_script.main(["--config", str(ROOT / "configs/baseline.yaml"), "--run-dir", str(run),
-                       "--set", f"data.files=[{small_corpus}]", "--set", "model.kind=majority",
-                       "--set", "model.majority.smoothing=1"])
+    train_script.main(
+        [
+            "--config",
+            str(ROOT / "configs/baseline.yaml"),
+            "--run-dir",
+            str(run),
+            "--set",
+            f"data.files=[{small_corpus}]",
+            "--set",
+            "model.kind=majority",
+            "--set",
+            "model.majority.smoothing=1",
+        ]
+    )
     assert read_json(run / "status.json")["status"] == "complete"
     assert read_json(run / "checkpoint" / "vistance.json")["kind"] == "majority"
     clf = StanceClassifier.from_pretrained(run)
@@ -118,20 +137,23 @@ def test_labels_appear_in_the_task_order_everywhere(run_name, request):
 # --------------------------------------------------------------------------- config values fail at load time
 
 
-@pytest.mark.parametrize("override, key", [
-    ("model.baseline.min_df=0", "model.baseline.min_df"),
-    ("model.baseline.C=-1", "model.baseline.C"),
-    ("model.tiny.hidden_size=0", "model.tiny.hidden_size"),
-    ("model.tiny.num_attention_heads=3", "model.tiny.hidden_size"),
-    ("data.test_size=1.5", "data.test_size"),
-    ("data.dev_size=0", "data.dev_size"),
-    ("data.preprocess.segmenter=jieba", "data.preprocess.segmenter"),
-    ("training.per_device_train_batch_size=0", "training.per_device_train_batch_size"),
-    ("training.learning_rate=-1e-5", "training.learning_rate"),
-    ("model.max_length=4", "model.max_length"),
-    ("model.kind=gpt", "model.kind"),
-    ("model.transformer.freeze_layers=-2", "model.transformer.freeze_layers"),
-])
+@pytest.mark.parametrize(
+    "override, key",
+    [
+        ("model.baseline.min_df=0", "model.baseline.min_df"),
+        ("model.baseline.C=-1", "model.baseline.C"),
+        ("model.tiny.hidden_size=0", "model.tiny.hidden_size"),
+        ("model.tiny.num_attention_heads=3", "model.tiny.hidden_size"),
+        ("data.test_size=1.5", "data.test_size"),
+        ("data.dev_size=0", "data.dev_size"),
+        ("data.preprocess.segmenter=jieba", "data.preprocess.segmenter"),
+        ("training.per_device_train_batch_size=0", "training.per_device_train_batch_size"),
+        ("training.learning_rate=-1e-5", "training.learning_rate"),
+        ("model.max_length=4", "model.max_length"),
+        ("model.kind=gpt", "model.kind"),
+        ("model.transformer.freeze_layers=-2", "model.transformer.freeze_layers"),
+    ],
+)
 def test_invalid_values_fail_at_load_naming_the_key(override, key):
     with pytest.raises(ConfigError) as e:
         load_config(ROOT / "configs/tiny.yaml", [override])
@@ -144,8 +166,21 @@ def test_bad_values_stop_train_before_a_run_folder_exists(tmp_path):
     import sys
 
     run = tmp_path / "never"
-    proc = subprocess.run([sys.executable, "train.py", "--config", "configs/baseline.yaml", "--run-dir", str(run),
-                           "--set", "model.baseline.min_df=0"], cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "train.py",
+            "--config",
+            "configs/baseline.yaml",
+            "--run-dir",
+            str(run),
+            "--set",
+            "model.baseline.min_df=0",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and not run.exists()
     assert proc.stderr.strip().count("\n") == 0 and "model.baseline.min_df" in proc.stderr
 

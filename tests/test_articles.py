@@ -128,7 +128,7 @@ LONG_CLAUSE = "Tổng thống Nga nói rằng các cuộc đàm phán hòa bình
 
 def long_sentence(n_chars: int) -> str:
     text = " ".join([LONG_CLAUSE] * (n_chars // len(LONG_CLAUSE) + 1))
-    return text[:text.rindex(" ", 0, n_chars)] + "."
+    return text[: text.rindex(" ", 0, n_chars)] + "."
 
 
 def test_a_one_sentence_article_is_cut_into_bounded_pieces_at_white_space():
@@ -141,7 +141,7 @@ def test_a_one_sentence_article_is_cut_into_bounded_pieces_at_white_space():
     assert all(len(s.text) <= MAX_SENTENCE_CHARS for s in a.sentences)
     assert all(MAX_SENTENCE_CHARS - 20 < len(s.text) for s in a.sentences[:-1])  # full pieces, cut near the cap
     assert " ".join(s.text for s in a.sentences) == raw  # cut between words: nothing lost, no word broken
-    assert all(a.text[s.start:s.end] == s.text for s in a.sentences)
+    assert all(a.text[s.start : s.end] == s.text for s in a.sentences)
     assert [s.id for s in a.sentences[:2]] == ["huge-00", "huge-01"] and {s.kind for s in a.sentences} == {"body"}
 
 
@@ -157,5 +157,5 @@ def test_preprocessor_truncates_a_huge_text_at_white_space_before_segmentation()
     out = Preprocessor()(text)
     words = desegment(out).split()
     assert len(desegment(out)) <= MAX_CHARS
-    assert " ".join(words) == text[:len(" ".join(words))]  # a prefix of whole words
+    assert " ".join(words) == text[: len(" ".join(words))]  # a prefix of whole words
     assert len(desegment(out)) > MAX_CHARS - 20

@@ -40,9 +40,11 @@ def only(folder: Path) -> list[str]:
 def test_text_and_json_writes_keep_the_previous_file_on_enospc(tmp_path, full_disk):
     target = tmp_path / "metrics.json"
     target.write_text('{"old": true}\n', encoding="utf-8")
-    for write in (lambda: tables.atomic_write_text(target, "x" * 10_000),
-                  lambda: write_json(target, {"new": list(range(1000))}),
-                  lambda: tables.write_jsonl(target, [{"id": i} for i in range(1000)])):
+    for write in (
+        lambda: tables.atomic_write_text(target, "x" * 10_000),
+        lambda: write_json(target, {"new": list(range(1000))}),
+        lambda: tables.write_jsonl(target, [{"id": i} for i in range(1000)]),
+    ):
         with pytest.raises(OSError) as err:
             write()
         assert err.value.errno == errno.ENOSPC
@@ -83,11 +85,17 @@ def test_a_prediction_shard_keeps_the_previous_output_on_enospc(tmp_path, monkey
 
 def test_a_label_import_keeps_the_corpus_on_enospc(tmp_path, monkeypatch):
     out = tmp_path / "round4.jsonl"
-    old = ('{"id": "a-00", "article": "a", "date": null, "text": "Cũ.", "claim": "not_claim", "stance": null, '
-           '"speaker": null}\n')
+    old = (
+        '{"id": "a-00", "article": "a", "date": null, "text": "Cũ.", "claim": "not_claim", "stance": null, '
+        '"speaker": null}\n'
+    )
     out.write_text(old, encoding="utf-8")
-    item = Annotated(where="task #1", meta={"id": "b-00", "text": "Nga sẵn sàng đàm phán.", "article": "b",
-                                            "date": "2025-01-01"}, claim="claim", stance="favor")
+    item = Annotated(
+        where="task #1",
+        meta={"id": "b-00", "text": "Nga sẵn sàng đàm phán.", "article": "b", "date": "2025-01-01"},
+        claim="claim",
+        stance="favor",
+    )
     real = tables._write_all
     writes = []
 
@@ -128,8 +136,11 @@ def test_a_checkpoint_cut_short_by_a_kill_is_never_loaded(tmp_path, baseline_run
         "    os._exit(137)\n"
     )
     target = tmp_path / "run" / "checkpoint"
-    proc = subprocess.run([sys.executable, "-c", code, str(baseline_run / "checkpoint"), str(target)],
-                          env=os.environ | {"PYTHONPATH": os.pathsep.join(sys.path)}, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(baseline_run / "checkpoint"), str(target)],
+        env=os.environ | {"PYTHONPATH": os.pathsep.join(sys.path)},
+        check=False,
+    )
     assert proc.returncode == 137
     assert not target.exists()
     (partial,) = (tmp_path / "run").iterdir()

@@ -37,8 +37,10 @@ def test_validate_refuses_empty_and_blank_files(tmp_path):
     empty.write_text("", encoding="utf-8")
     blank.write_text("\n  \n\n", encoding="utf-8")
     _, errors = validate_files([empty, blank])
-    assert errors == [f"{empty}: no labelled records (the file is empty or blank)",
-                      f"{blank}: no labelled records (the file is empty or blank)"]
+    assert errors == [
+        f"{empty}: no labelled records (the file is empty or blank)",
+        f"{blank}: no labelled records (the file is empty or blank)",
+    ]
 
 
 def test_http_rejects_empty_texts_naming_the_index(baseline_run):
@@ -73,8 +75,12 @@ def test_damaged_weights_are_one_line(tiny_run, tmp_path):
     weights.write_bytes(weights.read_bytes()[:1000])
     src = tmp_path / "s.txt"
     src.write_text("Nga sẵn sàng đàm phán.", encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "vistance.predict", "--model", str(ckpt), "--input", str(src)],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "vistance.predict", "--model", str(ckpt), "--input", str(src)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 2 and "damaged" in _one_error_line(proc.stderr)
 
 
@@ -82,16 +88,33 @@ def test_cv_beyond_the_data_is_one_line(train_script, small_corpus, tmp_path):
     from vistance.errors import DataError
 
     with pytest.raises(DataError, match=r"--cv 1000: 90 examples allow at most 30 folds"):
-        train_script.main(["--config", str(ROOT / "configs/baseline.yaml"), "--run-dir", str(tmp_path / "r"),
-                           "--set", f"data.files=[{small_corpus}]", "--cv", "1000"])
+        train_script.main(
+            [
+                "--config",
+                str(ROOT / "configs/baseline.yaml"),
+                "--run-dir",
+                str(tmp_path / "r"),
+                "--set",
+                f"data.files=[{small_corpus}]",
+                "--cv",
+                "1000",
+            ]
+        )
     assert not (tmp_path / "r").exists()
 
 
 @pytest.mark.subprocess
 def test_sigterm_marks_the_run_interrupted_with_a_real_resume_hint(small_corpus, tmp_path):
     run = tmp_path / "run"
-    argv = [sys.executable, "train.py", "--config", "configs/tiny.yaml", "--run-dir", str(run),
-            *set_args(tiny_overrides(small_corpus, epochs=200))]
+    argv = [
+        sys.executable,
+        "train.py",
+        "--config",
+        "configs/tiny.yaml",
+        "--run-dir",
+        str(run),
+        *set_args(tiny_overrides(small_corpus, epochs=200)),
+    ]
     proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while not (run / "trainer").is_dir() and time.time() < deadline:  # training has started

@@ -46,15 +46,24 @@ def write_sentence_shards(folder: Path, rows: list[dict] | None = None) -> list[
     folder.mkdir(parents=True, exist_ok=True)
     a, b, c = rows[:40], rows[40:80], rows[80:]
     with open(folder / "part-0.jsonl", "w", encoding="utf-8") as f:
-        f.writelines(json.dumps({"id": r["id"], "text": r["text"], "date": r.get("date"), "article": r.get("article")},
-                                ensure_ascii=False) + "\n" for r in a[:20] + [{"id": "empty", "text": "  "}] + a[20:])
+        f.writelines(
+            json.dumps(
+                {"id": r["id"], "text": r["text"], "date": r.get("date"), "article": r.get("article")},
+                ensure_ascii=False,
+            )
+            + "\n"
+            for r in a[:20] + [{"id": "empty", "text": "  "}] + a[20:]
+        )
     with open(folder / "part-1.csv", "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["text"])
         writer.writerows([r["text"]] for r in b)
     pq.write_table(pa.table({"id": [r["id"] for r in c], "text": [r["text"] for r in c]}), folder / "part-2.parquet")
-    return ([(r["id"], r["text"]) for r in a] + [(f"part-1-{n}", r["text"]) for n, r in enumerate(b, 2)]
-            + [(r["id"], r["text"]) for r in c])
+    return (
+        [(r["id"], r["text"]) for r in a]
+        + [(f"part-1-{n}", r["text"]) for n, r in enumerate(b, 2)]
+        + [(r["id"], r["text"]) for r in c]
+    )
 
 
 def read_output(out: Path) -> list[dict]:
@@ -87,21 +96,48 @@ def cli(*argv: str, capsys) -> tuple[int, str]:
 def test_local_engine_equals_predict_on_sentence_shards(baseline_run, tmp_path, capsys):
     expected = write_sentence_shards(tmp_path / "in")
     ray_was_loaded = "ray" in sys.modules
-    code, err = cli("--model", str(baseline_run), "--input", str(tmp_path / "in" / "part-*"),
-                    "--output", str(tmp_path / "out"), capsys=capsys)
+    code, err = cli(
+        "--model",
+        str(baseline_run),
+        "--input",
+        str(tmp_path / "in" / "part-*"),
+        "--output",
+        str(tmp_path / "out"),
+        capsys=capsys,
+    )
     assert code == 0, err
     if not ray_was_loaded:
         assert "ray" not in sys.modules, "the local engine must not import Ray"
 
     rows = read_output(tmp_path / "out")
-    assert sorted(p.name for p in (tmp_path / "out").glob("*.parquet")) == ["part-0.parquet", "part-1.parquet",
-                                                                            "part-2.parquet"]
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.parquet")) == [
+        "part-0.parquet",
+        "part-1.parquet",
+        "part-2.parquet",
+    ]
     assert [(r["id"], r["text"]) for r in rows] == expected
     assert_rows_match(rows, [t for _, t in expected], StanceClassifier.from_pretrained(baseline_run), tol=1e-9)
     assert rows[0]["date"] == seed_rows()[0]["date"] and rows[0]["position"] is None
-    assert list(rows[0]) == ["id", "text", "article", "date", "position", "kind", "start", "end", "claim",
-                             "claim_score", "stance", "stance_favor", "stance_against", "stance_neutral", "speaker",
-                             "speaker_start", "speaker_end", "speaker_confidence"]
+    assert list(rows[0]) == [
+        "id",
+        "text",
+        "article",
+        "date",
+        "position",
+        "kind",
+        "start",
+        "end",
+        "claim",
+        "claim_score",
+        "stance",
+        "stance_favor",
+        "stance_against",
+        "stance_neutral",
+        "speaker",
+        "speaker_start",
+        "speaker_end",
+        "speaker_confidence",
+    ]
 
     manifest = json.loads((tmp_path / "out" / "_manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "complete" and manifest["engine"] == "local"
@@ -129,7 +165,12 @@ def test_local_engine_equals_analyze_on_articles(tiny_run, tmp_path):
     clf = StanceClassifier.from_pretrained(tiny_run)
     title, rows = rows[0], rows[1:]
     assert (title["id"], title["kind"], title["article"], title["position"], title["start"]) == (
-        "000-title", "title", "000", None, None)
+        "000-title",
+        "title",
+        "000",
+        None,
+        None,
+    )
     # The title row is scored like any sentence, but a title is never a claim (guideline R19).
     (bare,) = clf.predict([articles[0]["title"]])
     assert title["claim_score"] == pytest.approx(bare["claim_score"], abs=1e-5)
@@ -166,7 +207,8 @@ def test_speaker_columns_appear_when_results_carry_them(baseline_run, tmp_path, 
 
 
 def test_a_dying_worker_is_retried_then_its_shard_failed_and_a_rerun_redoes_only_that(
-        baseline_run, tmp_path, monkeypatch, capsys):
+    baseline_run, tmp_path, monkeypatch, capsys
+):
     """VISTANCE_FAULT_SHARD kills every worker that reaches part-1.csv (os._exit(137), as an OOM kill does)."""
     expected = write_sentence_shards(tmp_path / "in")
     inputs, out = str(tmp_path / "in"), tmp_path / "out"
@@ -175,8 +217,10 @@ def test_a_dying_worker_is_retried_then_its_shard_failed_and_a_rerun_redoes_only
     assert code == batch.EXIT_PARTIAL == 3, err
     assert err.count("the worker died (exit status 137); retrying with a new worker") == 2
     last = err.strip().splitlines()[-1]
-    assert last.startswith(f"partial: 1 shard(s) failed ({tmp_path / 'in' / 'part-1.csv'}: the worker scoring it "
-                           "died 3 time(s) (exit status 137)"), last
+    assert last.startswith(
+        f"partial: 1 shard(s) failed ({tmp_path / 'in' / 'part-1.csv'}: the worker scoring it "
+        "died 3 time(s) (exit status 137)"
+    ), last
     manifest = json.loads((out / "_manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "partial" and sorted(manifest["shards"]) == ["part-0.parquet", "part-2.parquet"]
     failed = manifest["failed"]["part-1.parquet"]
@@ -208,7 +252,8 @@ def test_a_worker_that_dies_before_counting_itself_is_still_bounded(baseline_run
     manifest = run_batch(baseline_run, str(tmp_path / "in"), tmp_path / "out", progress=False, max_attempts=2)
     assert manifest["status"] == "partial" and manifest["shards"] == {}
     assert {k: (v["attempts"], v["error"]) for k, v in manifest["failed"].items()} == {
-        f"part-{i}.parquet": (2, "the worker scoring it died 2 time(s) (exit status 137)") for i in range(3)}
+        f"part-{i}.parquet": (2, "the worker scoring it died 2 time(s) (exit status 137)") for i in range(3)
+    }
 
 
 def test_changed_checkpoint_is_refused_unless_overwrite(baseline_run, tmp_path):
@@ -266,28 +311,60 @@ def bad_inputs(root: Path, baseline_run: Path) -> dict[str, tuple[list[str], str
     (corrupt / "model.skops").write_bytes(b"not a zip")
     model = ["--model", str(baseline_run)]
     return {
-        "no match": ([*model, "--input", str(root / "nothing" / "*.jsonl"), "--output", str(root / "o1")],
-                     "no input matches"),
-        "malformed json": ([*model, "--input", str(root / "json"), "--output", str(root / "o2")],
-                           f"{root / 'json' / 'a.jsonl'}:2: malformed JSON"),
-        "not utf-8": ([*model, "--input", str(root / "latin1"), "--output", str(root / "o3")],
-                      f"{root / 'latin1' / 'a.csv'}: not UTF-8"),
-        "bad parquet": ([*model, "--input", str(root / "parquet"), "--output", str(root / "o4")],
-                        f"{root / 'parquet' / 'a.parquet'}: not a readable Parquet file"),
-        "missing text field": ([*model, "--input", str(root / "field"), "--output", str(root / "o5")],
-                               "no 'text' field (fields: id, content); name the text column with --text-field"),
-        "output is a file": ([*model, "--input", str(good), "--output", str(root / "a-file")],
-                             "exists and is not a folder"),
-        "not our folder": ([*model, "--input", str(good), "--output", str(root / "stranger")],
-                           "not empty and has no _manifest.json"),
-        "no checkpoint": (["--model", str(root / "missing"), "--input", str(good), "--output", str(root / "o6")],
-                          "no such file or directory"),
-        "corrupt checkpoint": (["--model", str(corrupt), "--input", str(good), "--output", str(root / "o7")],
-                               "cannot load the checkpoint"),
-        "workers without ray": ([*model, "--input", str(good), "--output", str(root / "o8"), "--workers", "2"],
-                                "need --engine ray"),
-        "ray client": ([*model, "--input", str(good), "--output", str(root / "o9"), "--engine", "ray", "--address",
-                        "ray://head:10001"], "cannot run through Ray Client"),
+        "no match": (
+            [*model, "--input", str(root / "nothing" / "*.jsonl"), "--output", str(root / "o1")],
+            "no input matches",
+        ),
+        "malformed json": (
+            [*model, "--input", str(root / "json"), "--output", str(root / "o2")],
+            f"{root / 'json' / 'a.jsonl'}:2: malformed JSON",
+        ),
+        "not utf-8": (
+            [*model, "--input", str(root / "latin1"), "--output", str(root / "o3")],
+            f"{root / 'latin1' / 'a.csv'}: not UTF-8",
+        ),
+        "bad parquet": (
+            [*model, "--input", str(root / "parquet"), "--output", str(root / "o4")],
+            f"{root / 'parquet' / 'a.parquet'}: not a readable Parquet file",
+        ),
+        "missing text field": (
+            [*model, "--input", str(root / "field"), "--output", str(root / "o5")],
+            "no 'text' field (fields: id, content); name the text column with --text-field",
+        ),
+        "output is a file": (
+            [*model, "--input", str(good), "--output", str(root / "a-file")],
+            "exists and is not a folder",
+        ),
+        "not our folder": (
+            [*model, "--input", str(good), "--output", str(root / "stranger")],
+            "not empty and has no _manifest.json",
+        ),
+        "no checkpoint": (
+            ["--model", str(root / "missing"), "--input", str(good), "--output", str(root / "o6")],
+            "no such file or directory",
+        ),
+        "corrupt checkpoint": (
+            ["--model", str(corrupt), "--input", str(good), "--output", str(root / "o7")],
+            "cannot load the checkpoint",
+        ),
+        "workers without ray": (
+            [*model, "--input", str(good), "--output", str(root / "o8"), "--workers", "2"],
+            "need --engine ray",
+        ),
+        "ray client": (
+            [
+                *model,
+                "--input",
+                str(good),
+                "--output",
+                str(root / "o9"),
+                "--engine",
+                "ray",
+                "--address",
+                "ray://head:10001",
+            ],
+            "cannot run through Ray Client",
+        ),
     }
 
 
@@ -310,8 +387,17 @@ def test_one_run_per_output_folder(baseline_run, tmp_path):
 def test_engine_ray_without_ray_says_how_to_install(baseline_run, tmp_path, monkeypatch, capsys):
     write_sentence_shards(tmp_path / "in")
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
-    code, err = cli("--model", str(baseline_run), "--input", str(tmp_path / "in"), "--output", str(tmp_path / "o"),
-                    "--engine", "ray", capsys=capsys)
+    code, err = cli(
+        "--model",
+        str(baseline_run),
+        "--input",
+        str(tmp_path / "in"),
+        "--output",
+        str(tmp_path / "o"),
+        "--engine",
+        "ray",
+        capsys=capsys,
+    )
     assert (code, err) == (2, 'error: --engine ray needs Ray: pip install -e ".[scale]"\n')
 
 
@@ -335,14 +421,23 @@ def test_ray_engine_equals_predict_and_resumes_after_interrupt(baseline_run, tin
         for run, tol in ((baseline_run, 1e-9), (tiny_run, 1e-5)):
             out = tmp_path / f"out-{run.name}"
             # 0.5 CPU each: two actors and the driver share two cores.
-            manifest = run_batch(run, str(tmp_path / "in"), out, engine="ray", workers=2, cpus_per_worker=0.5,
-                                 progress=False)
+            manifest = run_batch(
+                run, str(tmp_path / "in"), out, engine="ray", workers=2, cpus_per_worker=0.5, progress=False
+            )
             assert manifest["engine"] == "ray" and manifest["counts"]["sentences"] == len(texts)
             rows = read_output(out)
             assert [(r["id"], r["text"]) for r in rows] == expected
             assert_rows_match(rows, texts, StanceClassifier.from_pretrained(run), tol)
-        run_batch(tiny_run, str(tmp_path / "articles"), tmp_path / "art-ray", articles=True, engine="ray",
-                  workers=2, cpus_per_worker=0.5, progress=False)
+        run_batch(
+            tiny_run,
+            str(tmp_path / "articles"),
+            tmp_path / "art-ray",
+            articles=True,
+            engine="ray",
+            workers=2,
+            cpus_per_worker=0.5,
+            progress=False,
+        )
         run_batch(tiny_run, str(tmp_path / "articles"), tmp_path / "art-local", articles=True, progress=False)
         ray_rows, local_rows = read_output(tmp_path / "art-ray"), read_output(tmp_path / "art-local")
         assert [r["id"] for r in ray_rows] == [r["id"] for r in local_rows]
@@ -357,11 +452,27 @@ def test_ray_engine_equals_predict_and_resumes_after_interrupt(baseline_run, tin
     archive.mkdir()
     for i in range(12):
         with open(archive / f"day-{i:02d}.jsonl", "w", encoding="utf-8") as f:
-            f.writelines(json.dumps({"id": f"{i}-{r['id']}", "text": r["text"]}, ensure_ascii=False) + "\n"
-                         for r in rows)
+            f.writelines(
+                json.dumps({"id": f"{i}-{r['id']}", "text": r["text"]}, ensure_ascii=False) + "\n" for r in rows
+            )
     out = tmp_path / "archive-out"
-    argv = [sys.executable, "-m", "vistance.batch", "--model", str(tiny_run), "--input", str(archive),
-            "--output", str(out), "--engine", "ray", "--workers", "1", "--cpus-per-worker", "0.5"]
+    argv = [
+        sys.executable,
+        "-m",
+        "vistance.batch",
+        "--model",
+        str(tiny_run),
+        "--input",
+        str(archive),
+        "--output",
+        str(out),
+        "--engine",
+        "ray",
+        "--workers",
+        "1",
+        "--cpus-per-worker",
+        "0.5",
+    ]
     env = os.environ | {"PYTHONPATH": os.pathsep.join(sys.path)}
     proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, env=env)
     try:
@@ -377,8 +488,7 @@ def test_ray_engine_equals_predict_and_resumes_after_interrupt(baseline_run, tin
     assert 1 <= written < 12, f"the interrupt came too late to test resuming ({written} shards written)"
     assert json.loads((out / "_manifest.json").read_text(encoding="utf-8"))["status"] == "interrupted"
 
-    done = subprocess.run(argv + ["--quiet"], capture_output=True, text=True, env=env, timeout=300,
-                          check=False)
+    done = subprocess.run(argv + ["--quiet"], capture_output=True, text=True, env=env, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     ids = [r["id"] for r in read_output(out)]
     assert len(ids) == len(set(ids)) == 12 * len(rows)
@@ -401,8 +511,9 @@ def test_ray_engine_gives_up_a_shard_whose_actor_keeps_dying(baseline_run, tmp_p
     ray.init(address="local", num_cpus=2, _temp_dir=temp, include_dashboard=False)
     try:
         start = time.monotonic()
-        manifest = run_batch(baseline_run, inputs, out, engine="ray", workers=2, cpus_per_worker=0.5,
-                             progress=False, max_attempts=2)
+        manifest = run_batch(
+            baseline_run, inputs, out, engine="ray", workers=2, cpus_per_worker=0.5, progress=False, max_attempts=2
+        )
         assert time.monotonic() - start < 240
     finally:
         ray.shutdown()
@@ -459,11 +570,28 @@ def test_ray_going_away_mid_run_is_one_line_and_the_rerun_finishes(baseline_run,
     archive.mkdir()
     for i in range(8):
         with open(archive / f"day-{i:02d}.jsonl", "w", encoding="utf-8") as f:
-            f.writelines(json.dumps({"id": f"{i}-{r['id']}", "text": r["text"]}, ensure_ascii=False) + "\n"
-                         for r in rows)
+            f.writelines(
+                json.dumps({"id": f"{i}-{r['id']}", "text": r["text"]}, ensure_ascii=False) + "\n" for r in rows
+            )
     out = tmp_path / "out"
-    argv = [sys.executable, "-m", "vistance.batch", "--model", str(baseline_run), "--input", str(archive),
-            "--output", str(out), "--engine", "ray", "--workers", "1", "--cpus-per-worker", "0.5", "--quiet"]
+    argv = [
+        sys.executable,
+        "-m",
+        "vistance.batch",
+        "--model",
+        str(baseline_run),
+        "--input",
+        str(archive),
+        "--output",
+        str(out),
+        "--engine",
+        "ray",
+        "--workers",
+        "1",
+        "--cpus-per-worker",
+        "0.5",
+        "--quiet",
+    ]
     env = os.environ | {"PYTHONPATH": os.pathsep.join(sys.path)}
     env.pop("RAY_TMPDIR", None)  # the command makes (and must remove) its own Ray folder
     ray_folders = set(glob.glob("/tmp/ray-*"))
@@ -504,9 +632,15 @@ def test_ray_going_away_mid_run_is_one_line_and_the_rerun_finishes(baseline_run,
 
 
 def test_article_dates_from_published_at_or_the_named_field():
-    rows = [{"id": "a1", "text": "Ông Putin nói Nga sẵn sàng.", "published_at": "2026-01-20T23:30:00+07:00"},
-            {"id": "a2", "text": "Ông Trump nói Mỹ sẵn sàng.", "pubDate": "Tue, 10 Jun 2025 08:00:00 +0700",
-             "seen": "03/02/2026"}]
+    rows = [
+        {"id": "a1", "text": "Ông Putin nói Nga sẵn sàng.", "published_at": "2026-01-20T23:30:00+07:00"},
+        {
+            "id": "a2",
+            "text": "Ông Trump nói Mỹ sẵn sàng.",
+            "pubDate": "Tue, 10 Jun 2025 08:00:00 +0700",
+            "seen": "03/02/2026",
+        },
+    ]
     data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
     sents, _ = batch.shard_sentences("s.jsonl", data, articles=True, text_field="text")
     assert {s["article"]: s["date"] for s in sents} == {"a1": "2026-01-20", "a2": "2025-06-10"}

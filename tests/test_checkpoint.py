@@ -27,8 +27,12 @@ SENTENCES = [
 def test_run_folder_and_checkpoint_folder_give_the_same_predictor(tiny_run):
     a, b = load_predictor(tiny_run), load_predictor(tiny_run / "checkpoint")
     assert a.path == b.path == tiny_run / "checkpoint"
-    assert (a.labels, a.task.name, a.kind, a.max_length) == (["not_claim", "favor", "against", "neutral"], "joint",
-                                                             "tiny", 256)
+    assert (a.labels, a.task.name, a.kind, a.max_length) == (
+        ["not_claim", "favor", "against", "neutral"],
+        "joint",
+        "tiny",
+        256,
+    )
     assert a.preprocess.segmenter == "pyvi"
     assert np.array_equal(a.predict_proba(SENTENCES), b.predict_proba(SENTENCES))
 

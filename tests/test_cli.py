@@ -24,8 +24,19 @@ def test_help_lists_every_command(capsys):
         cli.main(["--help"])
     assert e.value.code == 0
     out = capsys.readouterr().out
-    names = ("train", "evaluate", "predict", "serve", "export", "batch", "annotate", "actors", "speakers", "data",
-             "bench")
+    names = (
+        "train",
+        "evaluate",
+        "predict",
+        "serve",
+        "export",
+        "batch",
+        "annotate",
+        "actors",
+        "speakers",
+        "data",
+        "bench",
+    )
     for name in names:
         assert f"    {name} " in out, name
     assert set(cli.COMMANDS) == set(names)

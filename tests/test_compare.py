@@ -20,13 +20,25 @@ HAND = np.concatenate([PROBS] * 5)  # the hand example: macro-F1 2/3
 
 @pytest.fixture
 def runs(tmp_path):
-    good = make_run(tmp_path / "phobert" / "20260101-000000", gold=GOLD40, probs=PERFECT,
-                    config={"training.learning_rate": 2e-5})
-    weak = make_run(tmp_path / "phobert" / "20260102-000000", gold=GOLD40, probs=HAND,
-                    config={"training.learning_rate": 1e-3}, train_seconds=4000, model_size_bytes=None)
+    good = make_run(
+        tmp_path / "phobert" / "20260101-000000", gold=GOLD40, probs=PERFECT, config={"training.learning_rate": 2e-5}
+    )
+    weak = make_run(
+        tmp_path / "phobert" / "20260102-000000",
+        gold=GOLD40,
+        probs=HAND,
+        config={"training.learning_rate": 1e-3},
+        train_seconds=4000,
+        model_size_bytes=None,
+    )
     # the baseline reads no learning rate and no epochs: neither may show up as a difference because of it
-    other = make_run(tmp_path / "baseline" / "20260103-000000", gold=GOLD, probs=PROBS, prefix="t",
-                     config={"model.kind": "baseline", "training.learning_rate": 1e-3, "training.num_train_epochs": 99})
+    other = make_run(
+        tmp_path / "baseline" / "20260103-000000",
+        gold=GOLD,
+        probs=PROBS,
+        prefix="t",
+        config={"model.kind": "baseline", "training.learning_rate": 1e-3, "training.num_train_epochs": 99},
+    )
     running = make_run(tmp_path / "phobert" / "20260104-000000", gold=GOLD40, probs=PERFECT, status="running")
     return good, weak, other, running
 
@@ -55,8 +67,9 @@ def test_compare_ranks_tests_and_flags(runs, tmp_path):
     assert "| 0.667 [" in row and "-0.333 [" in row and "66.7 min" in row
     # the settings that differ, transposed: a row per key, a column per run, n/a where a kind does not read it
     settings = md.split("## Settings that differ", 1)[1]
-    assert settings.splitlines()[2] == ("| setting | A1 phobert/20260101-000000 | A2 phobert/20260102-000000 "
-                                        "| B1 baseline/20260103-000000 |")
+    assert settings.splitlines()[2] == (
+        "| setting | A1 phobert/20260101-000000 | A2 phobert/20260102-000000 | B1 baseline/20260103-000000 |"
+    )
     assert "| model.kind | tiny | tiny | baseline |" in settings
     assert "| training.learning_rate | 2e-05 | 0.001 | n/a |" in settings
     assert "num_train_epochs" not in md and "max_length" not in md
@@ -99,7 +112,9 @@ def test_cv_run_in_comparison(tmp_path):
 
 def test_differing_config_keys():
     assert differing_config_keys([{"a": 1, "b": [1, 2]}, {"a": 1, "b": [1, 3]}, {"a": 1, "b": [1, 2], "c": 0}]) == [
-        "b", "c"]
+        "b",
+        "c",
+    ]
 
 
 def test_differing_config_keys_count_only_the_runs_that_read_a_key():

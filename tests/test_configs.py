@@ -58,10 +58,18 @@ def test_overrides_and_errors():
 
 def test_relevant_keys_follow_the_kind():
     baseline = set(load_config(ROOT / "configs" / "baseline.yaml").relevant_keys())
-    assert {"data.task", "data.preprocess.segmenter", "model.kind", "model.baseline.C", "training.seed",
-            "training.cv"} <= baseline
-    assert not {"training.learning_rate", "training.num_train_epochs", "model.max_length",
-                "model.tiny.hidden_size"} & baseline
+    assert {
+        "data.task",
+        "data.preprocess.segmenter",
+        "model.kind",
+        "model.baseline.C",
+        "training.seed",
+        "training.cv",
+    } <= baseline
+    assert (
+        not {"training.learning_rate", "training.num_train_epochs", "model.max_length", "model.tiny.hidden_size"}
+        & baseline
+    )
     e5 = set(load_config(ROOT / "configs" / "e5-small-frozen.yaml").relevant_keys())
     assert "model.max_length" in e5 and "training.learning_rate" not in e5
     tiny = set(load_config(ROOT / "configs" / "tiny.yaml").relevant_keys())

@@ -23,8 +23,10 @@ def test_the_labelled_records_context_is_what_prediction_builds_from_the_article
     sentences of the parsed data/raw articles, so training and prediction read the same thing."""
     from vistance.data.articles import parse_folder
 
-    records = {json.loads(line)["id"]: json.loads(line)
-               for line in (ROOT / "data/annotated/seed.jsonl").read_text(encoding="utf-8").splitlines()}
+    records = {
+        json.loads(line)["id"]: json.loads(line)
+        for line in (ROOT / "data/annotated/seed.jsonl").read_text(encoding="utf-8").splitlines()
+    }
     checked = 0
     for art in parse_folder(ROOT / "data/raw"):
         sents = [dict(s.to_dict()) for s in art.sentences]

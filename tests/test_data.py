@@ -22,17 +22,26 @@ from vistance.tasks import TASKS
 def task_examples(records, task):
     return TASKS[task].examples(records)
 
+
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "data" / "annotated" / "seed.jsonl"
 
-GOOD = {"id": "a-00", "article": "a", "date": None, "text": "Ông A nói hòa bình.", "claim": "claim",
-        "stance": "favor", "speaker": "A"}
+GOOD = {
+    "id": "a-00",
+    "article": "a",
+    "date": None,
+    "text": "Ông A nói hòa bình.",
+    "claim": "claim",
+    "stance": "favor",
+    "speaker": "A",
+}
 
 
 def write(tmp_path, rows, name="f.jsonl"):
     p = tmp_path / name
-    p.write_text("\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows) + "\n",
-                 encoding="utf-8")
+    p.write_text(
+        "\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8"
+    )
     return p
 
 

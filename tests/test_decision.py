@@ -62,14 +62,17 @@ def test_layerwise_learning_rates_decay_from_the_head_down():
 
     from vistance.models.transformer import layerwise_param_groups
 
-    model = BertForSequenceClassification(BertConfig(vocab_size=50, hidden_size=8, num_hidden_layers=3,
-                                                     num_attention_heads=2, intermediate_size=16, num_labels=4))
+    model = BertForSequenceClassification(
+        BertConfig(
+            vocab_size=50, hidden_size=8, num_hidden_layers=3, num_attention_heads=2, intermediate_size=16, num_labels=4
+        )
+    )
     groups = layerwise_param_groups(model, 1e-3, 0.5, 0.01)
     lr_of = {id(p): g["lr"] for g in groups for p in g["params"]}
     assert lr_of[id(model.classifier.weight)] == pytest.approx(1e-3)
     assert lr_of[id(model.bert.encoder.layer[2].attention.self.query.weight)] == pytest.approx(1e-3 * 0.5)
-    assert lr_of[id(model.bert.encoder.layer[0].attention.self.query.weight)] == pytest.approx(1e-3 * 0.5 ** 3)
-    assert lr_of[id(model.bert.embeddings.word_embeddings.weight)] == pytest.approx(1e-3 * 0.5 ** 4)
+    assert lr_of[id(model.bert.encoder.layer[0].attention.self.query.weight)] == pytest.approx(1e-3 * 0.5**3)
+    assert lr_of[id(model.bert.embeddings.word_embeddings.weight)] == pytest.approx(1e-3 * 0.5**4)
     wd_of = {id(p): g["weight_decay"] for g in groups for p in g["params"]}
     assert wd_of[id(model.classifier.bias)] == 0.0 and wd_of[id(model.classifier.weight)] == 0.01
     assert sum(len(g["params"]) for g in groups) == len([p for p in model.parameters() if p.requires_grad])

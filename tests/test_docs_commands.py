@@ -53,13 +53,14 @@ def vistance_argv(line: str) -> list[str] | None:
     for i, word in enumerate(words):
         if word == "vistance" and i == 0:
             return words[1:]
-        if Path(word).name in SCRIPTS and (i == 0 or re.fullmatch(r"(\S*/)?python3?|launch|-\S+|\S+=\S+",
-                                                                   words[i - 1])):
-            return [SCRIPTS[Path(word).name], *words[i + 1:]]
+        if Path(word).name in SCRIPTS and (
+            i == 0 or re.fullmatch(r"(\S*/)?python3?|launch|-\S+|\S+=\S+", words[i - 1])
+        ):
+            return [SCRIPTS[Path(word).name], *words[i + 1 :]]
         if word == "-m" and i > 0 and re.fullmatch(r"(\S*/)?python3?", words[i - 1]) and i + 1 < len(words):
             module = words[i + 1]
             if module.startswith("vistance"):
-                return [ALIASES.get(module, module), *words[i + 2:]]
+                return [ALIASES.get(module, module), *words[i + 2 :]]
             return None
     return None
 
@@ -88,8 +89,18 @@ COMMANDS = documented_commands()
 def test_the_pages_show_commands():
     assert len(COMMANDS) > 40
     shown = {argv[0] for _, argv in COMMANDS}
-    assert {"train", "evaluate", "predict", "serve", "batch", "annotate", "actors", "speakers", "data",
-            "bench"} <= shown
+    assert {
+        "train",
+        "evaluate",
+        "predict",
+        "serve",
+        "batch",
+        "annotate",
+        "actors",
+        "speakers",
+        "data",
+        "bench",
+    } <= shown
 
 
 def run_help(argv: list[str]) -> tuple[int, str]:

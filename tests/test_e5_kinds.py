@@ -27,11 +27,14 @@ def corpus(tmp_path_factory):
     return path
 
 
-@pytest.mark.parametrize("config, extra", [
-    ("e5-small-frozen.yaml", []),
-    ("e5-small-setfit.yaml", ["model.setfit.max_steps=2", "model.setfit.num_iterations=1"]),
-    ("e5-small.yaml", ["training.num_train_epochs=1", "model.transformer.freeze_layers=10"]),
-])
+@pytest.mark.parametrize(
+    "config, extra",
+    [
+        ("e5-small-frozen.yaml", []),
+        ("e5-small-setfit.yaml", ["model.setfit.max_steps=2", "model.setfit.num_iterations=1"]),
+        ("e5-small.yaml", ["training.num_train_epochs=1", "model.transformer.freeze_layers=10"]),
+    ],
+)
 def test_e5_kind_trains_saves_and_serves(config, extra, train_script, corpus, tmp_path):
     from fastapi.testclient import TestClient
 
@@ -69,8 +72,18 @@ def test_e5_frozen_with_article_context_reads_it_at_training_and_prediction(trai
     from vistance.checkpoint import load_predictor
 
     run = tmp_path / "ctx"
-    train_script.main(["--config", str(ROOT / "configs/e5-small-frozen.yaml"), "--run-dir", str(run),
-                       "--set", f"data.files=[{corpus}]", "--set", "model.e5_frozen.context=true"])
+    train_script.main(
+        [
+            "--config",
+            str(ROOT / "configs/e5-small-frozen.yaml"),
+            "--run-dir",
+            str(run),
+            "--set",
+            f"data.files=[{corpus}]",
+            "--set",
+            "model.e5_frozen.context=true",
+        ]
+    )
     head = read_json(run / "checkpoint" / "head.json")
     assert head["context"] is True and len(head["W"][0]) == 2 * 384
     predictor = load_predictor(run)

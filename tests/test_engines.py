@@ -152,10 +152,27 @@ def test_export_cli_and_consumers_take_the_options(exported, tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
     out = tmp_path / "p.jsonl"
     inp = tmp_path / "in.jsonl"
-    inp.write_text("\n".join(json.dumps({"text": t}, ensure_ascii=False) for t in _texts(run, 5)) + "\n",
-                   encoding="utf-8")
-    assert predict_main(["--model", str(run), "--input", str(inp), "--output", str(out), "--engine", "openvino",
-                         "--precision", "fp32", "--quiet"]) == 0
+    inp.write_text(
+        "\n".join(json.dumps({"text": t}, ensure_ascii=False) for t in _texts(run, 5)) + "\n", encoding="utf-8"
+    )
+    assert (
+        predict_main(
+            [
+                "--model",
+                str(run),
+                "--input",
+                str(inp),
+                "--output",
+                str(out),
+                "--engine",
+                "openvino",
+                "--precision",
+                "fp32",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert len(out.read_text(encoding="utf-8").splitlines()) == 5
     from vistance.annotate.cli import build_parser as annotate_parser
     from vistance.batch.cli import build_parser as batch_parser
@@ -163,11 +180,13 @@ def test_export_cli_and_consumers_take_the_options(exported, tmp_path, capsys):
 
     a = serve_parser().parse_args(["--model", "m", "--engine", "openvino", "--precision", "int8"])
     assert (a.engine, a.precision) == ("openvino", "int8")
-    a = batch_parser().parse_args(["--model", "m", "--input", "i", "--output", "o", "--model-engine", "torch",
-                                   "--precision", "bf16"])
+    a = batch_parser().parse_args(
+        ["--model", "m", "--input", "i", "--output", "o", "--model-engine", "torch", "--precision", "bf16"]
+    )
     assert (a.model_engine, a.precision) == ("torch", "bf16")
-    a = annotate_parser().parse_args(["rank", "--model", "m", "--pool", "p", "--k", "3", "--out", "o",
-                                      "--precision", "fp32"])
+    a = annotate_parser().parse_args(
+        ["rank", "--model", "m", "--pool", "p", "--k", "3", "--out", "o", "--precision", "fp32"]
+    )
     assert a.precision == "fp32"
 
 
@@ -177,8 +196,25 @@ def test_bench_predict_on_a_trained_checkpoint_times_every_engine(exported, tmp_
     run, _ = exported
     monkeypatch.setenv("VISTANCE_CPU_BF16", "0")  # the rows this CPU runs; bf16 rows need native bf16
     out, png = tmp_path / "bench.json", tmp_path / "bench.png"
-    assert bench_main(["--model", str(run), "-n", "12", "--rounds", "1", "--threads", "1", "--output", str(out),
-                       "--plot", str(png)]) == 0
+    assert (
+        bench_main(
+            [
+                "--model",
+                str(run),
+                "-n",
+                "12",
+                "--rounds",
+                "1",
+                "--threads",
+                "1",
+                "--output",
+                str(out),
+                "--plot",
+                str(png),
+            ]
+        )
+        == 0
+    )
     r = read_json(out)
     got = {(x["engine"], x["precision"]): x for x in r["rows"]}
     assert set(got) == {("torch", "fp32"), ("torch", "int8"), ("openvino", "fp32"), ("openvino", "int8")}
@@ -197,12 +233,20 @@ def test_training_exports_when_asked_and_trains_in_bf16(train_script, small_corp
     from conftest import ROOT, set_args, tiny_overrides
 
     run = tmp_path / "run"
-    argv = ["--config", str(ROOT / "configs/tiny.yaml"), "--run-dir", str(run),
-            *set_args(tiny_overrides(small_corpus) + ["training.num_train_epochs=2", "training.export=openvino",
-                                                      "training.bf16=true"])]
+    argv = [
+        "--config",
+        str(ROOT / "configs/tiny.yaml"),
+        "--run-dir",
+        str(run),
+        *set_args(
+            tiny_overrides(small_corpus)
+            + ["training.num_train_epochs=2", "training.export=openvino", "training.bf16=true"]
+        ),
+    ]
     train_script.main(argv)
     meta = read_json(run / "checkpoint/vistance.json")
     assert (run / "checkpoint/openvino/model-int8.xml").is_file()
     assert meta["extras"]["engines"]["openvino"]["fp32"]["n"] == len(
-        (run / "splits/test.jsonl").read_text(encoding="utf-8").splitlines())
+        (run / "splits/test.jsonl").read_text(encoding="utf-8").splitlines()
+    )
     assert str(eng.choose(load_predictor(run)).engine) == "openvino"

@@ -14,9 +14,21 @@ from vistance.errors import ConfigError
 def test_a_tiny_seed_ensemble_trains_saves_and_averages_its_members(train_script, small_corpus, tmp_path):
     run = tmp_path / "ens"
     overrides = set_args(tiny_overrides(small_corpus, epochs=2))
-    train_script.main(["--config", str(ROOT / "configs/tiny.yaml"), "--run-dir", str(run), *overrides,
-                       "--set", "model.kind=ensemble", "--set", "model.ensemble.base=tiny",
-                       "--set", "model.ensemble.members=2"])
+    train_script.main(
+        [
+            "--config",
+            str(ROOT / "configs/tiny.yaml"),
+            "--run-dir",
+            str(run),
+            *overrides,
+            "--set",
+            "model.kind=ensemble",
+            "--set",
+            "model.ensemble.base=tiny",
+            "--set",
+            "model.ensemble.members=2",
+        ]
+    )
     ckpt = run / "checkpoint"
     assert read_json(ckpt / "vistance.json")["kind"] == "ensemble"
     assert [read_json(ckpt / f"member-{k}" / "vistance.json")["kind"] for k in (1, 2)] == ["tiny", "tiny"]

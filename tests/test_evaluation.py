@@ -35,23 +35,54 @@ NC, F, A, N = LABELS
 # The hand example of test_metrics.py: accuracy 5/8, macro-F1 2/3, F_avg 1/2, claim-F1 0.8, ECE 0.2375.
 GOLD = [NC, NC, NC, F, F, A, A, N]
 PRED = [NC, NC, F, F, A, A, NC, N]
-PROBS = np.array([
-    [.85, .05, .05, .05], [.75, .10, .10, .05], [.15, .65, .10, .10], [.05, .85, .05, .05],
-    [.10, .10, .75, .05], [.10, .10, .75, .05], [.95, .02, .02, .01], [.10, .10, .05, .75],
-])
+PROBS = np.array(
+    [
+        [0.85, 0.05, 0.05, 0.05],
+        [0.75, 0.10, 0.10, 0.05],
+        [0.15, 0.65, 0.10, 0.10],
+        [0.05, 0.85, 0.05, 0.05],
+        [0.10, 0.10, 0.75, 0.05],
+        [0.10, 0.10, 0.75, 0.05],
+        [0.95, 0.02, 0.02, 0.01],
+        [0.10, 0.10, 0.05, 0.75],
+    ]
+)
 
 
 def examples(gold, prefix="s", article="art"):
-    return [{"id": f"{prefix}{i}", "text": f"Câu {prefix}{i} về đàm phán hòa bình Nga - Ukraine.", "label": g,
-             "article": f"{article}{i // 4}"} for i, g in enumerate(gold)]
+    return [
+        {
+            "id": f"{prefix}{i}",
+            "text": f"Câu {prefix}{i} về đàm phán hòa bình Nga - Ukraine.",
+            "label": g,
+            "article": f"{article}{i // 4}",
+        }
+        for i, g in enumerate(gold)
+    ]
 
 
-def make_run(path: Path, gold=GOLD, probs=PROBS, status="complete", config=None, prefix="s", labels=LABELS,
-             task="joint", train_seconds=12.5, model_size_bytes=2_500_000, num_parameters=600_000, folds=0) -> Path:
+def make_run(
+    path: Path,
+    gold=GOLD,
+    probs=PROBS,
+    status="complete",
+    config=None,
+    prefix="s",
+    labels=LABELS,
+    task="joint",
+    train_seconds=12.5,
+    model_size_bytes=2_500_000,
+    num_parameters=600_000,
+    folds=0,
+) -> Path:
     """A run folder as train.py leaves it (``folds`` > 0: a --cv run with fold-1..K)."""
     path.mkdir(parents=True)
-    cfg = {"name": path.parent.name, "data": {"task": task, "files": ["data/annotated/seed.jsonl"]},
-           "model": {"kind": "tiny", "max_length": 64}, "training": {"learning_rate": 1e-3, "seed": 42, "cv": folds}}
+    cfg = {
+        "name": path.parent.name,
+        "data": {"task": task, "files": ["data/annotated/seed.jsonl"]},
+        "model": {"kind": "tiny", "max_length": 64},
+        "training": {"learning_rate": 1e-3, "seed": 42, "cv": folds},
+    }
     for key, value in (config or {}).items():
         section, name = key.split(".")
         cfg[section][name] = value
@@ -63,19 +94,40 @@ def make_run(path: Path, gold=GOLD, probs=PROBS, status="complete", config=None,
     (path / "status.json").write_text(json.dumps(status_d), encoding="utf-8")
     exs = examples(gold, prefix)
     probs = np.asarray(probs)
-    parts = [(path, exs, probs)] if not folds else [
-        (path / f"fold-{k + 1}", exs[k::folds], probs[k::folds]) for k in range(folds)
-    ]
+    parts = (
+        [(path, exs, probs)]
+        if not folds
+        else [(path / f"fold-{k + 1}", exs[k::folds], probs[k::folds]) for k in range(folds)]
+    )
     for folder, part, pr in parts:
         write_jsonl(folder / "splits" / "test.jsonl", part)
         write_jsonl(folder / "splits" / "dev.jsonl", part[:2])
-        rows = [{"id": e["id"], "text": e["text"], "gold": e["label"], "pred": labels[int(np.argmax(p))],
-                 "probs": dict(zip(labels, map(float, p)))} for e, p in zip(part, pr)]
+        rows = [
+            {
+                "id": e["id"],
+                "text": e["text"],
+                "gold": e["label"],
+                "pred": labels[int(np.argmax(p))],
+                "probs": dict(zip(labels, map(float, p))),
+            }
+            for e, p in zip(part, pr)
+        ]
         write_jsonl(folder / "predictions.jsonl", rows)
         test = classification_metrics([r["gold"] for r in rows], [r["pred"] for r in rows], labels)
-        (folder / "metrics.json").write_text(json.dumps(
-            {"task": task, "labels": labels, "dev": test, "test": test, "train_seconds": train_seconds,
-             "num_parameters": num_parameters, "model_size_bytes": model_size_bytes}), encoding="utf-8")
+        (folder / "metrics.json").write_text(
+            json.dumps(
+                {
+                    "task": task,
+                    "labels": labels,
+                    "dev": test,
+                    "test": test,
+                    "train_seconds": train_seconds,
+                    "num_parameters": num_parameters,
+                    "model_size_bytes": model_size_bytes,
+                }
+            ),
+            encoding="utf-8",
+        )
     if folds:
         (path / "metrics.json").write_text(json.dumps({"task": task, "labels": labels, "cv": folds}), encoding="utf-8")
     return path
@@ -114,8 +166,8 @@ def test_evaluate_run_on_test_split_gives_hand_computed_numbers(tmp_path):
         assert ev.ci[k]["low"] <= ev.ci[k]["estimate"] <= ev.ci[k]["high"]
     # errors: the three misclassified sentences, most confident first
     assert [(e["id"], e["gold"], e["pred"]) for e in ev.errors] == [("s6", A, NC), ("s4", F, A), ("s2", NC, F)]
-    assert [e["confidence"] for e in ev.errors] == pytest.approx([.95, .75, .65])
-    assert [e["p_gold"] for e in ev.errors] == pytest.approx([.02, .10, .15])
+    assert [e["confidence"] for e in ev.errors] == pytest.approx([0.95, 0.75, 0.65])
+    assert [e["p_gold"] for e in ev.errors] == pytest.approx([0.02, 0.10, 0.15])
     assert ev.source["split"] == "test"
 
 
@@ -138,22 +190,47 @@ def test_evaluate_on_a_corpus_file_uses_the_checkpoint_task(tmp_path):
     run = make_run(tmp_path / "r")
     corpus = tmp_path / "batch.jsonl"
     rows = [
-        {"id": "b1", "article": "x", "date": None, "text": "Nga muốn hòa bình.", "claim": "claim", "stance": "favor",
-         "speaker": "Putin"},
-        {"id": "b2", "article": "x", "date": None, "text": "Ảnh: Tass.", "claim": "not_claim", "stance": None,
-         "speaker": None},
-        {"id": "b3", "article": "x", "date": None, "text": "Kyiv bác bỏ.", "claim": "claim", "stance": "against",
-         "speaker": None},
+        {
+            "id": "b1",
+            "article": "x",
+            "date": None,
+            "text": "Nga muốn hòa bình.",
+            "claim": "claim",
+            "stance": "favor",
+            "speaker": "Putin",
+        },
+        {
+            "id": "b2",
+            "article": "x",
+            "date": None,
+            "text": "Ảnh: Tass.",
+            "claim": "not_claim",
+            "stance": None,
+            "speaker": None,
+        },
+        {
+            "id": "b3",
+            "article": "x",
+            "date": None,
+            "text": "Kyiv bác bỏ.",
+            "claim": "claim",
+            "stance": "against",
+            "speaker": None,
+        },
     ]
     write_jsonl(corpus, rows)
-    table = {"Nga muốn hòa bình.": [.1, .7, .1, .1], "Ảnh: Tass.": [.9, .05, .03, .02],
-             "Kyiv bác bỏ.": [.1, .6, .2, .1]}
+    table = {
+        "Nga muốn hòa bình.": [0.1, 0.7, 0.1, 0.1],
+        "Ảnh: Tass.": [0.9, 0.05, 0.03, 0.02],
+        "Kyiv bác bỏ.": [0.1, 0.6, 0.2, 0.1],
+    }
     ev = evaluate_run(run, data=corpus, predictor=FakePredictor(table))
     assert ev.gold == [F, NC, A] and ev.pred == [F, NC, F]
     assert ev.source["data_sha256"] and ev.source["data"] == str(corpus)
     # a stance-task checkpoint drops the non-claim sentence
-    ev = evaluate_run(run, data=corpus, predictor=FakePredictor(
-        {k: v[1:] for k, v in table.items()}, labels=[F, A, N], task="stance"))
+    ev = evaluate_run(
+        run, data=corpus, predictor=FakePredictor({k: v[1:] for k, v in table.items()}, labels=[F, A, N], task="stance")
+    )
     assert ev.ids == ["b1", "b3"] and ev.labels == [F, A, N]
 
 
@@ -199,7 +276,7 @@ def test_report_files(tmp_path):
     with paths["errors"].open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert [r["id"] for r in rows] == ["s6", "s4", "s2"]
-    assert float(rows[0]["p_not_claim"]) == pytest.approx(.95) and rows[0]["text"].startswith("Câu s6")
+    assert float(rows[0]["p_not_claim"]) == pytest.approx(0.95) and rows[0]["text"].startswith("Câu s6")
 
     md = paths["markdown"].read_text(encoding="utf-8")
     assert "| macro-F1 | 0.667 | [" in md and "| claim-detection F1 | 0.800 |" in md
@@ -210,7 +287,7 @@ def test_report_files(tmp_path):
     # self-contained: three embedded PNGs, no external resources
     assert len(re.findall(r'<img src="data:image/png;base64,', page)) == 3
     assert not re.search(r'(src|href)="(https?:|/|\.\.?/)', page)
-    errors = page[page.index('<table class="errors"'):]
+    errors = page[page.index('<table class="errors"') :]
     assert errors.index("<td>s6</td>") < errors.index("<td>s4</td>") < errors.index("<td>s2</td>")
     assert "Câu s6" in errors
     for name in ("confusion", "per_class", "reliability"):
@@ -227,8 +304,9 @@ def test_cv_report_shows_mean_std(tmp_path):
 @pytest.mark.subprocess
 def test_cli_help_from_repo_root():
     # evaluate.py shadows the `evaluate` library when run from the repository root; it must still work.
-    r = subprocess.run([sys.executable, "evaluate.py", "--help"], check=False, cwd=ROOT, capture_output=True, text=True,
-                       timeout=120)
+    r = subprocess.run(
+        [sys.executable, "evaluate.py", "--help"], check=False, cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert r.returncode == 0, r.stderr
     assert "--compare" in r.stdout and "--data" in r.stdout
 
@@ -256,8 +334,10 @@ def test_cli_on_cv_run(tmp_path, capsys):
 @pytest.mark.subprocess
 def test_library_import_survives_shadowing_script(tmp_path):
     # `python -m pytest` / `python -c` from the repo root put the root (with evaluate.py) on sys.path.
-    code = ("import sys; sys.path.insert(0, sys.argv[1]); from vistance.metrics import load_stance_metric; "
-            "print(load_stance_metric().compute(predictions=['a'], references=['a'], labels=['a', 'b'])['accuracy'])")
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from vistance.metrics import load_stance_metric; "
+        "print(load_stance_metric().compute(predictions=['a'], references=['a'], labels=['a', 'b'])['accuracy'])"
+    )
     r = subprocess.run(
         [sys.executable, "-c", code, str(ROOT)],
         check=False,
@@ -285,11 +365,17 @@ def test_reports_use_the_task_label_order(tmp_path):
 def test_custom_model_reads_a_labelled_file_as_training_does(tmp_path):
     # A CSV saved by Excel starts with a BOM, labels may carry spaces and rows may be empty: the file
     # must be read exactly as training's read_table reads it, or the evaluation fails or mislabels.
-    run = make_run(tmp_path / "r", labels=["0", "1"], task="custom", gold=["0", "1"], probs=[[.9, .1], [.2, .8]],
-                   config={"data.text_column": "sentence", "data.label_column": "sentiment"})
+    run = make_run(
+        tmp_path / "r",
+        labels=["0", "1"],
+        task="custom",
+        gold=["0", "1"],
+        probs=[[0.9, 0.1], [0.2, 0.8]],
+        config={"data.text_column": "sentence", "data.label_column": "sentiment"},
+    )
     data = tmp_path / "new.csv"
     data.write_text("\ufeffsentence,sentiment\ntốt lắm,1\n,0\ntệ quá, 0 \n", encoding="utf-8")
-    fake = FakePredictor({"tốt lắm": [.3, .7], "tệ quá": [.6, .4]}, labels=["0", "1"], task="custom")
+    fake = FakePredictor({"tốt lắm": [0.3, 0.7], "tệ quá": [0.6, 0.4]}, labels=["0", "1"], task="custom")
     ev = evaluate_run(run, data=data, predictor=fake)
     assert fake.seen == ["tốt lắm", "tệ quá"] and ev.gold == ["1", "0"] and ev.pred == ["1", "0"]
 

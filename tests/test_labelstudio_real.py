@@ -34,8 +34,14 @@ def test_round_trip_through_a_real_label_studio():
     if exe is None:
         pytest.skip("label-studio not installed (set $LABEL_STUDIO_BIN, e.g. /work/ls-venv/bin/label-studio)")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, str(SCRIPT), "--label-studio", exe], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(SCRIPT), "--label-studio", exe],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         out, err = proc.communicate(timeout=TIMEOUT)
     except subprocess.TimeoutExpired:

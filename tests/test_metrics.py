@@ -21,26 +21,28 @@ NC, F, A, N = LABELS
 GOLD = [NC, NC, NC, F, F, A, A, N]
 PRED = [NC, NC, F, F, A, A, NC, N]
 # Rows ordered as LABELS; argmax gives PRED. Top-label confidences: .85 .75 .65 .85 .75 .75 .95 .75
-PROBS = np.array([
-    [.85, .05, .05, .05],
-    [.75, .10, .10, .05],
-    [.15, .65, .10, .10],
-    [.05, .85, .05, .05],
-    [.10, .10, .75, .05],
-    [.10, .10, .75, .05],
-    [.95, .02, .02, .01],
-    [.10, .10, .05, .75],
-])
+PROBS = np.array(
+    [
+        [0.85, 0.05, 0.05, 0.05],
+        [0.75, 0.10, 0.10, 0.05],
+        [0.15, 0.65, 0.10, 0.10],
+        [0.05, 0.85, 0.05, 0.05],
+        [0.10, 0.10, 0.75, 0.05],
+        [0.10, 0.10, 0.75, 0.05],
+        [0.95, 0.02, 0.02, 0.01],
+        [0.10, 0.10, 0.05, 0.75],
+    ]
+)
 
 
 def test_hand_computed_metrics():
     m = classification_metrics(GOLD, PRED, LABELS)
     assert m["accuracy"] == pytest.approx(5 / 8)
     assert m["per_class"][NC] == pytest.approx({"precision": 2 / 3, "recall": 2 / 3, "f1": 2 / 3, "support": 3})
-    assert m["per_class"][F] == pytest.approx({"precision": .5, "recall": .5, "f1": .5, "support": 2})
-    assert m["per_class"][A] == pytest.approx({"precision": .5, "recall": .5, "f1": .5, "support": 2})
+    assert m["per_class"][F] == pytest.approx({"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2})
+    assert m["per_class"][A] == pytest.approx({"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2})
     assert m["per_class"][N] == pytest.approx({"precision": 1, "recall": 1, "f1": 1, "support": 1})
-    assert m["macro_f1"] == pytest.approx((2 / 3 + .5 + .5 + 1) / 4)
+    assert m["macro_f1"] == pytest.approx((2 / 3 + 0.5 + 0.5 + 1) / 4)
     assert m["f_avg"] == pytest.approx(0.5)
     # claim vs not_claim: tp 4 (rows 3,4,5,7), fp 1 (row 2), fn 1 (row 6) -> 8 / 10
     assert m["claim_f1"] == pytest.approx(0.8)
@@ -55,7 +57,7 @@ def test_confusion_rows_gold_columns_pred():
 def test_ece_by_hand():
     cal = calibration(PROBS, encode(GOLD, LABELS), n_bins=10)
     # bins: (.9,1] 1 wrong at .95; (.8,.9] 2 right at .85; (.7,.8] 3/4 right at .75; (.6,.7] 1 wrong at .65
-    assert cal["ece"] == pytest.approx((1 * .95 + 2 * .15 + 4 * 0 + 1 * .65) / 8)
+    assert cal["ece"] == pytest.approx((1 * 0.95 + 2 * 0.15 + 4 * 0 + 1 * 0.65) / 8)
     filled = {round(b["low"], 1): (b["count"], b["accuracy"]) for b in cal["bins"] if b["count"]}
     assert filled == {0.9: (1, 0.0), 0.8: (2, 1.0), 0.7: (4, 0.75), 0.6: (1, 0.0)}
     assert sum(b["count"] for b in cal["bins"]) == 8

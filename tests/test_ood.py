@@ -11,16 +11,41 @@ from vistance.config import load_config
 from vistance.data.splits import leave_one_source_out, source_split, temporal_split
 from vistance.errors import ConfigError
 
-WORDS = ("Nga", "Ukraine", "đàm phán", "ngừng bắn", "Kiev", "Moscow", "hòa bình", "Mỹ", "châu Âu", "NATO", "viện trợ",
-         "lãnh thổ", "tù binh", "UAV", "tên lửa", "Zelensky", "Putin", "Trump", "kinh tế", "năng lượng")
+WORDS = (
+    "Nga",
+    "Ukraine",
+    "đàm phán",
+    "ngừng bắn",
+    "Kiev",
+    "Moscow",
+    "hòa bình",
+    "Mỹ",
+    "châu Âu",
+    "NATO",
+    "viện trợ",
+    "lãnh thổ",
+    "tù binh",
+    "UAV",
+    "tên lửa",
+    "Zelensky",
+    "Putin",
+    "Trump",
+    "kinh tế",
+    "năng lượng",
+)
 
 
 def _ex(i, date, source="a", label="neutral", text=None):
     import random
 
     rng = random.Random(f"{source}-{i}")  # distinct sentences: no two are near-copies
-    return {"id": f"{source}-{i}", "date": date, "source": source, "label": label,
-            "text": text or " ".join(rng.sample(WORDS, 8)) + f" {source}{i * 7919}"}
+    return {
+        "id": f"{source}-{i}",
+        "date": date,
+        "source": source,
+        "label": label,
+        "text": text or " ".join(rng.sample(WORDS, 8)) + f" {source}{i * 7919}",
+    }
 
 
 def test_temporal_split_tests_on_the_newest_months_and_keeps_near_copies_out_of_training():
@@ -38,8 +63,11 @@ def test_temporal_split_tests_on_the_newest_months_and_keeps_near_copies_out_of_
 
 
 def test_source_split_and_leave_one_source_out():
-    ex = [_ex(i, "2024-01-01", source=s, label=["neutral", "favor", "not_claim"][i % 3])
-          for s in ("x", "y", "z") for i in range(30)]
+    ex = [
+        _ex(i, "2024-01-01", source=s, label=["neutral", "favor", "not_claim"][i % 3])
+        for s in ("x", "y", "z")
+        for i in range(30)
+    ]
     split = source_split(ex, ["y"], dev_size=0.2)
     assert {e["source"] for e in split.test} == {"y"} and len(split.test) == 30
     assert {e["source"] for e in split.train + split.dev} == {"x", "z"}
@@ -60,15 +88,29 @@ def test_a_temporal_run_reports_the_held_out_source_and_the_decision(train_scrip
     """A baseline run on two small corpus files: test on the newest dates, the other file as a further test."""
     seed = [json.loads(line) for line in (ROOT / "data/annotated/seed.jsonl").read_text(encoding="utf-8").splitlines()]
     dated = [dict(r, date=f"2025-{1 + i % 10:02d}-15") for i, r in enumerate(seed[:90])]
-    (tmp_path / "older.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in dated),
-                                          encoding="utf-8")
-    (tmp_path / "other.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in seed[90:]),
-                                          encoding="utf-8")
+    (tmp_path / "older.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in dated), encoding="utf-8"
+    )
+    (tmp_path / "other.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in seed[90:]), encoding="utf-8"
+    )
     run = tmp_path / "run"
-    train_script.main(["--config", str(ROOT / "configs/baseline.yaml"), "--run-dir", str(run),
-                       "--set", f"data.files=[{tmp_path / 'older.jsonl'},{tmp_path / 'other.jsonl'}]",
-                       "--set", "data.split=temporal", "--set", "data.test_from=2025-09-01",
-                       "--set", "data.extra_test=[other]"])
+    train_script.main(
+        [
+            "--config",
+            str(ROOT / "configs/baseline.yaml"),
+            "--run-dir",
+            str(run),
+            "--set",
+            f"data.files=[{tmp_path / 'older.jsonl'},{tmp_path / 'other.jsonl'}]",
+            "--set",
+            "data.split=temporal",
+            "--set",
+            "data.test_from=2025-09-01",
+            "--set",
+            "data.extra_test=[other]",
+        ]
+    )
     metrics = read_json(run / "metrics.json")
     assert metrics["test"]["n"] == sum(r["date"] >= "2025-09-01" for r in dated)
     assert set(metrics["extra_tests"]) == {"other"} and metrics["extra_tests"]["other"]["n"] == len(seed) - 90

@@ -28,8 +28,9 @@ KIEV = "Kiev phản đối đề xuất này."
 
 @pytest.fixture
 def client():
-    clf = StanceClassifier(FakePredictor(LABELS, {KIEV: [0.1, 0.1, 0.7, 0.1]}, default=[0.7, 0.1, 0.1, 0.1],
-                                         path="ckpt/joint"))
+    clf = StanceClassifier(
+        FakePredictor(LABELS, {KIEV: [0.1, 0.1, 0.7, 0.1]}, default=[0.7, 0.1, 0.1, 0.1], path="ckpt/joint")
+    )
     limits = ServeLimits(max_body_bytes=2_000, max_texts=3, max_chars=300, max_export_bytes=6_000)
     with TestClient(create_app(clf, limits)) as c:
         yield c
@@ -72,7 +73,7 @@ def test_every_control_of_the_page_has_a_label():
     labelled = set(re.findall(r'<label[^>]*\sfor="([^"]+)"', page))
     for tag, attrs in re.findall(r"<(input|select|textarea)\b([^>]*)>", page):
         id_ = re.search(r'\sid="([^"]+)"', attrs)
-        wrapped = re.search(r'<label[^>]*>\s*<' + tag + r'\b' + re.escape(attrs), page)
+        wrapped = re.search(r"<label[^>]*>\s*<" + tag + r"\b" + re.escape(attrs), page)
         assert (id_ and id_.group(1) in labelled) or wrapped, f"<{tag}{attrs}> has no label"
     assert 'role="alert"' in page and 'role="status"' in page and 'name="viewport"' in page
 
@@ -81,9 +82,15 @@ def test_every_control_of_the_page_has_a_label():
 
 
 def test_analyze_many_answers_each_article_as_analyze_does(client):
-    articles = [{"id": "n1", "text": ARTICLE, "date": "2025-01-02"},
-                {"id": "n2", "text": "date 2025-03-04\nNga cần hòa bình. " + KIEV, "date": "2025-09-09",
-                 "title": "  Một   tiêu đề "}]
+    articles = [
+        {"id": "n1", "text": ARTICLE, "date": "2025-01-02"},
+        {
+            "id": "n2",
+            "text": "date 2025-03-04\nNga cần hòa bình. " + KIEV,
+            "date": "2025-09-09",
+            "title": "  Một   tiêu đề ",
+        },
+    ]
     r = client.post("/analyze_many", json={"articles": articles})
     assert r.status_code == 200
     out = r.json()
@@ -109,8 +116,10 @@ def test_analyze_many_limits_and_errors_are_one_line(client):
 
     assert detail("/analyze_many", {"articles": [{"text": "Một."}] * 4}) == "too many articles: 4 > limit 3 per request"
     assert detail("/analyze_many", {"articles": []}) == "no articles to analyse"
-    assert detail("/analyze_many", {"articles": [{"text": "Một."}, {"text": "x" * 301}]}) == \
-        "articles[1].text too long: 301 characters > limit 300"
+    assert (
+        detail("/analyze_many", {"articles": [{"text": "Một."}, {"text": "x" * 301}]})
+        == "articles[1].text too long: 301 characters > limit 300"
+    )
     assert detail("/analyze_many", {"articles": [{"text": " \n "}]}) == "articles[0].text is empty or white space only"
     assert "body.min_claims" in detail("/analyze_many", {"articles": [{"text": "Một."}], "min_claims": 0})
     assert detail("/analyze_many", {"articles": [{"text": "x" * 250}] * 9}, 413).startswith("request body too large")
@@ -122,8 +131,11 @@ def test_analyze_many_limits_and_errors_are_one_line(client):
 def test_uploads_are_read_like_the_predict_cli(client):
     sentences = '{"id": "s7", "text": "Một câu."}\n\n{"text": "' + KIEV + '"}\n{"text": "  "}\n'
     articles = 'id,title,date,text\nx1,Tựa,2025-05-06,"Nga sẵn sàng.\n\nKiev phản đối."\n'
-    files = [{"name": "notes.jsonl", "content": sentences}, {"name": "news.csv", "content": articles},
-             {"name": "C:\\tin\\bai.txt", "content": ARTICLE}]
+    files = [
+        {"name": "notes.jsonl", "content": sentences},
+        {"name": "news.csv", "content": articles},
+        {"name": "C:\\tin\\bai.txt", "content": ARTICLE},
+    ]
     out = client.post("/analyze_files", json={"files": files}).json()
     assert [d["id"] for d in out["documents"]] == ["x1", "bai", "notes"]  # articles in file order, then tables
     docs = {d["id"]: d for d in out["documents"]}
@@ -135,8 +147,10 @@ def test_uploads_are_read_like_the_predict_cli(client):
     assert [s["text"] for s in x1["sentences"]] == ["Nga sẵn sàng.", "Kiev phản đối."]
     assert bai["source"] == "bai.txt" and [s["id"] for s in bai["sentences"]][:2] == ["bai-00", "bai-01"]
     # rows: the caller decides; text_field: another column
-    forced = client.post("/analyze_files", json={"files": [{"name": "n.csv", "content": "body\nMột.\nHai.\n"}],
-                                                 "rows": "articles", "text_field": "body"}).json()
+    forced = client.post(
+        "/analyze_files",
+        json={"files": [{"name": "n.csv", "content": "body\nMột.\nHai.\n"}], "rows": "articles", "text_field": "body"},
+    ).json()
     assert [(d["id"], d["input"]) for d in forced["documents"]] == [("n-2", "article"), ("n-3", "article")]
 
 
@@ -148,8 +162,10 @@ def test_upload_errors_name_the_file(client):
 
     assert detail([]) == "no files to analyse"
     assert "a.xml: unsupported input" in detail([{"name": "a.xml", "content": "<a/>"}])
-    assert detail([{"name": "a.jsonl", "content": '{"body": "x"}'}]) == \
-        "a.jsonl:1: no 'text' field (fields: body); name the text column with the page's Text column box"
+    assert (
+        detail([{"name": "a.jsonl", "content": '{"body": "x"}'}])
+        == "a.jsonl:1: no 'text' field (fields: body); name the text column with the page's Text column box"
+    )
     assert "a.jsonl:2: malformed JSON" in detail([{"name": "a.jsonl", "content": '{"text": "x"}\n{"text": '}])
     assert detail([{"name": "a.csv", "content": "text\n1\n2\n3\n4\n"}]) == "too many sentences: 4 > limit 3 per request"
     assert (
@@ -162,8 +178,10 @@ def test_upload_errors_name_the_file(client):
 
 
 def test_export_writes_the_predict_cli_columns_and_has_its_own_body_limit(client):
-    out = client.post("/analyze_files", json={"files": [{"name": "b.txt", "content": ARTICLE},
-                                                         {"name": "s.csv", "content": f"text\n{KIEV}\n"}]}).json()
+    out = client.post(
+        "/analyze_files",
+        json={"files": [{"name": "b.txt", "content": ARTICLE}, {"name": "s.csv", "content": f"text\n{KIEV}\n"}]},
+    ).json()
     r = client.post("/export?format=csv", json={"documents": out["documents"]})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert r.headers["content-disposition"] == 'attachment; filename="vistance-results.csv"'
@@ -197,16 +215,34 @@ def test_downloads_equal_the_predict_cli_output(real, baseline_run, tmp_path):
 
     raw = sorted(RAW.glob("*.txt"))
     seed = tmp_path / "seed-sentences.jsonl"
-    seed.write_text("".join((ROOT / "data/annotated/seed.jsonl").read_text(encoding="utf-8").splitlines(True)[:12]),
-                    encoding="utf-8")
+    seed.write_text(
+        "".join((ROOT / "data/annotated/seed.jsonl").read_text(encoding="utf-8").splitlines(True)[:12]),
+        encoding="utf-8",
+    )
     for files, cli_input in ((upload(*raw), RAW), (upload(seed), seed)):
         docs = real.post("/analyze_files", json={"files": files}).json()["documents"]
         for fmt in ("csv", "jsonl"):
             page = real.post(f"/export?format={fmt}", json={"documents": docs})
             assert page.status_code == 200
             target = tmp_path / f"cli-{cli_input.stem}.{fmt}"
-            assert predict(["--model", str(baseline_run), "--input", str(cli_input), "--output", str(target),
-                            "--format", fmt, "--quiet", "--threads", "1"]) == 0
+            assert (
+                predict(
+                    [
+                        "--model",
+                        str(baseline_run),
+                        "--input",
+                        str(cli_input),
+                        "--output",
+                        str(target),
+                        "--format",
+                        fmt,
+                        "--quiet",
+                        "--threads",
+                        "1",
+                    ]
+                )
+                == 0
+            )
             assert page.content == target.read_bytes(), (cli_input, fmt)
 
 

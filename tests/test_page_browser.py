@@ -93,11 +93,19 @@ def browser(binaries, downloads):
     chromium, driver = binaries
     opts = webdriver.ChromeOptions()
     opts.binary_location = chromium
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--hide-scrollbars",
-                "--lang=en-US", "--window-size=1280,900"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        "--lang=en-US",
+        "--window-size=1280,900",
+    ):
         opts.add_argument(arg)
-    opts.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                           "download.prompt_for_download": False})
+    opts.add_experimental_option(
+        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    )
     d = webdriver.Chrome(options=opts, service=Service(driver))
     d.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
     yield d
@@ -141,9 +149,14 @@ def page_claims(d):
     out = []
     for span in all_css(d, "#body .s.claim"):
         chip = span.find_elements("css selector", ".chip")
-        out.append((span.get_attribute("data-id"), text_of(span.find_element("css selector", ".lab")),
-                    text_of(chip[0]) if chip else None,
-                    "".join(text_of(t) for t in span.find_elements("css selector", ".t"))))
+        out.append(
+            (
+                span.get_attribute("data-id"),
+                text_of(span.find_element("css selector", ".lab")),
+                text_of(chip[0]) if chip else None,
+                "".join(text_of(t) for t in span.find_elements("css selector", ".t")),
+            )
+        )
     return out
 
 
@@ -175,8 +188,9 @@ def test_pasted_article_is_shown_filtered_and_downloaded(browser, base, download
     claims = [s for s in sentences if s["claim"] == "claim"]
     assert len(claims) > 5
     assert page_claims(d) == [(s["id"], s["stance"], s["speaker"] or "no speaker", s["text"]) for s in claims]
-    assert [s.get_attribute("data-id") for s in all_css(d, "#body .s.nc")] == \
-        [s["id"] for s in sentences if s["claim"] != "claim"]
+    assert [s.get_attribute("data-id") for s in all_css(d, "#body .s.nc")] == [
+        s["id"] for s in sentences if s["claim"] != "claim"
+    ]
     assert all(s.get_attribute("tabindex") == "0" for s in all_css(d, "#body .s"))
     assert text_of(all_css(d, "#body .para.caption .kind")[0]) == "caption"
     # colour AND a written label: each stance has its own highlight colour
@@ -227,8 +241,11 @@ def test_pasted_article_is_shown_filtered_and_downloaded(browser, base, download
     all_css(d, 'input[name="stance"][value="neutral"]')[0].click()
     confidence = {s["id"]: s["claim_score"] * s["stance_scores"][s["stance"]] for s in claims}
     cut = next(t / 20 for t in range(20, 0, -1) if 0 < sum(c < t / 20 for c in confidence.values()) < len(claims))
-    d.execute_script("const c = document.getElementById('conf'); c.value = arguments[0];"
-                     "c.dispatchEvent(new Event('input', {bubbles: true}))", cut)
+    d.execute_script(
+        "const c = document.getElementById('conf'); c.value = arguments[0];"
+        "c.dispatchEvent(new Event('input', {bubbles: true}))",
+        cut,
+    )
     assert off() == [i for i, c in confidence.items() if c < cut]
     assert by_id(d, "conf-out").text == f"{cut:.2f}"
 

@@ -100,8 +100,7 @@ def test_claim_agrees_with_claim_score_and_the_threshold():
 
 def test_cascade_claim_model_decides_and_stance_model_labels():
     claim = FakePredictor(["not_claim", "claim"], {"a": [0.2, 0.8], "b": [0.9, 0.1]}, task="claim")
-    stance = FakePredictor(["neutral", "against", "favor"], {"a": [0.1, 0.2, 0.7], "b": [0.1, 0.8, 0.1]},
-                           task="stance")
+    stance = FakePredictor(["neutral", "against", "favor"], {"a": [0.1, 0.2, 0.7], "b": [0.1, 0.8, 0.1]}, task="stance")
     clf = StanceClassifier(claim, stance, batch_size=7)
     a, b = clf.predict(["a", "b"])
     assert (a["claim"], a["stance"]) == ("claim", "favor")
@@ -171,7 +170,7 @@ def test_analyze_returns_sentences_with_offsets_kinds_and_predictions():
     assert [s["id"] for s in sents] == ["a1-00", "a1-01", "a1-02", "a1-03"]
     assert [s["position"] for s in sents] == [0, 1, 2, 3]
     for s in sents:
-        assert out["text"][s["start"]:s["end"]] == s["text"]
+        assert out["text"][s["start"] : s["end"]] == s["text"]
         assert set(s) >= {"claim", "claim_score", "stance", "stance_scores"}
     assert sents[3]["stance"] == "against" and sents[0]["claim"] == "not_claim"
     assert out["counts"] == {"not_claim": 3, "favor": 0, "against": 1, "neutral": 0}
@@ -189,8 +188,13 @@ def test_analyze_returns_sentences_with_offsets_kinds_and_predictions():
 def test_read_input_skips_empty_rows_and_numbers_missing_ids(tmp_path):
     f = tmp_path / "s.jsonl"
     rows = [{"id": "x1", "text": "Một câu."}, {"text": "   "}, {"text": "Hai câu."}, {"text": None}]
-    f.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows[:2]) + "\n\n"
-                 + "\n".join(json.dumps(r, ensure_ascii=False) for r in rows[2:]) + "\n", encoding="utf-8")
+    f.write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in rows[:2])
+        + "\n\n"
+        + "\n".join(json.dumps(r, ensure_ascii=False) for r in rows[2:])
+        + "\n",
+        encoding="utf-8",
+    )
     sents, info = read_input(f)
     assert [s["id"] for s in sents] == ["x1", "s-4"]  # the 4th line; ids follow line numbers
     assert [s["text"] for s in sents] == ["Một câu.", "Hai câu."]
@@ -199,7 +203,7 @@ def test_read_input_skips_empty_rows_and_numbers_missing_ids(tmp_path):
 
 def test_read_input_csv_with_another_text_field(tmp_path):
     f = tmp_path / "s.csv"
-    f.write_text("id,body\n1,Câu một.\n2,\n3,\"Câu, có dấu phẩy.\"\n", encoding="utf-8")
+    f.write_text('id,body\n1,Câu một.\n2,\n3,"Câu, có dấu phẩy."\n', encoding="utf-8")
     sents, _ = read_input(f, text_field="body")
     assert [(s["id"], s["text"]) for s in sents] == [("1", "Câu một."), ("3", "Câu, có dấu phẩy.")]
     with pytest.raises(InputError, match=r"s\.csv:2: no 'text' field.*--text-field"):
@@ -208,8 +212,13 @@ def test_read_input_csv_with_another_text_field(tmp_path):
 
 def test_read_input_articles_from_rows_folder_and_file(tmp_path):
     f = tmp_path / "a.jsonl"
-    f.write_text(json.dumps({"id": "n1", "content": ARTICLE}, ensure_ascii=False) + "\n"
-                 + json.dumps({"id": "n2", "content": ""}) + "\n", encoding="utf-8")
+    f.write_text(
+        json.dumps({"id": "n1", "content": ARTICLE}, ensure_ascii=False)
+        + "\n"
+        + json.dumps({"id": "n2", "content": ""})
+        + "\n",
+        encoding="utf-8",
+    )
     sents, info = read_input(f, articles=True, text_field="content")
     assert info == {"articles": 1, "skipped": 1, "is_articles": True}
     assert [s["id"] for s in sents] == ["n1-00", "n1-01", "n1-02", "n1-03"]
@@ -226,8 +235,10 @@ def test_read_input_articles_from_rows_folder_and_file(tmp_path):
 
 def test_read_input_finds_article_dates_in_common_fields(tmp_path):
     f = tmp_path / "a.jsonl"
-    rows = [{"id": "x", "text": "Nga sẵn sàng đàm phán.", "published_at": "2026-01-20T08:00:00Z"},
-            {"id": "y", "text": "Mỹ sẵn sàng.", "time": "2025-06-01 10:00", "day": "02/03/2026"}]
+    rows = [
+        {"id": "x", "text": "Nga sẵn sàng đàm phán.", "published_at": "2026-01-20T08:00:00Z"},
+        {"id": "y", "text": "Mỹ sẵn sàng.", "time": "2025-06-01 10:00", "day": "02/03/2026"},
+    ]
     f.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     sents, _ = read_input(f, articles=True)
     assert [s["date"] for s in sents] == ["2026-01-20", "2025-06-01"]
@@ -266,12 +277,15 @@ def fake_model(monkeypatch):
 
     table = {"Kiev phản đối đề xuất này.": [0.1, 0.1, 0.7, 0.1], "Nga ủng hộ.": [0.1, 0.8, 0.05, 0.05]}
     made = {
-        "joint": lambda: FakePredictor(["not_claim", "favor", "against", "neutral"], table,
-                                       default=[0.7, 0.1, 0.1, 0.1], path="joint"),
-        "claim": lambda: FakePredictor(["not_claim", "claim"], {"Nga ủng hộ.": [0.1, 0.9]}, default=[0.9, 0.1],
-                                       path="claim", task="claim"),
-        "stance": lambda: FakePredictor(["favor", "against", "neutral"], default=[0.2, 0.5, 0.3], path="stance",
-                                        task="stance"),
+        "joint": lambda: FakePredictor(
+            ["not_claim", "favor", "against", "neutral"], table, default=[0.7, 0.1, 0.1, 0.1], path="joint"
+        ),
+        "claim": lambda: FakePredictor(
+            ["not_claim", "claim"], {"Nga ủng hộ.": [0.1, 0.9]}, default=[0.9, 0.1], path="claim", task="claim"
+        ),
+        "stance": lambda: FakePredictor(
+            ["favor", "against", "neutral"], default=[0.2, 0.5, 0.3], path="stance", task="stance"
+        ),
     }
 
     def load(path, device=None):
@@ -290,8 +304,20 @@ def test_cli_jsonl_output_and_summary(tmp_path, fake_model, capsys):
     assert predict_mod.main(["--model", "joint", "--input", str(art), "--output", str(out)]) == 0
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["id"] for r in rows] == ["a-00", "a-01", "a-02", "a-03"]
-    assert list(rows[3]) == ["id", "text", "article", "date", "position", "kind", "start", "end", "claim",
-                             "claim_score", "stance", "stance_scores"]
+    assert list(rows[3]) == [
+        "id",
+        "text",
+        "article",
+        "date",
+        "position",
+        "kind",
+        "start",
+        "end",
+        "claim",
+        "claim_score",
+        "stance",
+        "stance_scores",
+    ]
     assert rows[3]["stance"] == "against" and rows[3]["claim_score"] == 0.9
     err = capsys.readouterr().err
     assert "4 sentence(s) from 1 article(s)" in err and "not_claim=3  favor=0  against=1  neutral=0" in err
@@ -303,12 +329,19 @@ def test_cli_csv_flattens_scores_and_stdout_is_default(tmp_path, fake_model, cap
 
     f = tmp_path / "s.jsonl"
     f.write_text('{"id": "q", "text": "Nga ủng hộ."}\n\n{"text": "Khác."}\n', encoding="utf-8")
-    assert predict_mod.main(["--model", "claim", "--stance-model", "stance", "--input", str(f),
-                             "--format", "csv"]) == 0
+    assert predict_mod.main(["--model", "claim", "--stance-model", "stance", "--input", str(f), "--format", "csv"]) == 0
     cap = capsys.readouterr()
     rows = list(csv.DictReader(io.StringIO(cap.out)))
-    assert list(rows[0]) == ["id", "text", "claim", "claim_score", "stance", "stance_favor", "stance_against",
-                             "stance_neutral"]
+    assert list(rows[0]) == [
+        "id",
+        "text",
+        "claim",
+        "claim_score",
+        "stance",
+        "stance_favor",
+        "stance_against",
+        "stance_neutral",
+    ]
     assert (rows[0]["id"], rows[0]["claim"], rows[0]["stance"]) == ("q", "claim", "against")
     assert (rows[1]["id"], rows[1]["claim"], rows[1]["stance"]) == ("s-3", "not_claim", "")
     assert float(rows[1]["stance_neutral"]) == 0.3
@@ -338,10 +371,30 @@ def test_cli_errors_are_one_line_without_traceback(tmp_path, fake_model, capsys)
 
 def test_cli_per_article_counts(tmp_path, fake_model, capsys):
     f = tmp_path / "arts.jsonl"
-    f.write_text(json.dumps({"id": "n1", "content": ARTICLE}, ensure_ascii=False) + "\n"
-                 + json.dumps({"id": "n2", "content": "Nga ủng hộ."}, ensure_ascii=False) + "\n", encoding="utf-8")
-    assert predict_mod.main(["--model", "joint", "--input", str(f), "--articles", "--text-field", "content",
-                             "--per-article", "--output", str(tmp_path / "o.jsonl")]) == 0
+    f.write_text(
+        json.dumps({"id": "n1", "content": ARTICLE}, ensure_ascii=False)
+        + "\n"
+        + json.dumps({"id": "n2", "content": "Nga ủng hộ."}, ensure_ascii=False)
+        + "\n",
+        encoding="utf-8",
+    )
+    assert (
+        predict_mod.main(
+            [
+                "--model",
+                "joint",
+                "--input",
+                str(f),
+                "--articles",
+                "--text-field",
+                "content",
+                "--per-article",
+                "--output",
+                str(tmp_path / "o.jsonl"),
+            ]
+        )
+        == 0
+    )
     err = capsys.readouterr().err.splitlines()
     assert err[:2] == [
         "n1: not_claim=3  favor=0  against=1  neutral=0",

@@ -141,7 +141,7 @@ def test_analyze_a_real_article(baseline_run):
     assert len(out["sentences"]) > 5 and out["sentences"][0]["id"] == f"{raw.stem}-00"
     assert sum(out["counts"].values()) == len(out["sentences"])
     for s in out["sentences"]:
-        assert out["text"][s["start"]:s["end"]] == s["text"]
+        assert out["text"][s["start"] : s["end"]] == s["text"]
 
 
 def test_cli_on_a_folder_of_articles(baseline_run, tmp_path, capsys):
@@ -159,8 +159,12 @@ def test_cli_on_a_folder_of_articles(baseline_run, tmp_path, capsys):
 def test_cli_process_fails_with_one_line_on_non_utf8(baseline_run, tmp_path):
     bad = tmp_path / "cp1258.txt"
     bad.write_bytes("Tổng thống Nga".encode("utf-16-le"))
-    proc = subprocess.run([sys.executable, "-m", "vistance.predict", "--model", str(baseline_run), "--input", str(bad)],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "vistance.predict", "--model", str(baseline_run), "--input", str(bad)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode != 0 and proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and "cp1258.txt" in proc.stderr and "Traceback" not in proc.stderr
 
@@ -170,8 +174,12 @@ def test_cli_process_jsonl_sentences_to_stdout(tiny_run, tmp_path):
     f = tmp_path / "in.jsonl"
     rows = [{"id": "a", "text": "Nga sẵn sàng đàm phán."}, {"id": "b", "text": ""}, {"id": "c", "text": LONG}]
     f.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "vistance.predict", "--model", str(tiny_run), "--input", str(f)],
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "vistance.predict", "--model", str(tiny_run), "--input", str(f)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     out = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [r["id"] for r in out] == ["a", "c"]
     assert "2 sentence(s), 1 empty skipped" in proc.stderr
@@ -184,8 +192,10 @@ def test_cli_plot_of_stance_per_article(baseline_run, tmp_path, capsys):
 
     png = tmp_path / "stance.png"
     out = tmp_path / "pred.jsonl"
-    assert main(["--model", str(baseline_run), "--input", "data/raw", "--output", str(out), "--quiet",
-                 "--plot", str(png)]) == 0
+    assert (
+        main(["--model", str(baseline_run), "--input", "data/raw", "--output", str(out), "--quiet", "--plot", str(png)])
+        == 0
+    )
     assert f"plot: {png}" in capsys.readouterr().err
     img = imread(png)
     assert img.shape[0] > 200 and img.shape[1] > 800  # a real picture, one bar row per article

@@ -26,8 +26,14 @@ def test_health_describes_the_model(client):
     h = client.get("/health").json()
     assert h["status"] == "ok" and h["vistance_version"] == __version__
     assert (h["model"], h["labels"], h["task"], h["kind"]) == ("ckpt/joint", LABELS, "joint", "tiny")
-    assert h["limits"] == {"max_body_bytes": 2_000, "max_texts": 3, "max_chars": 300, "max_export_bytes": 4_000_000,
-                           "max_pending": 32, "timeout_s": 30.0}
+    assert h["limits"] == {
+        "max_body_bytes": 2_000,
+        "max_texts": 3,
+        "max_chars": 300,
+        "max_export_bytes": 4_000_000,
+        "max_pending": 32,
+        "timeout_s": 30.0,
+    }
     assert h["pending"] == 0
 
 
@@ -48,7 +54,7 @@ def test_analyze_returns_the_parsed_article(client):
     assert [s["id"] for s in out["sentences"]] == ["n7-00", "n7-01", "n7-02", "n7-03"]
     assert [s["kind"] for s in out["sentences"]] == ["caption", "heading", "body", "body"]
     s = out["sentences"][3]
-    assert out["text"][s["start"]:s["end"]] == s["text"] and s["stance"] == "against"
+    assert out["text"][s["start"] : s["end"]] == s["text"] and s["stance"] == "against"
     assert out["counts"]["against"] == 1
 
 
@@ -103,9 +109,10 @@ def test_real_server_on_loopback(baseline_run):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "vistance.serve", "--model", str(baseline_run), "--port", str(port),
-         "--max-texts", "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-m", "vistance.serve", "--model", str(baseline_run), "--port", str(port), "--max-texts", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -125,8 +132,11 @@ def test_real_server_on_loopback(baseline_run):
         assert res["claim"] in ("claim", "not_claim") and 0 <= res["claim_score"] <= 1
         r = httpx.post(f"{base}/predict", json={"texts": ["a", "b", "c"]})
         assert r.status_code == 422 and "limit 2" in r.json()["detail"]
-        r = httpx.post(f"{base}/analyze", content=json.dumps({"text": ARTICLE}).encode(),
-                       headers={"content-type": "application/json"})
+        r = httpx.post(
+            f"{base}/analyze",
+            content=json.dumps({"text": ARTICLE}).encode(),
+            headers={"content-type": "application/json"},
+        )
         assert r.status_code == 200 and len(r.json()["sentences"]) == 4
     finally:
         proc.terminate()
@@ -187,8 +197,9 @@ def test_a_full_queue_is_answered_503_with_retry_after():
     clf = StanceClassifier(predictor)
     with TestClient(create_app(clf, ServeLimits(max_pending=2, timeout_s=20))) as c:
         answers = []
-        busy = [threading.Thread(target=lambda: answers.append(c.post("/predict", json={"texts": ["a"]})))
-                for _ in range(2)]
+        busy = [
+            threading.Thread(target=lambda: answers.append(c.post("/predict", json={"texts": ["a"]}))) for _ in range(2)
+        ]
         busy[0].start()
         assert predictor.entered.wait(10)
         busy[1].start()
@@ -196,8 +207,11 @@ def test_a_full_queue_is_answered_503_with_retry_after():
         while c.get("/health").json()["pending"] < 2 and time.monotonic() < deadline:
             time.sleep(0.02)
         start = time.monotonic()
-        for route, body in (("/predict", {"texts": ["b"]}), ("/analyze", {"text": "Nga sẵn sàng."}),
-                            ("/analyze_many", {"articles": [{"id": "a", "text": "Nga sẵn sàng."}]})):
+        for route, body in (
+            ("/predict", {"texts": ["b"]}),
+            ("/analyze", {"text": "Nga sẵn sàng."}),
+            ("/analyze_many", {"articles": [{"id": "a", "text": "Nga sẵn sàng."}]}),
+        ):
             r = c.post(route, json=body)
             assert r.status_code == 503, (route, r.text)
             assert int(r.headers["retry-after"]) >= 1
@@ -226,8 +240,9 @@ def test_requests_have_a_time_limit():
         second = c.post("/analyze", json={"text": "Nga sẵn sàng."})
         first.join()
         assert queued[0].status_code == 504
-        assert queued[0].json() == {"detail": "the model took longer than the 0.5 s limit of one request; send fewer "
-                                              "or shorter texts"}
+        assert queued[0].json() == {
+            "detail": "the model took longer than the 0.5 s limit of one request; send fewer or shorter texts"
+        }
         assert second.status_code == 503 and second.json()["detail"].startswith("busy: waited 0.5 s for the model")
         assert "retry-after" in second.headers
         predictor.release.set()

@@ -1,7 +1,8 @@
 """The service under load: 32 clients against a real uvicorn server on 127.0.0.1 (slow).
 
 A mix of valid /predict batches, bodies over the size limit (413), malformed JSON (422) and /analyze
-on a long article, for three minutes (``VISTANCE_LOAD_SECONDS``; CI runs it, marker ``faults``): no 5xx except the deliberate 503 + Retry-After of
+on a long article, for three minutes (``VISTANCE_LOAD_SECONDS``; CI runs it, marker ``faults``):
+no 5xx except the deliberate 503 + Retry-After of
 back-pressure, no dropped connection, and the server's memory flat after warm-up.
 """
 
@@ -28,8 +29,10 @@ def test_32_clients_get_no_5xx_no_dropped_connection_and_flat_memory(tiny_run):
         rss_end = server.memory_info().rss
     finally:
         stop_server(proc)
-    print(f"\nwarm-up: {warm}\nload: {load}\nRSS after warm-up {rss_warm / 2**20:.0f} MiB, "
-          f"after load {rss_end / 2**20:.0f} MiB")
+    print(
+        f"\nwarm-up: {warm}\nload: {load}\nRSS after warm-up {rss_warm / 2**20:.0f} MiB, "
+        f"after load {rss_end / 2**20:.0f} MiB"
+    )
     for r in (warm, load):
         assert r["errors"] == {}, r  # no refused, reset or dropped connection, no client timeout
         assert r["unexpected"] == {}, r  # every answer the expected one (or a 503 with Retry-After)
@@ -46,8 +49,9 @@ def test_bench_serve_prints_p50_p99_and_throughput_at_1_8_and_32_clients(baselin
 
     assert main(["--model", str(baseline_run), "--seconds", "1", "--threads", "1", "--engines", "torch:fp32"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == ("| engine | clients | requests | throughput (req/s) | p50 (ms) | p99 (ms) | answers by status "
-                      "| errors |")
+    assert out[0] == (
+        "| engine | clients | requests | throughput (req/s) | p50 (ms) | p99 (ms) | answers by status | errors |"
+    )
     rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in out[2:]]
     assert [(row[0], row[1]) for row in rows] == [("torch fp32", "1"), ("torch fp32", "8"), ("torch fp32", "32")]
     for _engine, _clients, requests, throughput, p50, p99, statuses, errors in rows:

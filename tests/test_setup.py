@@ -29,8 +29,14 @@ def path_without_nvidia_smi() -> str:
 
 def setup_dry_run(tmp_path, path: str, **env) -> tuple[list[str], str]:
     """The commands the script prints with --dry-run (without the venv's creation), and its stderr."""
-    proc = subprocess.run(["bash", str(SCRIPT), "--dry-run"], capture_output=True, text=True, timeout=60,
-                          check=False, env={**os.environ, "PATH": path, **env})
+    proc = subprocess.run(
+        ["bash", str(SCRIPT), "--dry-run"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "PATH": path, **env},
+    )
     assert proc.returncode == 0, proc.stderr
     commands = [line[2:] for line in proc.stdout.splitlines() if line.startswith("+ ")]
     assert commands[-1] == DEV
@@ -42,6 +48,7 @@ def cpu_index(tmp_path):
     """A local stand-in for PyTorch's CPU index (only its /torch/ page is asked for)."""
     (tmp_path / "whl" / "cpu" / "torch").mkdir(parents=True)
     (tmp_path / "whl" / "cpu" / "torch" / "index.html").write_text("<a>torch-2.13.0+cpu</a>")
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
@@ -62,13 +69,15 @@ def test_a_gpu_gets_the_default_cuda_build(tmp_path, cpu_index):
     fake.mkdir()
     (fake / "nvidia-smi").write_text("#!/bin/sh\necho 'GPU 0: NVIDIA H200 (UUID: GPU-0)'\n")
     (fake / "nvidia-smi").chmod(0o755)
-    commands, _ = setup_dry_run(tmp_path, f"{fake}{os.pathsep}{path_without_nvidia_smi()}",
-                                VISTANCE_TORCH_CPU_INDEX=cpu_index)
+    commands, _ = setup_dry_run(
+        tmp_path, f"{fake}{os.pathsep}{path_without_nvidia_smi()}", VISTANCE_TORCH_CPU_INDEX=cpu_index
+    )
     assert commands == [TORCH, DEV]
     # nvidia-smi without a working GPU (no driver, no device) is a CPU machine
     (fake / "nvidia-smi").write_text("#!/bin/sh\necho 'No devices were found'\nexit 6\n")
-    commands, _ = setup_dry_run(tmp_path, f"{fake}{os.pathsep}{path_without_nvidia_smi()}",
-                                VISTANCE_TORCH_CPU_INDEX=cpu_index)
+    commands, _ = setup_dry_run(
+        tmp_path, f"{fake}{os.pathsep}{path_without_nvidia_smi()}", VISTANCE_TORCH_CPU_INDEX=cpu_index
+    )
     assert commands == [f"{TORCH} --index-url {cpu_index}", DEV]
 
 
@@ -83,8 +92,15 @@ def test_overrides(tmp_path, cpu_index):
     assert setup_dry_run(tmp_path, path, VISTANCE_TORCH="cuda", VISTANCE_TORCH_CPU_INDEX=cpu_index)[0] == [TORCH, DEV]
     assert setup_dry_run(tmp_path, path, VISTANCE_TORCH="skip")[0] == [DEV]
     assert setup_dry_run(tmp_path, path, VISTANCE_TORCH="cpu", VISTANCE_TORCH_CPU_INDEX=cpu_index)[0] == [
-        f"{TORCH} --index-url {cpu_index}", DEV]
-    proc = subprocess.run(["bash", str(SCRIPT), "--dry-run"], capture_output=True, text=True, check=False,
-                          env={**os.environ, "VISTANCE_TORCH": "rocm"})
+        f"{TORCH} --index-url {cpu_index}",
+        DEV,
+    ]
+    proc = subprocess.run(
+        ["bash", str(SCRIPT), "--dry-run"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "VISTANCE_TORCH": "rocm"},
+    )
     assert proc.returncode == 2 and "VISTANCE_TORCH must be auto, cpu, cuda or skip, not 'rocm'" in proc.stderr
     assert proc.stdout == ""  # nothing done before the error

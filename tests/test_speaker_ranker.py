@@ -42,13 +42,24 @@ def claims(sents, *speakers):
 
 # A claim whose speaker the next sentence names ("... . Ông X nhấn mạnh điều đó."): the rules, reading in order,
 # have nobody to give it; the next sentence's own attribution is among its candidates.
-PEOPLE = [("Nguyễn Văn An", "Mỹ"), ("Trần Thị Bình", "Pháp"), ("Lê Văn Cường", "Đức"), ("Phạm Minh Dũng", "Anh"),
-          ("Hoàng Văn Em", "Ý"), ("Đỗ Thị Giang", "Nhật Bản"), ("Vũ Văn Hải", "Canada"), ("Bùi Thị Lan", "Ba Lan")]
+PEOPLE = [
+    ("Nguyễn Văn An", "Mỹ"),
+    ("Trần Thị Bình", "Pháp"),
+    ("Lê Văn Cường", "Đức"),
+    ("Phạm Minh Dũng", "Anh"),
+    ("Hoàng Văn Em", "Ý"),
+    ("Đỗ Thị Giang", "Nhật Bản"),
+    ("Vũ Văn Hải", "Canada"),
+    ("Bùi Thị Lan", "Ba Lan"),
+]
 
 
 def interview(i, person, country):
-    sents = article(f"iv{i}", f"Hòa bình với {country} là ưu tiên hàng đầu của khu vực.",
-                    f"Ông {person} nhấn mạnh điều đó trong cuộc họp báo.")
+    sents = article(
+        f"iv{i}",
+        f"Hòa bình với {country} là ưu tiên hàng đầu của khu vực.",
+        f"Ông {person} nhấn mạnh điều đó trong cuộc họp báo.",
+    )
     return sents, claims(sents, person, person)
 
 
@@ -88,15 +99,17 @@ def test_the_ranker_trains_on_a_tiny_fixture_and_ranks_the_right_candidate():
 
 
 def _example(n, first_features, second_features, gold="A"):
-    return Example([Candidate("A", None, dict(first_features)), Candidate("B", None, dict(second_features))], gold,
-                   f"art{n}")
+    return Example(
+        [Candidate("A", None, dict(first_features)), Candidate("B", None, dict(second_features))], gold, f"art{n}"
+    )
 
 
 def test_abstains_when_no_candidate_scores_high_enough():
     # voiced candidates are right, candidates merely carried over are right one time in four
     examples = [_example(n, {"voice": 1.0}, {"mention": 1.0}) for n in range(20)]
-    examples += [_example(n, {"previous": 1.0}, {"mention": 1.0}, gold="A" if n % 4 == 0 else "C")
-                 for n in range(20, 60)]
+    examples += [
+        _example(n, {"previous": 1.0}, {"mention": 1.0}, gold="A" if n % 4 == 0 else "C") for n in range(20, 60)
+    ]
     ranker = fit_ranker(examples, folds=4, c_grid=(1.0,))
     assert 0.3 < ranker.threshold < 0.9
     voiced = ranker.choose({}, [Candidate("X", None, {"voice": 1.0}), Candidate("Y", None, {"mention": 1.0})])
@@ -125,11 +138,16 @@ def test_the_artifact_round_trips(tmp_path):
     assert SpeakerAttributor.from_dict(SpeakerAttributor().to_dict()).attributor == "rules"
 
 
-@pytest.mark.parametrize("content, message", [
-    (None, "no speaker ranker"), ("not json", "not a JSON speaker ranker"), ('{"format": 9}', "format 1"),
-    ('{"format": 1, "model": "logistic", "bias": 0, "threshold": 0, "weights": {"shoe size": 1}}', "shoe size"),
-    ('{"format": 1, "model": "logistic", "bias": 0, "threshold": 2, "weights": {}}', "not a probability"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "no speaker ranker"),
+        ("not json", "not a JSON speaker ranker"),
+        ('{"format": 9}', "format 1"),
+        ('{"format": 1, "model": "logistic", "bias": 0, "threshold": 0, "weights": {"shoe size": 1}}', "shoe size"),
+        ('{"format": 1, "model": "logistic", "bias": 0, "threshold": 2, "weights": {}}', "not a probability"),
+    ],
+)
 def test_a_missing_or_corrupt_ranker_is_one_clear_line(tmp_path, monkeypatch, capsys, content, message):
     path = tmp_path / "ranker.json"
     if content is not None:
@@ -148,8 +166,11 @@ def test_a_missing_or_corrupt_ranker_is_one_clear_line(tmp_path, monkeypatch, ca
 def test_the_packaged_ranker_loads_and_attributes():
     ranker = SpeakerRanker.load_default()
     assert set(ranker.info["trained_on"]) == {"news-2025", "pool-2022", "seed"}  # never the yardstick
-    sents = article("a", "Tổng thống Nga Vladimir Putin ngày 3/1 tuyên bố Moskva sẵn sàng đàm phán.",
-                    '"Chúng tôi không từ chối đối thoại", ông nói.')
+    sents = article(
+        "a",
+        "Tổng thống Nga Vladimir Putin ngày 3/1 tuyên bố Moskva sẵn sàng đàm phán.",
+        '"Chúng tôi không từ chối đối thoại", ông nói.',
+    )
     found = SpeakerAttributor(attributor="learned").attribute(sents)
     assert [f["speaker"] for f in found] == ["Vladimir Putin"] * 2
     assert all(0 < f["speaker_confidence"] <= 1 for f in found)
@@ -175,13 +196,30 @@ def test_train_ranker_command_writes_the_artifact(tmp_path, capsys):
 
 def test_predict_takes_the_attributor_option(baseline_run, tmp_path, monkeypatch, capsys):
     text = tmp_path / "a.txt"
-    text.write_text("Ông Putin nói về hòa đàm\n\nTổng thống Nga Vladimir Putin ngày 3/1 tuyên bố Moskva sẵn sàng "
-                    "đàm phán.\nÔng cho biết phương Tây phải lắng nghe.\n", encoding="utf-8")
+    text.write_text(
+        "Ông Putin nói về hòa đàm\n\nTổng thống Nga Vladimir Putin ngày 3/1 tuyên bố Moskva sẵn sàng "
+        "đàm phán.\nÔng cho biết phương Tây phải lắng nghe.\n",
+        encoding="utf-8",
+    )
     assert json.loads((Path(baseline_run) / "checkpoint" / SPEAKERS_FILE).read_text())["attributor"] == "rules"
     for attributor in ("rules", "learned"):
         out = tmp_path / f"{attributor}.jsonl"
-        assert predict_mod.main(["--model", str(baseline_run), "--input", str(text), "--output", str(out),
-                                 "--attributor", attributor, "--quiet"]) == 0
+        assert (
+            predict_mod.main(
+                [
+                    "--model",
+                    str(baseline_run),
+                    "--input",
+                    str(text),
+                    "--output",
+                    str(out),
+                    "--attributor",
+                    attributor,
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
         rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
         assert all("speaker" in r for r in rows)
     monkeypatch.setattr(ranker_mod, "DEFAULT_RANKER", tmp_path / "missing.json")

@@ -15,8 +15,10 @@ from vistance.data.tables import count_rows, iter_table, read_table, table_forma
 from vistance.errors import DataError, InputError
 from vistance.inference.cli import read_input
 
-ROWS = [{"id": "a", "text": "Nga sẵn sàng đàm phán.", "date": "2025-11-17"},
-        {"id": "b", "text": "Ukraine bác bỏ, nói \"không\".", "date": ""}]
+ROWS = [
+    {"id": "a", "text": "Nga sẵn sàng đàm phán.", "date": "2025-11-17"},
+    {"id": "b", "text": 'Ukraine bác bỏ, nói "không".', "date": ""},
+]
 ARTICLE = "date 2025-11-01\nTổng thống Zelensky nói Ukraine sẵn sàng đàm phán.\n\nNga bác bỏ đề xuất này."
 
 
@@ -66,9 +68,13 @@ def test_bad_files_are_one_line_naming_the_file(tmp_path):
     (tmp_path / "x.parquet").write_bytes(b"not parquet")
     (tmp_path / "x.csv").write_bytes("text\nhòa bình\n".encode("latin-1", "replace") + b"\xff\n")
     (tmp_path / "x.xml").write_text("<a/>")
-    for name, message in [("x.jsonl.gz", "not a readable gzip file"), ("x.parquet", "not a readable Parquet file"),
-                          ("x.csv", "not UTF-8 text"), ("x.xml", "unsupported file type"),
-                          ("missing.jsonl", "no such file")]:
+    for name, message in [
+        ("x.jsonl.gz", "not a readable gzip file"),
+        ("x.parquet", "not a readable Parquet file"),
+        ("x.csv", "not UTF-8 text"),
+        ("x.xml", "unsupported file type"),
+        ("missing.jsonl", "no such file"),
+    ]:
         with pytest.raises(InputError, match=f"{name}: {message}"):
             read_table(tmp_path / name, InputError)
     with pytest.raises(DataError, match="x.parquet: not a readable Parquet file"):
@@ -77,8 +83,13 @@ def test_bad_files_are_one_line_naming_the_file(tmp_path):
 
 def test_article_sentences_put_the_title_first_and_the_row_date_wins():
     rows = article_sentences(ARTICLE, "n1", date="2025-12-01", title="  Nga và  Ukraine ")
-    assert rows[0] == {"id": "n1-title", "text": "Nga và Ukraine", "article": "n1", "date": "2025-12-01",
-                       "kind": "title"}
+    assert rows[0] == {
+        "id": "n1-title",
+        "text": "Nga và Ukraine",
+        "article": "n1",
+        "date": "2025-12-01",
+        "kind": "title",
+    }
     assert [r["id"] for r in rows[1:]] == ["n1-00", "n1-01"]
     assert {r["date"] for r in rows} == {"2025-12-01"}
     assert article_sentences(ARTICLE, "n1")[0]["date"] == "2025-11-01"  # the marker, without a row date
@@ -89,9 +100,11 @@ def test_article_sentences_put_the_title_first_and_the_row_date_wins():
 @pytest.mark.parametrize("name", ["news.jsonl", "news.csv", "news.parquet", "news.jsonl.gz"])
 def test_predict_and_batch_read_articles_alike(tmp_path, name):
     """predict (inference/cli.py) and batch score the same sentences, the title as ``<id>-title``, in one order."""
-    rows = [{"id": "n1", "title": "Nga nói sẵn sàng đàm phán", "text": ARTICLE, "date": "2025-12-01"},
-            {"id": "n2", "title": "", "text": "Mỹ kêu gọi ngừng bắn.", "date": ""},
-            {"id": "n3", "title": "", "text": "   ", "date": ""}]
+    rows = [
+        {"id": "n1", "title": "Nga nói sẵn sàng đàm phán", "text": ARTICLE, "date": "2025-12-01"},
+        {"id": "n2", "title": "", "text": "Mỹ kêu gọi ngừng bắn.", "date": ""},
+        {"id": "n3", "title": "", "text": "   ", "date": ""},
+    ]
     path = write(tmp_path / name, rows)
     predicted, info = read_input(path, articles=True)
     scored, counts = batch.shard_sentences(path, path.read_bytes(), articles=True, text_field="text")

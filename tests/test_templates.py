@@ -30,16 +30,28 @@ def assert_escaped(page: str, *hostile: str) -> None:
 def test_the_evaluation_report_escapes_sentences_ids_and_sources(tmp_path):
     texts = [f"Câu {i}: Nga {SCRIPT} đàm phán." for i in range(8)]
     meta = [{"source": IMG if i % 2 else "seed", "part": "body"} for i in range(8)]
-    ev = score([f"{IMG}{i}" for i in range(8)], texts, GOLD, PROBS, LABELS, "joint",
-               {"run": f"runs/{IMG}/1", "split": "test"}, meta=meta)
+    ev = score(
+        [f"{IMG}{i}" for i in range(8)],
+        texts,
+        GOLD,
+        PROBS,
+        LABELS,
+        "joint",
+        {"run": f"runs/{IMG}/1", "split": "test"},
+        meta=meta,
+    )
     page = write_report(ev, tmp_path)["html"].read_text(encoding="utf-8")
     assert_escaped(page, SCRIPT, IMG)
     assert ESCAPED in page and page.count("data:image/png;base64,") == 3  # the figures are still embedded
 
 
 def test_the_comparison_escapes_run_names_and_settings(tmp_path):
-    runs = [make_run(tmp_path / IMG / f"2026010{i}-000000", gold=GOLD, probs=PROBS,
-                     config={"data.text_column": f"{SCRIPT}{i}"}) for i in range(2)]
+    runs = [
+        make_run(
+            tmp_path / IMG / f"2026010{i}-000000", gold=GOLD, probs=PROBS, config={"data.text_column": f"{SCRIPT}{i}"}
+        )
+        for i in range(2)
+    ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cmp = compare_runs(runs)
@@ -49,8 +61,7 @@ def test_the_comparison_escapes_run_names_and_settings(tmp_path):
 
 
 def test_the_actor_report_escapes_speakers_claims_and_articles(tmp_path, capsys):
-    rows = ROWS + [dict(row(20 + i, f"Sergey {IMG}", "favor", "2025-01-20", article=f"a{SCRIPT}"))
-                   for i in range(3)]
+    rows = ROWS + [dict(row(20 + i, f"Sergey {IMG}", "favor", "2025-01-20", article=f"a{SCRIPT}")) for i in range(3)]
     rows[0] = dict(rows[0], text=f"Vladimir Putin {SCRIPT} nói.")
     pred = write_jsonl(tmp_path / "p.jsonl", rows)
     assert actors_main([str(pred), "--min-claims", "2", "--out", str(tmp_path / "r")]) == 0
@@ -71,10 +82,16 @@ def test_the_model_card_is_not_html_escaped():
 
 def test_every_template_ships_as_package_data():
     patterns = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"][
-        "package-data"]["vistance"]
+        "package-data"
+    ]["vistance"]
     package = ROOT / "src" / "vistance"
     shipped = {p for pattern in patterns for p in package.glob(pattern) if p.is_file()}
     templates = sorted((package / "resources" / "templates").iterdir())
-    assert {t.name for t in templates} >= {"base.html", "evaluation.html", "comparison.html", "actors.html",
-                                           "model_card.md"}
+    assert {t.name for t in templates} >= {
+        "base.html",
+        "evaluation.html",
+        "comparison.html",
+        "actors.html",
+        "model_card.md",
+    }
     assert all(t.is_file() for t in templates) and set(templates) <= shipped

@@ -21,8 +21,14 @@ JOINT = ["not_claim", "favor", "against", "neutral"]
 
 
 def _tiny_argv(run_dir, corpus, extra=()):
-    return ["--config", str(ROOT / "configs/tiny.yaml"), "--run-dir", str(run_dir),
-            *set_args(tiny_overrides(corpus)), *extra]
+    return [
+        "--config",
+        str(ROOT / "configs/tiny.yaml"),
+        "--run-dir",
+        str(run_dir),
+        *set_args(tiny_overrides(corpus)),
+        *extra,
+    ]
 
 
 # --------------------------------------------------------------------------- the run folder
@@ -147,8 +153,9 @@ def test_baseline_run_writes_same_format(baseline_run):
 # --------------------------------------------------------------------------- what a run prints and logs
 
 
-def test_the_terminal_gets_a_bar_per_phase_and_a_summary_the_log_gets_everything(train_script, small_corpus,
-                                                                                  tmp_path, capfd):
+def test_the_terminal_gets_a_bar_per_phase_and_a_summary_the_log_gets_everything(
+    train_script, small_corpus, tmp_path, capfd
+):
     import logging
     import re
     import warnings
@@ -171,8 +178,11 @@ def test_the_terminal_gets_a_bar_per_phase_and_a_summary_the_log_gets_everything
     log = (run_dir / "train.log").read_text(encoding="utf-8")
     lines = out.splitlines()
     assert lines[0] == f"run folder: {run_dir} (log: {run_dir / 'train.log'})"
-    assert re.fullmatch(r"test \(n=\d+; 95% bootstrap intervals\): macro_f1 0\.\d{3} \[0\.\d{3}, [01]\.\d{3}\]  "
-                        r"f_avg 0\.\d{3} \[0\.\d{3}, [01]\.\d{3}\]  accuracy 0\.\d{3}  claim_f1 0\.\d{3}", lines[1])
+    assert re.fullmatch(
+        r"test \(n=\d+; 95% bootstrap intervals\): macro_f1 0\.\d{3} \[0\.\d{3}, [01]\.\d{3}\]  "
+        r"f_avg 0\.\d{3} \[0\.\d{3}, [01]\.\d{3}\]  accuracy 0\.\d{3}  claim_f1 0\.\d{3}",
+        lines[1],
+    )
     assert re.fullmatch(rf"run folder: {re.escape(str(run_dir))} \(complete, trained in \d+ s\)", lines[2])
     assert len(lines) == 3
     # stderr: the phases' bars (BPE merges, training steps) and the small-test-set caution, nothing else
@@ -298,8 +308,16 @@ def test_cv3_reports_mean_and_std(train_script, small_corpus, tmp_path, kind):
         argv = _tiny_argv(run_dir, small_corpus, ["--cv", "3"])
         argv[argv.index("training.num_train_epochs=6")] = "training.num_train_epochs=1"
     else:
-        argv = ["--config", str(ROOT / "configs/baseline.yaml"), "--run-dir", str(run_dir), "--cv", "3",
-                "--set", f"data.files=[{small_corpus}]"]
+        argv = [
+            "--config",
+            str(ROOT / "configs/baseline.yaml"),
+            "--run-dir",
+            str(run_dir),
+            "--cv",
+            "3",
+            "--set",
+            f"data.files=[{small_corpus}]",
+        ]
     train_script.main(argv)
     assert runs.is_complete(run_dir)
     m = read_json(run_dir / "metrics.json")
@@ -334,12 +352,23 @@ def test_custom_csv_labels_come_from_the_data(train_script, tmp_path):
             w.writerow(["sentence", "is_claim"])
             w.writerows([(r["text"], "yes" if r["claim"] == "claim" else "no") for r in part])
     run_dir = tmp_path / "csv-run"
-    train_script.main([
-        "--config", str(ROOT / "configs/baseline.yaml"), "--run-dir", str(run_dir),
-        *set_args([f"data.train_file={tmp_path / 'train.csv'}", f"data.dev_file={tmp_path / 'dev.csv'}",
-                   f"data.test_file={tmp_path / 'test.csv'}", "data.text_column=sentence",
-                   "data.label_column=is_claim"]),
-    ])
+    train_script.main(
+        [
+            "--config",
+            str(ROOT / "configs/baseline.yaml"),
+            "--run-dir",
+            str(run_dir),
+            *set_args(
+                [
+                    f"data.train_file={tmp_path / 'train.csv'}",
+                    f"data.dev_file={tmp_path / 'dev.csv'}",
+                    f"data.test_file={tmp_path / 'test.csv'}",
+                    "data.text_column=sentence",
+                    "data.label_column=is_claim",
+                ]
+            ),
+        ]
+    )
     m = read_json(run_dir / "metrics.json")
     assert m["task"] == "custom" and m["labels"] == ["no", "yes"] and m["test"]["n"] == 20
     assert read_json(run_dir / "data.json")["splits"] == {"train": 60, "dev": 20, "test": 20}
@@ -351,26 +380,47 @@ def test_missing_column_is_one_line_error(train_script, tmp_path):
 
     (tmp_path / "t.csv").write_text("text,sentiment\nxin chào,1\n", encoding="utf-8")
     with pytest.raises(DataError, match="no column 'label'.*set data.text_column"):
-        train_script.main(["--config", str(ROOT / "configs/baseline.yaml"), "--run-dir", str(tmp_path / "r"),
-                           "--set", f"data.train_file={tmp_path / 't.csv'}"])
+        train_script.main(
+            [
+                "--config",
+                str(ROOT / "configs/baseline.yaml"),
+                "--run-dir",
+                str(tmp_path / "r"),
+                "--set",
+                f"data.train_file={tmp_path / 't.csv'}",
+            ]
+        )
 
 
-@pytest.mark.parametrize(("name", "content", "message"), [
-    ("bad.jsonl", b'{"text": "a", "label": "x"}\nnot json\n', r"bad.jsonl:2: malformed JSON"),
-    ("array.json", b'[{"text": "a", "label": "x"}]', r"array.json:1: expected a JSON object, got list"),
-    ("latin1.csv", "text,label\nhòa bình,1\n".encode("latin-1", "replace") + b"\xff\n", r"latin1.csv: not UTF-8"),
-    ("one.csv", "".join(f"câu {i},a\n" for i in range(20)).join(["text,label\n", ""]).encode(),
-     r"one.csv: column 'label' holds one label only"),
-    ("three.csv", b"text,label\nx y,a\nz w,b\nu v,a\n", r"three.csv: cannot split 3 examples"),
-])
-def test_unusable_training_file_is_one_line_error_before_any_run_folder(train_script, tmp_path, name, content,
-                                                                         message):
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("bad.jsonl", b'{"text": "a", "label": "x"}\nnot json\n', r"bad.jsonl:2: malformed JSON"),
+        ("array.json", b'[{"text": "a", "label": "x"}]', r"array.json:1: expected a JSON object, got list"),
+        ("latin1.csv", "text,label\nhòa bình,1\n".encode("latin-1", "replace") + b"\xff\n", r"latin1.csv: not UTF-8"),
+        (
+            "one.csv",
+            "".join(f"câu {i},a\n" for i in range(20)).join(["text,label\n", ""]).encode(),
+            r"one.csv: column 'label' holds one label only",
+        ),
+        ("three.csv", b"text,label\nx y,a\nz w,b\nu v,a\n", r"three.csv: cannot split 3 examples"),
+    ],
+)
+def test_unusable_training_file_is_one_line_error_before_any_run_folder(train_script, tmp_path, name, content, message):
     from vistance.errors import DataError
 
     (tmp_path / name).write_bytes(content)
     with pytest.raises(DataError, match=message):
-        train_script.main(["--config", str(ROOT / "configs/baseline.yaml"), "--run-dir", str(tmp_path / "r"),
-                           "--set", f"data.train_file={tmp_path / name}"])
+        train_script.main(
+            [
+                "--config",
+                str(ROOT / "configs/baseline.yaml"),
+                "--run-dir",
+                str(tmp_path / "r"),
+                "--set",
+                f"data.train_file={tmp_path / name}",
+            ]
+        )
     assert not (tmp_path / "r").exists()
 
 
@@ -378,7 +428,11 @@ def test_unusable_training_file_is_one_line_error_before_any_run_folder(train_sc
 def test_offline_phobert_fails_fast_with_one_line(tmp_path):
     proc = subprocess.run(
         [sys.executable, "train.py", "--config", "configs/phobert-base-v2.yaml", "--run-dir", str(tmp_path / "pb")],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
     assert proc.returncode == 2
@@ -396,11 +450,23 @@ def test_phobert_config_fine_tunes_from_a_local_folder(train_script, tiny_run, s
     """
     weights = tiny_run / "checkpoint"
     run_dir = tmp_path / "local-phobert"
-    train_script.main([
-        "--config", str(ROOT / "configs/phobert-base-v2.yaml"), "--run-dir", str(run_dir),
-        *set_args([f"data.files=[{small_corpus}]", f"model.name_or_path={weights}", "training.num_train_epochs=1",
-                   "training.use_cpu=true", "training.per_device_train_batch_size=16"]),
-    ])
+    train_script.main(
+        [
+            "--config",
+            str(ROOT / "configs/phobert-base-v2.yaml"),
+            "--run-dir",
+            str(run_dir),
+            *set_args(
+                [
+                    f"data.files=[{small_corpus}]",
+                    f"model.name_or_path={weights}",
+                    "training.num_train_epochs=1",
+                    "training.use_cpu=true",
+                    "training.per_device_train_batch_size=16",
+                ]
+            ),
+        ]
+    )
     assert runs.is_complete(run_dir)
     meta = read_json(run_dir / "checkpoint" / "vistance.json")
     assert meta["kind"] == "transformer" and meta["base_model"] == str(weights)

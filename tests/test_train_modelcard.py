@@ -17,21 +17,40 @@ def _per_class(p, r, f, s):
 
 def _inputs():
     # Every value the card prints is set here, so a change of defaults elsewhere does not move the pin.
-    cfg = load_config(ROOT / "configs/phobert-base-v2.yaml", [
-        "data.files=[data/annotated/seed.jsonl]", "data.split_seed=42", "data.preprocess.segmenter=pyvi",
-        "training.learning_rate=2e-5", "training.num_train_epochs=10", "training.per_device_train_batch_size=16",
-        "training.gradient_accumulation_steps=1", "training.warmup_ratio=0.1", "training.weight_decay=0.01",
-        "training.metric_for_best_model=macro_f1", "training.early_stopping_patience=3",
-        "training.class_weighting=true", "training.seed=42", "model.max_length=256",
-        "model.baseline.word_ngrams=[1,2]", "model.baseline.char_ngrams=[2,5]", "model.baseline.C=10.0",
-        "model.baseline.class_weight=balanced",
-    ])
-    meta = CheckpointMeta(kind="transformer", task="joint", labels=JOINT, base_model="vinai/phobert-base-v2",
-                          vistance_version="0.1.0")
+    cfg = load_config(
+        ROOT / "configs/phobert-base-v2.yaml",
+        [
+            "data.files=[data/annotated/seed.jsonl]",
+            "data.split_seed=42",
+            "data.preprocess.segmenter=pyvi",
+            "training.learning_rate=2e-5",
+            "training.num_train_epochs=10",
+            "training.per_device_train_batch_size=16",
+            "training.gradient_accumulation_steps=1",
+            "training.warmup_ratio=0.1",
+            "training.weight_decay=0.01",
+            "training.metric_for_best_model=macro_f1",
+            "training.early_stopping_patience=3",
+            "training.class_weighting=true",
+            "training.seed=42",
+            "model.max_length=256",
+            "model.baseline.word_ngrams=[1,2]",
+            "model.baseline.char_ngrams=[2,5]",
+            "model.baseline.C=10.0",
+            "model.baseline.class_weight=balanced",
+        ],
+    )
+    meta = CheckpointMeta(
+        kind="transformer", task="joint", labels=JOINT, base_model="vinai/phobert-base-v2", vistance_version="0.1.0"
+    )
     metrics = {
         "dev": {"accuracy": 0.75, "macro_f1": 0.6, "f_avg": 0.55, "claim_f1": 0.9, "n": 20},
         "test": {
-            "accuracy": 0.7, "macro_f1": 0.5812345, "f_avg": 0.5, "claim_f1": 0.88, "n": 20,
+            "accuracy": 0.7,
+            "macro_f1": 0.5812345,
+            "f_avg": 0.5,
+            "claim_f1": 0.88,
+            "n": 20,
             "per_class": {
                 "not_claim": _per_class(1.0, 0.5, 0.6666667, 4),
                 "favor": _per_class(0.75, 0.75, 0.75, 8),
@@ -46,8 +65,11 @@ def _inputs():
     data = {
         "files": {"data/annotated/seed.jsonl": "fe0229b5f7648667a41898228eadc13716a228e84d1d98393385b3e919ec4179"},
         "splits": {"train": 72, "dev": 20, "test": 20},
-        "label_counts": {"train": {"not_claim": 14, "favor": 30, "against": 14, "neutral": 14}, "dev": counts,
-                         "test": counts},
+        "label_counts": {
+            "train": {"not_claim": 14, "favor": 30, "against": 14, "neutral": 14},
+            "dev": counts,
+            "test": counts,
+        },
     }
     return cfg, meta, metrics, data
 

@@ -56,8 +56,9 @@ class CheckpointMeta:
         try:
             get_kind(self.kind)
         except ConfigError:
-            raise CheckpointError(f"unknown checkpoint kind {self.kind!r}; is the module that registers it "
-                                  "imported?") from None
+            raise CheckpointError(
+                f"unknown checkpoint kind {self.kind!r}; is the module that registers it imported?"
+            ) from None
         if not self.labels:
             raise CheckpointError("a checkpoint needs at least one label")
         try:
@@ -107,8 +108,10 @@ def resolve_checkpoint(path: str | Path) -> Path:
     if not path.exists():
         raise CheckpointError(f"{path}: no such file or directory")
     if PARTIAL_MARK in path.name:
-        raise CheckpointError(f"{path}: a checkpoint left half-written by a crash while saving; it is never loaded "
-                              "(delete it, and train or --resume the run again)")
+        raise CheckpointError(
+            f"{path}: a checkpoint left half-written by a crash while saving; it is never loaded "
+            "(delete it, and train or --resume the run again)"
+        )
     if (path / META_FILE).is_file():
         return path
     if (path / "status.json").is_file():

@@ -27,25 +27,35 @@ class Command(NamedTuple):
 COMMANDS: dict[str, Command] = {
     "train": Command("vistance.train:cli", "train a model from a config into a run folder", "python train.py"),
     "evaluate": Command("vistance.evaluate:main", "evaluate a run, or compare several", "python evaluate.py"),
-    "predict": Command("vistance.inference.cli:main", "claims and stance for articles or sentence tables",
-                       "python -m vistance.predict"),
-    "serve": Command("vistance.inference.serve:main", "the HTTP service and the analyst's page",
-                     "python -m vistance.serve"),
-    "export": Command("vistance.inference.export:main",
-                      "OpenVINO fp32 + calibrated int8 export of a checkpoint, with label agreement recorded",
-                      "python -m vistance.inference.export"),
-    "batch": Command("vistance.batch.cli:main", "score an archive shard by shard into Parquet (locally or on Ray)",
-                     "python -m vistance.batch"),
-    "annotate": Command("vistance.annotate.cli:main", "the annotation loop: export, import, rank, curve, stats",
-                        "python -m vistance.annotate"),
-    "actors": Command("vistance.actors:main", "per-actor stance report from predictions",
-                      "python -m vistance.actors"),
-    "speakers": Command("vistance.speakers.__main__:main", "evaluate speaker attribution",
-                        "python -m vistance.speakers"),
-    "data": Command("vistance.data.__main__:main", "validate, split and parse corpus files",
-                    "python -m vistance.data"),
-    "bench": Command("vistance.bench.__main__:main", "benchmarks: train, predict, batch, serve, e5-train",
-                     "python -m vistance.bench"),
+    "predict": Command(
+        "vistance.inference.cli:main", "claims and stance for articles or sentence tables", "python -m vistance.predict"
+    ),
+    "serve": Command(
+        "vistance.inference.serve:main", "the HTTP service and the analyst's page", "python -m vistance.serve"
+    ),
+    "export": Command(
+        "vistance.inference.export:main",
+        "OpenVINO fp32 + calibrated int8 export of a checkpoint, with label agreement recorded",
+        "python -m vistance.inference.export",
+    ),
+    "batch": Command(
+        "vistance.batch.cli:main",
+        "score an archive shard by shard into Parquet (locally or on Ray)",
+        "python -m vistance.batch",
+    ),
+    "annotate": Command(
+        "vistance.annotate.cli:main",
+        "the annotation loop: export, import, rank, curve, stats",
+        "python -m vistance.annotate",
+    ),
+    "actors": Command("vistance.actors:main", "per-actor stance report from predictions", "python -m vistance.actors"),
+    "speakers": Command(
+        "vistance.speakers.__main__:main", "evaluate speaker attribution", "python -m vistance.speakers"
+    ),
+    "data": Command("vistance.data.__main__:main", "validate, split and parse corpus files", "python -m vistance.data"),
+    "bench": Command(
+        "vistance.bench.__main__:main", "benchmarks: train, predict, batch, serve, e5-train", "python -m vistance.bench"
+    ),
 }
 
 
@@ -53,9 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     """The top-level parser: it only chooses the command; the command's own parser reads the rest."""
     epilog = "aliases: " + ", ".join(f"{c.alias} = vistance {name}" for name, c in COMMANDS.items())
     parser = argparse.ArgumentParser(
-        prog="vistance", epilog=epilog,
+        prog="vistance",
+        epilog=epilog,
         description="Claim detection and stance toward the Russia-Ukraine peace process in Vietnamese news. "
-                    "`vistance COMMAND --help` shows a command's options.")
+        "`vistance COMMAND --help` shows a command's options.",
+    )
     parser.add_argument("--version", action="version", version=f"vistance {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, command in COMMANDS.items():

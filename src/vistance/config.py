@@ -18,8 +18,17 @@ from .errors import ConfigError
 from .tasks import TASKS
 from .text import PreprocessConfig
 
-__all__ = ["Config", "ConfigError", "DataConfig", "ModelConfig", "TrainingConfig", "config_from_dict", "flatten",
-           "load_config", "schema"]
+__all__ = [
+    "Config",
+    "ConfigError",
+    "DataConfig",
+    "ModelConfig",
+    "TrainingConfig",
+    "config_from_dict",
+    "flatten",
+    "load_config",
+    "schema",
+]
 
 
 @dataclass
@@ -148,8 +157,14 @@ class TrainingConfig:
     calibrated on the training split, label agreement measured on the test split); ``none``: don't."""
 
     def __post_init__(self) -> None:
-        for key in ("learning_rate", "num_train_epochs", "per_device_train_batch_size", "per_device_eval_batch_size",
-                    "gradient_accumulation_steps", "logging_steps"):
+        for key in (
+            "learning_rate",
+            "num_train_epochs",
+            "per_device_train_batch_size",
+            "per_device_eval_batch_size",
+            "gradient_accumulation_steps",
+            "logging_steps",
+        ):
             if getattr(self, key) <= 0:
                 raise ValueError(f"training.{key} must be positive, not {getattr(self, key)}")
         for key in ("weight_decay", "early_stopping_patience", "dataloader_num_workers"):
@@ -188,8 +203,9 @@ class Config:
         kind = get_kind(self.model.kind)
         keys = ["model.kind"] + [f"model.{k}" for k in kind.uses]
         if kind.config_section:
-            keys += [k for k in flatten({kind.config_section: asdict(getattr(self.model, kind.config_section))},
-                                        "model.")]
+            keys += [
+                k for k in flatten({kind.config_section: asdict(getattr(self.model, kind.config_section))}, "model.")
+            ]
         return keys
 
     def relevant_keys(self) -> list[str]:
@@ -218,9 +234,7 @@ def schema() -> type[Config]:
             "ModelConfig", [(name, cls, field(default_factory=cls)) for name, cls in sections], bases=(ModelConfig,)
         )
         model_cls.__module__ = __name__
-        config_cls = make_dataclass(
-            "Config", [("model", model_cls, field(default_factory=model_cls))], bases=(Config,)
-        )
+        config_cls = make_dataclass("Config", [("model", model_cls, field(default_factory=model_cls))], bases=(Config,))
         config_cls.__module__ = __name__
         _SCHEMAS[key] = config_cls
     return _SCHEMAS[key]

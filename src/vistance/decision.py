@@ -34,6 +34,8 @@ the model's score; a bare sentence without a kind is left to the model."""
 def is_structural(item: dict | None) -> bool:
     """True for a heading, caption or title line (by ``kind``, or the corpus ``part`` == title)."""
     return bool(item) and (item.get("kind") in STRUCTURAL_KINDS or item.get("part") == "title")
+
+
 THRESHOLD_GRID = tuple(round(t, 2) for t in np.arange(0.05, 0.951, 0.05))
 """Candidate claim thresholds. Coarse on purpose: a finer grid overfits a small dev split."""
 MIN_DEV_FOR_THRESHOLD = 30
@@ -112,8 +114,17 @@ class Decision:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
     @classmethod
-    def fit(cls, probs, gold: Sequence[str], task, *, calibrate: bool = True, tune_threshold: bool = True,
-            split: str = "dev", items: Sequence[dict] | None = None) -> Decision:
+    def fit(
+        cls,
+        probs,
+        gold: Sequence[str],
+        task,
+        *,
+        calibrate: bool = True,
+        tune_threshold: bool = True,
+        split: str = "dev",
+        items: Sequence[dict] | None = None,
+    ) -> Decision:
         """Temperature, then the threshold that maximises joint macro-F1, on (dev) ``probs`` and ``gold``."""
         from .metrics import classification_metrics
 

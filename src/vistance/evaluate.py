@@ -23,9 +23,12 @@ from .reports.format import fmt, fmt_ci
 
 
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0],
-                                     epilog=__doc__.split("\n\n", 1)[1],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("runs", nargs="+", metavar="RUN_DIR", help="a run folder (several with --compare)")
     parser.add_argument("--split", default="test", choices=("test", "dev"), help="split of the run to evaluate")
     parser.add_argument("--data", help="a labelled file in the corpus format to evaluate on instead")
@@ -64,9 +67,11 @@ def main(argv=None, prog: str | None = None) -> int:
         ev = evaluate_run(run, split=args.split, data=args.data, batch_size=args.batch_size, bootstrap=bootstrap)
         paths = write_report(ev, args.out or default_out_dir(run, args.split, args.data))
         m = ev.metrics
-        print(f"n={ev.n}  accuracy {fmt(m['accuracy'])}  macro-F1 {fmt(m['macro_f1'])} {fmt_ci(ev.ci['macro_f1'])}"
-              + (f"  F_avg {fmt(m['f_avg'])} {fmt_ci(ev.ci['f_avg'])}" if "f_avg" in m else "")
-              + f"  ECE {fmt(ev.calibration['ece'])}  errors {len(ev.errors)}")
+        print(
+            f"n={ev.n}  accuracy {fmt(m['accuracy'])}  macro-F1 {fmt(m['macro_f1'])} {fmt_ci(ev.ci['macro_f1'])}"
+            + (f"  F_avg {fmt(m['f_avg'])} {fmt_ci(ev.ci['f_avg'])}" if "f_avg" in m else "")
+            + f"  ECE {fmt(ev.calibration['ece'])}  errors {len(ev.errors)}"
+        )
         print(f"report: {paths['html']}")
         return 0
     except VistanceError as e:  # unusable run, checkpoint, data file: one line

@@ -105,8 +105,17 @@ class Evaluation:
             if g == p:
                 continue
             probs = {lab: float(self.probs[i, j]) for j, lab in enumerate(self.labels)}
-            rows.append({"id": self.ids[i], "text": self.texts[i], "gold": g, "pred": p,
-                         "confidence": probs[p], "p_gold": probs[g], "probs": probs})
+            rows.append(
+                {
+                    "id": self.ids[i],
+                    "text": self.texts[i],
+                    "gold": g,
+                    "pred": p,
+                    "confidence": probs[p],
+                    "p_gold": probs[g],
+                    "probs": probs,
+                }
+            )
         rows.sort(key=lambda r: (-r["confidence"], r["id"]))
         return rows
 
@@ -118,10 +127,18 @@ class Evaluation:
         for e in errors:
             groups.setdefault((e["gold"], e["pred"]), []).append(e)
         ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:top]
-        return [{"gold": g, "pred": p, "count": len(rows), "share": round(len(rows) / max(1, len(errors)), 3),
-                 "examples": [{"id": r["id"], "text": r["text"], "confidence": round(r["confidence"], 3)}
-                              for r in rows[:examples]]}
-                for (g, p), rows in ranked]
+        return [
+            {
+                "gold": g,
+                "pred": p,
+                "count": len(rows),
+                "share": round(len(rows) / max(1, len(errors)), 3),
+                "examples": [
+                    {"id": r["id"], "text": r["text"], "confidence": round(r["confidence"], 3)} for r in rows[:examples]
+                ],
+            }
+            for (g, p), rows in ranked
+        ]
 
     def by_group(self, key: str) -> dict[str, dict]:
         """Metrics (with macro-F1 intervals) per value of a per-sentence ``meta`` key (``source``, ``part``)."""
@@ -134,10 +151,15 @@ class Evaluation:
             gold = [self.gold[i] for i in idx]
             pred = [self.pred[i] for i in idx]
             m = score_metrics(gold, pred, self.labels)
-            ci = bootstrap_ci(gold, pred, self.labels, self.bootstrap.n_resamples, self.bootstrap.confidence,
-                              self.bootstrap.seed)
-            out[v] = {"n": len(idx), "macro_f1": m["macro_f1"], "accuracy": m["accuracy"],
-                      "macro_f1_ci": ci.get("macro_f1")}
+            ci = bootstrap_ci(
+                gold, pred, self.labels, self.bootstrap.n_resamples, self.bootstrap.confidence, self.bootstrap.seed
+            )
+            out[v] = {
+                "n": len(idx),
+                "macro_f1": m["macro_f1"],
+                "accuracy": m["accuracy"],
+                "macro_f1_ci": ci.get("macro_f1"),
+            }
         return out
 
     def to_dict(self) -> dict:
@@ -228,8 +250,9 @@ def score(
         calibration=calibration(probs, encode(gold, labels)),
         bootstrap=bootstrap,
         raw_probs=None if raw_probs is None else np.asarray(raw_probs, dtype=float),
-        calibration_raw=None if raw_probs is None else calibration(np.asarray(raw_probs, dtype=float),
-                                                                   encode(gold, labels)),
+        calibration_raw=None
+        if raw_probs is None
+        else calibration(np.asarray(raw_probs, dtype=float), encode(gold, labels)),
         meta=meta,
         claim_threshold=claim_threshold if task_obj.detects_claims and task_obj.has_stance else None,
     )
@@ -259,8 +282,9 @@ def _rows_extras(rows: list[dict], labels: list[str]) -> tuple[np.ndarray | None
     return raw, [{k: r.get(k) for k in ("source", "part")} for r in rows]
 
 
-def evaluate_predictions_file(path: str | Path, labels: list[str], task: str, source: dict,
-                              bootstrap: BootstrapConfig | None = None) -> Evaluation:
+def evaluate_predictions_file(
+    path: str | Path, labels: list[str], task: str, source: dict, bootstrap: BootstrapConfig | None = None
+) -> Evaluation:
     """Score a saved ``predictions.jsonl`` (rows ``{id, text, gold, pred, probs}``) without re-running a model."""
     path = Path(path)
     if not path.is_file():
@@ -268,8 +292,9 @@ def evaluate_predictions_file(path: str | Path, labels: list[str], task: str, so
     rows = read_jsonl(path)
     ids, texts, gold, pred, probs = _rows_to_arrays(rows, labels, path)
     raw, meta = _rows_extras(rows, labels)
-    return score(ids, texts, gold, probs, labels, task, source, pred=pred, bootstrap=bootstrap, raw_probs=raw,
-                 meta=meta)
+    return score(
+        ids, texts, gold, probs, labels, task, source, pred=pred, bootstrap=bootstrap, raw_probs=raw, meta=meta
+    )
 
 
 def evaluate_cv(run_dir: str | Path, bootstrap: BootstrapConfig | None = None) -> Evaluation:
@@ -300,11 +325,21 @@ def evaluate_cv(run_dir: str | Path, bootstrap: BootstrapConfig | None = None) -
         gold += g
         pred += p
         probs.append(pr)
-    source = {"run": str(run_dir), "split": "test (pooled over folds)", "cv": len(folds),
-              "evaluated_at": _now()}
+    source = {"run": str(run_dir), "split": "test (pooled over folds)", "cv": len(folds), "evaluated_at": _now()}
     raw = None if any(r is None for r in raws) else np.concatenate(raws)
-    ev = score(ids, texts, gold, np.concatenate(probs), labels, task, source, pred=pred, bootstrap=bootstrap,
-               raw_probs=raw, meta=meta)
+    ev = score(
+        ids,
+        texts,
+        gold,
+        np.concatenate(probs),
+        labels,
+        task,
+        source,
+        pred=pred,
+        bootstrap=bootstrap,
+        raw_probs=raw,
+        meta=meta,
+    )
     ev.folds = fold_scores
     ev.fold_summary = fold_mean_std(fold_scores)
     return ev
@@ -375,8 +410,11 @@ def evaluate_run(
             raise EvaluationError(f"{path}: run is {status!r}, not complete; nothing to evaluate")
         if is_cv_run(path):
             if data is not None or split != "test":
-                hint = (f"; or evaluate one fold's model: {path / 'fold-1' / 'checkpoint'} --data FILE"
-                        if (path / "fold-1" / "checkpoint").is_dir() else "")
+                hint = (
+                    f"; or evaluate one fold's model: {path / 'fold-1' / 'checkpoint'} --data FILE"
+                    if (path / "fold-1" / "checkpoint").is_dir()
+                    else ""
+                )
                 raise EvaluationError(
                     f"{path}: a --cv run keeps only its folds' test predictions (no single checkpoint); "
                     f"evaluate it without --split/--data{hint}"
@@ -401,8 +439,13 @@ def evaluate_run(
         data = Path(data)
         examples = _labelled_file(data, task, path if is_run else None)
         source = {"run": str(path) if is_run else None, "data": str(data), "data_sha256": file_sha256(data)}
-    source.update({"checkpoint": str(getattr(predictor, "path", path)), "kind": getattr(predictor, "kind", None),
-                   "evaluated_at": _now()})
+    source.update(
+        {
+            "checkpoint": str(getattr(predictor, "path", path)),
+            "kind": getattr(predictor, "kind", None),
+            "evaluated_at": _now(),
+        }
+    )
     for n, e in enumerate(examples, 1):
         if "text" not in e or "label" not in e:
             raise EvaluationError(f"{source.get('split_file') or data}:{n}: needs 'text' and 'label'")
@@ -410,13 +453,19 @@ def evaluate_run(
     # The checkpoint's decision (vistance.decision): calibrated probabilities and its claim threshold.
     decision = getattr(predictor, "decision", None)
     try:
-        ctx = {"contexts": [e.get("context") or "" for e in examples]} if getattr(predictor, "reads_context", False) \
+        ctx = (
+            {"contexts": [e.get("context") or "" for e in examples]}
+            if getattr(predictor, "reads_context", False)
             else {}
-        raw = np.asarray(predictor.predict_proba(texts, batch_size=batch_size, progress=True, calibrated=False, **ctx),
-                         dtype=float)
+        )
+        raw = np.asarray(
+            predictor.predict_proba(texts, batch_size=batch_size, progress=True, calibrated=False, **ctx), dtype=float
+        )
     except TypeError:  # a predictor of another origin (tests, plugins) without the calibrated switch
-        raw, decision = np.asarray(predictor.predict_proba(texts, batch_size=batch_size, progress=True),
-                                   dtype=float), None
+        raw, decision = (
+            np.asarray(predictor.predict_proba(texts, batch_size=batch_size, progress=True), dtype=float),
+            None,
+        )
     probs = decision.calibrate(raw) if decision is not None else raw
     threshold = decision.claim_threshold if decision is not None else 0.5
     if decision is not None:
@@ -424,11 +473,24 @@ def evaluate_run(
     ids = [e.get("id", str(n)) for n, e in enumerate(examples, 1)]
     from .training import sentence_part
 
-    meta = [{"source": e.get("source"), "part": e.get("part") or (sentence_part(e) if "kind" in e else None)}
-            for e in examples]
-    return score(ids, texts, [e["label"] for e in examples], probs, labels, task, source, bootstrap=bootstrap,
-                 raw_probs=raw if decision is not None and decision.temperature != 1.0 else None, meta=meta,
-                 claim_threshold=threshold, items=examples)
+    meta = [
+        {"source": e.get("source"), "part": e.get("part") or (sentence_part(e) if "kind" in e else None)}
+        for e in examples
+    ]
+    return score(
+        ids,
+        texts,
+        [e["label"] for e in examples],
+        probs,
+        labels,
+        task,
+        source,
+        bootstrap=bootstrap,
+        raw_probs=raw if decision is not None and decision.temperature != 1.0 else None,
+        meta=meta,
+        claim_threshold=threshold,
+        items=examples,
+    )
 
 
 def default_out_dir(path: str | Path, split: str = "test", data: str | Path | None = None) -> Path:
@@ -449,4 +511,3 @@ def default_out_dir(path: str | Path, split: str = "test", data: str | Path | No
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-

@@ -40,8 +40,9 @@ def run_log(path: str | Path, enabled: bool = True) -> Iterator[None]:
     handler.setFormatter(logging.Formatter(FORMAT))
     root, ds_root = logging.getLogger(), logging.getLogger("datasets")
     root_level = root.level
-    ds_handlers = [h for h in ds_root.handlers if isinstance(h, logging.StreamHandler)
-                   and not isinstance(h, logging.FileHandler)]
+    ds_handlers = [
+        h for h in ds_root.handlers if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)
+    ]
     hf_bars, ds_bars = hf_logging.is_progress_bar_enabled(), datasets.is_progress_bar_enabled()
 
     root.addHandler(handler)

@@ -32,8 +32,17 @@ STATUSES = ("running", "complete", "failed", "interrupted")
 SPLIT_NAMES = ("train", "dev", "test")
 # Packages whose versions change results; recorded in env.json.
 TRACKED_PACKAGES = (
-    "vistance", "torch", "transformers", "tokenizers", "datasets", "accelerate", "scikit-learn", "skops",
-    "numpy", "pyvi", "underthesea",
+    "vistance",
+    "torch",
+    "transformers",
+    "tokenizers",
+    "datasets",
+    "accelerate",
+    "scikit-learn",
+    "skops",
+    "numpy",
+    "pyvi",
+    "underthesea",
 )
 
 
@@ -199,9 +208,11 @@ def shared_run_dir(run_dir: str | Path | None, name: str, root: str | Path = "ru
 def git_commit(cwd: str | Path | None = None) -> dict:
     """The commit and whether the work tree had uncommitted changes (None outside a git checkout)."""
     try:
+
         def run(*a: str) -> str:
-            return subprocess.run(["git", *a], cwd=cwd, capture_output=True, text=True, timeout=10,
-                                  check=True).stdout.strip()
+            return subprocess.run(
+                ["git", *a], cwd=cwd, capture_output=True, text=True, timeout=10, check=True
+            ).stdout.strip()
 
         return {"commit": run("rev-parse", "HEAD"), "dirty": bool(run("status", "--porcelain", "--untracked-files=no"))}
     except (OSError, subprocess.SubprocessError):
@@ -263,7 +274,7 @@ def write_splits(folder: str | Path, splits: Split) -> None:
 
 def read_splits(folder: str | Path) -> Split:
     parts = {name: read_jsonl(Path(folder) / "splits" / f"{name}.jsonl") for name in SPLIT_NAMES}
-    extra = {p.stem[len("extra-"):]: read_jsonl(p) for p in sorted((Path(folder) / "splits").glob("extra-*.jsonl"))}
+    extra = {p.stem[len("extra-") :]: read_jsonl(p) for p in sorted((Path(folder) / "splits").glob("extra-*.jsonl"))}
     return Split(**parts, extra=extra)
 
 

@@ -80,11 +80,16 @@ class Task:
         return out
 
 
-JOINT = Task("joint", (NOT_CLAIM, *STANCE_LABELS),
-             "claim detection and stance in one 4-way decision (not_claim / favor / against / neutral)", _joint)
+JOINT = Task(
+    "joint",
+    (NOT_CLAIM, *STANCE_LABELS),
+    "claim detection and stance in one 4-way decision (not_claim / favor / against / neutral)",
+    _joint,
+)
 CLAIM_TASK = Task("claim", (NOT_CLAIM, CLAIM), "claim detection (claim vs not_claim)", _claim)
-STANCE = Task("stance", STANCE_LABELS, "stance of a claim toward the peace process (favor / against / neutral)",
-              _stance)
+STANCE = Task(
+    "stance", STANCE_LABELS, "stance of a claim toward the peace process (favor / against / neutral)", _stance
+)
 TASKS: dict[str, Task] = {t.name: t for t in (JOINT, CLAIM_TASK, STANCE)}
 """The corpus tasks; ``custom`` (any table with a label column) is made by :func:`custom_task`."""
 CUSTOM = "custom"

@@ -44,8 +44,9 @@ class PreprocessConfig:
 
     def __post_init__(self) -> None:
         if self.segmenter not in SEGMENTERS:
-            raise ValueError(f"data.preprocess.segmenter must be one of {', '.join(SEGMENTERS)}, "
-                             f"not {self.segmenter!r}")
+            raise ValueError(
+                f"data.preprocess.segmenter must be one of {', '.join(SEGMENTERS)}, not {self.segmenter!r}"
+            )
         if self.normalization not in ("NFC", "NFKC"):
             raise ValueError(f"data.preprocess.normalization must be NFC or NFKC, not {self.normalization!r}")
 
@@ -128,7 +129,7 @@ class Preprocessor:
         text = normalize(text, self.config.normalization)
         if not text:
             return text
-        text = text[:cut_at_space(text, MAX_CHARS)].rstrip()
+        text = text[: cut_at_space(text, MAX_CHARS)].rstrip()
         text = self._segment(text)
         # Segmenters may emit NFD or stray spaces for unusual input; the model sees NFC only.
         text = normalize(text, self.config.normalization)

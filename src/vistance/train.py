@@ -83,8 +83,10 @@ def main(argv=None, callbacks=()) -> Path:
     main.run_dir = run_dir  # for the interrupt message
 
     # The terminal gets a progress bar per phase and the summary; train.log gets everything.
-    with logs.run_log(run_dir / logs.LOG_FILE, enabled=main_process), \
-            runs.track(run_dir, resumed=bool(args.resume), enabled=main_process) as status:
+    with (
+        logs.run_log(run_dir / logs.LOG_FILE, enabled=main_process),
+        runs.track(run_dir, resumed=bool(args.resume), enabled=main_process) as status,
+    ):
         logs.logger.info("%s: %s", "resumed" if args.resume else "started", command)
         fold_metrics = []
         for fold_dir, split in zip(folds, splits):
@@ -103,8 +105,11 @@ def main(argv=None, callbacks=()) -> Path:
             save_checkpoint = not cfg.training.cv or get_kind(cfg.model.kind).small_checkpoint
             if main_process:
                 info = runs.read_json(fold_dir / "data.json")
-                fold_metrics.append(training.save_outputs(fold_dir, learner, scores, cfg, task, info, save_checkpoint,
-                                                          train=split.train))
+                fold_metrics.append(
+                    training.save_outputs(
+                        fold_dir, learner, scores, cfg, task, info, save_checkpoint, train=split.train
+                    )
+                )
             if main_process and save_checkpoint and not cfg.training.cv and cfg.training.export == "openvino":
                 from .inference.export import export
 

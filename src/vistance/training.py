@@ -71,8 +71,10 @@ def load_task_data(cfg: DataConfig) -> TaskData:
         task = custom_task({e["label"] for part in parts.values() for e in part})
         files = [f for f in (cfg.train_file, cfg.dev_file, cfg.test_file) if f]
         if len(task.labels) < 2:
-            raise DataError(f"{', '.join(files)}: column {cfg.label_column!r} holds one label only "
-                            f"({task.labels[0]!r}); a classifier needs at least two")
+            raise DataError(
+                f"{', '.join(files)}: column {cfg.label_column!r} holds one label only "
+                f"({task.labels[0]!r}); a classifier needs at least two"
+            )
         examples = [e for part in parts.values() for e in part]
         given = Split(**parts) if cfg.dev_file else None
         return TaskData(task, files, examples, given)
@@ -83,11 +85,14 @@ def load_task_data(cfg: DataConfig) -> TaskData:
     task = TASKS[cfg.task]
     # Each example knows its source (the corpus file's stem) and part (title / lede / body), so the
     # out-of-domain splits can hold a source out and reports can score body sentences apart.
-    examples = [dict(e, source=Path(f).stem, part=sentence_part(e)) for f in files
-                for e in task.examples(load_corpus(f))]
+    examples = [
+        dict(e, source=Path(f).stem, part=sentence_part(e)) for f in files for e in task.examples(load_corpus(f))
+    ]
     if len({e["label"] for e in examples}) < 2:
-        raise DataError(f"{', '.join(files)}: task {cfg.task!r} needs examples of at least two labels, "
-                        f"found {sorted({e['label'] for e in examples}) or 'none'}")
+        raise DataError(
+            f"{', '.join(files)}: task {cfg.task!r} needs examples of at least two labels, "
+            f"found {sorted({e['label'] for e in examples}) or 'none'}"
+        )
     return TaskData(task, files, examples)
 
 
@@ -117,8 +122,9 @@ def _make_splits(data: TaskData, cfg: DataConfig, cv: int = 0) -> list[Split]:
         return _ood_splits(data, cfg, cv)
     n = len(data.examples)
     if cv and cv > n // 3:
-        raise DataError(f"--cv {cv}: {n} examples allow at most {max(2, n // 3)} folds (each fold needs a "
-                        "train, dev and test part)")
+        raise DataError(
+            f"--cv {cv}: {n} examples allow at most {max(2, n // 3)} folds (each fold needs a train, dev and test part)"
+        )
     try:
         if cv:
             splits = grouped_kfold(data.examples, cv, seed=cfg.split_seed, dev_size=cfg.dev_size)
@@ -127,12 +133,17 @@ def _make_splits(data: TaskData, cfg: DataConfig, cv: int = 0) -> list[Split]:
     except ValueError as e:  # too few examples or groups for the folds asked for
         raise DataError(f"{', '.join(data.files)}: cannot split {n} examples: {e}") from None
     if cv and len(splits) < cv:
-        raise DataError(f"--cv {cv}: the examples form only {len(splits)} groups of near-duplicates; use --cv "
-                        f"{len(splits)} or fewer")
+        raise DataError(
+            f"--cv {cv}: the examples form only {len(splits)} groups of near-duplicates; use --cv "
+            f"{len(splits)} or fewer"
+        )
     smallest = min(len(s.test) for s in splits)
     if smallest < MIN_TEST_WARNING:
-        print(f"caution: a test part has only {smallest} examples; its scores will have wide intervals "
-              "(label more data, or use --cv)", file=sys.stderr)
+        print(
+            f"caution: a test part has only {smallest} examples; its scores will have wide intervals "
+            "(label more data, or use --cv)",
+            file=sys.stderr,
+        )
     return splits
 
 
@@ -142,8 +153,10 @@ def _ood_splits(data: TaskData, cfg: DataConfig, cv: int) -> list[Split]:
     sources = {e["source"] for e in data.examples}
     unknown = sorted((set(cfg.extra_test) | set(cfg.test_sources)) - sources)
     if unknown:
-        raise DataError(f"data.extra_test / data.test_sources name {unknown}, not among the corpus files "
-                        f"({', '.join(sorted(sources))})")
+        raise DataError(
+            f"data.extra_test / data.test_sources name {unknown}, not among the corpus files "
+            f"({', '.join(sorted(sources))})"
+        )
     extra = {s: [e for e in data.examples if e["source"] == s] for s in cfg.extra_test}
     held = [e for part in extra.values() for e in part]
     pool = [e for e in data.examples if e["source"] not in extra]
@@ -158,8 +171,11 @@ def _ood_splits(data: TaskData, cfg: DataConfig, cv: int) -> list[Split]:
             from .data.splits import _drop_near_copies
 
             pool = _drop_near_copies(pool, held)
-            splits = (grouped_kfold(pool, cv, seed=cfg.split_seed, dev_size=cfg.dev_size) if cv
-                      else [grouped_split(pool, cfg.dev_size, cfg.test_size, seed=cfg.split_seed)])
+            splits = (
+                grouped_kfold(pool, cv, seed=cfg.split_seed, dev_size=cfg.dev_size)
+                if cv
+                else [grouped_split(pool, cfg.dev_size, cfg.test_size, seed=cfg.split_seed)]
+            )
     except ValueError as e:
         raise DataError(f"data.split={cfg.split}: {e}") from None
     for s in splits:
@@ -198,9 +214,14 @@ class SplitScores:
 
 def prediction_rows(part: Sequence[dict], pred: Sequence[str], probs, raw, labels: Sequence[str]) -> list[dict]:
     def row(e, p, cal, r):
-        out = {"id": e["id"], "text": e["text"], "gold": e["label"], "pred": p,
-               "probs": {lab: round(float(v), 6) for lab, v in zip(labels, cal)},
-               "raw_probs": {lab: round(float(v), 6) for lab, v in zip(labels, r)}}
+        out = {
+            "id": e["id"],
+            "text": e["text"],
+            "gold": e["label"],
+            "pred": p,
+            "probs": {lab: round(float(v), 6) for lab, v in zip(labels, cal)},
+            "raw_probs": {lab: round(float(v), 6) for lab, v in zip(labels, r)},
+        }
         out.update({k: e[k] for k in ("source", "part", "date", "article") if e.get(k) is not None})
         return out
 
@@ -212,9 +233,14 @@ def score_split(learner, split: Split, task: Task, training=None, extra: dict | 
     the task's labels under it, and the test predictions; ``extra``: further named test sets."""
     labels = list(task.labels)
     dev_raw = learner.predict_proba(split.dev)
-    decision = Decision.fit(dev_raw, [e["label"] for e in split.dev], task,
-                            calibrate=getattr(training, "calibrate", True),
-                            tune_threshold=getattr(training, "tune_threshold", True), items=split.dev)
+    decision = Decision.fit(
+        dev_raw,
+        [e["label"] for e in split.dev],
+        task,
+        calibrate=getattr(training, "calibrate", True),
+        tune_threshold=getattr(training, "tune_threshold", True),
+        items=split.dev,
+    )
     learner.decision = decision
     result, rows, extra_scores, at_default = {}, [], {}, None
     parts = [("dev", split.dev), ("test", split.test)] + [(f"extra:{k}", v) for k, v in (extra or {}).items()]
@@ -286,8 +312,9 @@ def save_outputs(
             if task.is_corpus_task:
                 from .speakers import SPEAKERS_FILE, SpeakerAttributor
 
-                SpeakerAttributor.fit([e for e in train if e.get("speaker")],
-                                      attributor=cfg.data.speaker_attributor).save(directory)
+                SpeakerAttributor.fit(
+                    [e for e in train if e.get("speaker")], attributor=cfg.data.speaker_attributor
+                ).save(directory)
                 meta.extras["speakers"] = SPEAKERS_FILE
             learner.save(directory, meta)
             if metrics["model_size_bytes"] is None:
@@ -332,7 +359,9 @@ def summary_line(fold_dirs: Sequence[str | Path], labels: Sequence[str]) -> str:
         if k not in metrics:
             continue
         interval = ci.get(k) if k in ("macro_f1", "f_avg") else None
-        parts.append(f"{k} {metrics[k]:.3f}" + (f" [{interval['low']:.3f}, {interval['high']:.3f}]"
-                                                  if interval and interval["low"] is not None else ""))
+        parts.append(
+            f"{k} {metrics[k]:.3f}"
+            + (f" [{interval['low']:.3f}, {interval['high']:.3f}]" if interval and interval["low"] is not None else "")
+        )
     where = f"pooled over {len(fold_dirs)} folds, " if len(fold_dirs) > 1 else ""
     return f"test ({where}n={len(rows)}; 95% bootstrap intervals): " + "  ".join(parts)

@@ -42,9 +42,13 @@ def kappa_ci(a: Sequence[str], b: Sequence[str], n_resamples: int = 1000, seed: 
         k = _kappa([a[i] for i in idx], [b[i] for i in idx])
         if k is not None and not np.isnan(k):
             vals.append(k)
-    low, high = (np.percentile(vals, [2.5, 97.5]) if vals else (None, None))
-    return {"kappa": round(est, 3), "low": None if low is None else round(float(low), 3),
-            "high": None if high is None else round(float(high), 3), "n": len(a)}
+    low, high = np.percentile(vals, [2.5, 97.5]) if vals else (None, None)
+    return {
+        "kappa": round(est, 3),
+        "low": None if low is None else round(float(low), 3),
+        "high": None if high is None else round(float(high), 3),
+        "n": len(a),
+    }
 
 
 def agreement(first: Sequence[dict], second: Sequence[dict]) -> dict:
@@ -62,9 +66,18 @@ def agreement(first: Sequence[dict], second: Sequence[dict]) -> dict:
         "stance": kappa_ci([a["stance"] for a, _ in both], [b["stance"] for _, b in both]),
         "raw_agreement": round(float(np.mean([x == y for x, y in zip(joint_a, joint_b)])), 3) if pairs else None,
         "speaker_exact": {"agree": int(sum(speakers)), "of": len(speakers)},
-        "disagreements": [{"id": a["id"], "text": a["text"], "first": JOINT.label_of(a), "second": JOINT.label_of(b),
-                           "first_speaker": a.get("speaker"), "second_speaker": b.get("speaker")}
-                          for a, b in pairs if JOINT.label_of(a) != JOINT.label_of(b)],
+        "disagreements": [
+            {
+                "id": a["id"],
+                "text": a["text"],
+                "first": JOINT.label_of(a),
+                "second": JOINT.label_of(b),
+                "first_speaker": a.get("speaker"),
+                "second_speaker": b.get("speaker"),
+            }
+            for a, b in pairs
+            if JOINT.label_of(a) != JOINT.label_of(b)
+        ],
     }
 
 
@@ -87,10 +100,14 @@ def markdown(results: dict[str, dict]) -> str:
     def k(d):
         return "—" if d["kappa"] is None else f"{d['kappa']:.3f} [{d['low']:.3f}, {d['high']:.3f}]"
 
-    lines = ["| source | n | joint κ | claim κ | stance κ (shared claims) | raw | speaker exact |",
-             "|---|---:|---|---|---|---:|---|"]
+    lines = [
+        "| source | n | joint κ | claim κ | stance κ (shared claims) | raw | speaker exact |",
+        "|---|---:|---|---|---|---:|---|",
+    ]
     for name, r in results.items():
         s = r["speaker_exact"]
-        lines.append(f"| {name} | {r['n']} | {k(r['joint'])} | {k(r['claim'])} | {k(r['stance'])} "
-                     f"| {r['raw_agreement']:.3f} | {s['agree']}/{s['of']} |")
+        lines.append(
+            f"| {name} | {r['n']} | {k(r['joint'])} | {k(r['claim'])} | {k(r['stance'])} "
+            f"| {r['raw_agreement']:.3f} | {s['agree']}/{s['of']} |"
+        )
     return "\n".join(lines)

@@ -16,8 +16,9 @@ from ..inference.engines import add_arguments as engine_arguments
 def _export(args) -> int:
     from .roundtrip import export_file
 
-    written = export_file(args.input, args.format, args.out, model=args.model, stance_model=args.stance_model,
-                          text_field=args.text_field)
+    written = export_file(
+        args.input, args.format, args.out, model=args.model, stance_model=args.stance_model, text_field=args.text_field
+    )
     content = Path(written[0]).read_text(encoding="utf-8")
     n = len(json.loads(content)) if args.format == "labelstudio" else len(content.splitlines())
     print(f"{n} sentence(s) -> {written[0]}" + (f" (+ labelling config {written[1]})" if len(written) > 1 else ""))
@@ -47,8 +48,13 @@ def _rank(args) -> int:
     from .rank import RankConfig, rank, read_labelled
     from .sources import read_sentences
 
-    config = RankConfig(k=args.k, strategy=args.strategy, random_share=args.random_share, seed=args.seed,
-                        near_duplicate_threshold=args.near_duplicate_threshold)
+    config = RankConfig(
+        k=args.k,
+        strategy=args.strategy,
+        random_share=args.random_share,
+        seed=args.seed,
+        near_duplicate_threshold=args.near_duplicate_threshold,
+    )
     from ..inference.engines import from_args
 
     model = StanceClassifier.from_pretrained(args.model, args.stance_model, **from_args(args))
@@ -56,12 +62,16 @@ def _rank(args) -> int:
     result = rank(pool, model, config, labelled=read_labelled(args.exclude), progress=True)
     write_jsonl(args.out, result.rows)
     c = result.counts
-    print(f"pool {c['pool']}: -{c['labelled_id']} labelled (id), -{c['labelled_text']} labelled (text), "
-          f"-{c['near_labelled']} near-copies of labelled, -{c['near_pool']} near-copies in the pool "
-          f"-> {c['candidates']} candidates")
+    print(
+        f"pool {c['pool']}: -{c['labelled_id']} labelled (id), -{c['labelled_text']} labelled (text), "
+        f"-{c['near_labelled']} near-copies of labelled, -{c['near_pool']} near-copies in the pool "
+        f"-> {c['candidates']} candidates"
+    )
     whys = {w: sum(r["why"] == w for r in result.rows) for w in ("uncertainty", "random")}
-    print(f"{c['picked']} picked ({whys['uncertainty']} uncertainty/{config.strategy}, {whys['random']} random) "
-          f"-> {args.out}")
+    print(
+        f"{c['picked']} picked ({whys['uncertainty']} uncertainty/{config.strategy}, {whys['random']} random) "
+        f"-> {args.out}"
+    )
     if c["picked"] < config.k:
         print(f"warning: only {c['picked']} candidates left, fewer than k={config.k}", file=sys.stderr)
     return 0
@@ -84,8 +94,10 @@ def _curve(args) -> int:
     print(f"{result['sentences']} sentences, {result['cv']}-fold grouped CV ({result['task']} task)")
     print("fraction  n_train  dev macro-F1     test macro-F1")
     for p in result["points"]:
-        print(f"{p['fraction']:>8.0%}  {p['n_train']['mean']:>7.0f}  {p['dev_macro_f1']['mean']:.3f} ± "
-              f"{p['dev_macro_f1']['std']:.3f}    {p['test_macro_f1']['mean']:.3f} ± {p['test_macro_f1']['std']:.3f}")
+        print(
+            f"{p['fraction']:>8.0%}  {p['n_train']['mean']:>7.0f}  {p['dev_macro_f1']['mean']:.3f} ± "
+            f"{p['dev_macro_f1']['std']:.3f}    {p['test_macro_f1']['mean']:.3f} ± {p['test_macro_f1']['std']:.3f}"
+        )
     print(f"-> {args.out}, {Path(args.out).with_suffix('.json')}")
     return 0
 
@@ -124,8 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     from .rank import STRATEGIES
     from .roundtrip import FORMATS
 
-    parser = argparse.ArgumentParser(prog="python -m vistance.annotate", description=doc.split("\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m vistance.annotate",
+        description=doc.split("\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="cmd", required=True)
 
     p = sub.add_parser("export", help="sentences -> Label Studio tasks (+ labelling config) or doccano JSONL")
@@ -147,8 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--append", action="store_true", help="add to an existing --out (validated together)")
     mode.add_argument("--overwrite", action="store_true", help="replace an existing --out")
-    p.add_argument("--against", nargs="*", default=[], metavar="FILE",
-                   help="labelled files whose ids the new records must not reuse (e.g. data/annotated/*.jsonl)")
+    p.add_argument(
+        "--against",
+        nargs="*",
+        default=[],
+        metavar="FILE",
+        help="labelled files whose ids the new records must not reuse (e.g. data/annotated/*.jsonl)",
+    )
     p.set_defaults(run=_import)
 
     p = sub.add_parser("rank", help="the k pool sentences the model is least sure of, plus random picks")
@@ -177,9 +197,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("domains", help="cross-domain table: train on some sources, test on each (grouped CV in-domain)")
     p.add_argument("--config", nargs="+", required=True, help="one or more configs (e.g. baseline, e5-small-frozen)")
-    p.add_argument("--source", nargs="+", metavar="NAME=FILE", default=[
-        "seed=data/annotated/seed.jsonl", "pool-2022=data/annotated/pool-2022.jsonl",
-        "news-2025=data/annotated/news-2025.jsonl"], help="named labelled files (default: the three corpus files)")
+    p.add_argument(
+        "--source",
+        nargs="+",
+        metavar="NAME=FILE",
+        default=[
+            "seed=data/annotated/seed.jsonl",
+            "pool-2022=data/annotated/pool-2022.jsonl",
+            "news-2025=data/annotated/news-2025.jsonl",
+        ],
+        help="named labelled files (default: the three corpus files)",
+    )
     p.add_argument("--cv", type=int, default=5)
     p.add_argument("--out", required=True, help="base name: writes <out>.md and <out>.json")
     p.set_defaults(run=_domains)
@@ -191,9 +219,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_agreement)
 
     p = sub.add_parser("stats", help="label distribution of file sets side by side (Markdown table)")
-    p.add_argument("--set", action="append", required=True, metavar="NAME=FILE[,FILE...]",
-                   help="e.g. --set before=data/annotated/seed.jsonl --set after=data/annotated/seed.jsonl,"
-                        "data/annotated/pool-2022.jsonl")
+    p.add_argument(
+        "--set",
+        action="append",
+        required=True,
+        metavar="NAME=FILE[,FILE...]",
+        help="e.g. --set before=data/annotated/seed.jsonl --set after=data/annotated/seed.jsonl,"
+        "data/annotated/pool-2022.jsonl",
+    )
     p.add_argument("--out", help="write the table here (and the numbers to the same name with .json)")
     p.set_defaults(run=_stats)
     return parser

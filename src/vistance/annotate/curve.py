@@ -134,8 +134,14 @@ def plot_curve(points: Sequence[CurvePoint], path: str | Path, title: str = "") 
     return path
 
 
-def run_curve(config_path: str | Path, fractions: Sequence[float], k: int, out: str | Path,
-              overrides: Sequence[str] = (), seed: int | None = None) -> dict:
+def run_curve(
+    config_path: str | Path,
+    fractions: Sequence[float],
+    k: int,
+    out: str | Path,
+    overrides: Sequence[str] = (),
+    seed: int | None = None,
+) -> dict:
     """The ``curve`` command: config → labelled data → curve → ``out`` (PNG) and ``<out>.json``."""
     from ..config import load_config
     from ..data import expand_files, file_sha256, load_corpus

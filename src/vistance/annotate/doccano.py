@@ -61,7 +61,7 @@ def _speaker(obj: dict) -> str | None:
     for c in obj.get("Comments") or obj.get("comments") or []:
         text = c.get("text", "") if isinstance(c, dict) else str(c)
         if text.strip().lower().startswith(SPEAKER_PREFIX):
-            return text.strip()[len(SPEAKER_PREFIX):].strip() or None
+            return text.strip()[len(SPEAKER_PREFIX) :].strip() or None
     return None
 
 

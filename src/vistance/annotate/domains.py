@@ -68,18 +68,29 @@ def cross_domain(cfg, files: dict[str, str], k: int = 5, seed: int = 42, work: P
                 m = classification_metrics(gold, pred, task.labels)
                 ci = bootstrap_ci(gold, pred, task.labels, 1000, 0.95, 0)["macro_f1"]
                 out["cells"][f"{train_name} → {test_name}"] = {
-                    "train": train_name, "test": test_name, "in_domain": test_name in sources, "n": len(gold),
-                    "macro_f1": round(m["macro_f1"], 4), "ci": [round(ci["low"], 4), round(ci["high"], 4)],
-                    "f_avg": round(m["f_avg"], 4), "claim_f1": round(m.get("claim_f1", float("nan")), 4)}
-                print(f"{cfg.model.kind}: train {train_name:12s} test {test_name:10s} macro-F1 {m['macro_f1']:.3f} "
-                      f"[{ci['low']:.3f}, {ci['high']:.3f}] (n={len(gold)})", flush=True)
+                    "train": train_name,
+                    "test": test_name,
+                    "in_domain": test_name in sources,
+                    "n": len(gold),
+                    "macro_f1": round(m["macro_f1"], 4),
+                    "ci": [round(ci["low"], 4), round(ci["high"], 4)],
+                    "f_avg": round(m["f_avg"], 4),
+                    "claim_f1": round(m.get("claim_f1", float("nan")), 4),
+                }
+                print(
+                    f"{cfg.model.kind}: train {train_name:12s} test {test_name:10s} macro-F1 {m['macro_f1']:.3f} "
+                    f"[{ci['low']:.3f}, {ci['high']:.3f}] (n={len(gold)})",
+                    flush=True,
+                )
     return out
 
 
 def markdown(results: Sequence[dict]) -> str:
     tests = list(results[0]["sizes"])
-    lines = ["| model | trained on | " + " | ".join(f"test: {t}" for t in tests) + " |",
-             "|---|---|" + "---|" * len(tests)]
+    lines = [
+        "| model | trained on | " + " | ".join(f"test: {t}" for t in tests) + " |",
+        "|---|---|" + "---|" * len(tests),
+    ]
     for r in results:
         for train in TRAIN_SETS:
             cells = []

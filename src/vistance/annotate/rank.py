@@ -91,8 +91,9 @@ def read_labelled(paths: Sequence[str | Path]) -> list[dict]:
     return out
 
 
-def rank(pool: Sequence[dict], model: ProbaModel, config: RankConfig, labelled: Sequence[dict] = (),
-         progress: bool = False) -> RankResult:
+def rank(
+    pool: Sequence[dict], model: ProbaModel, config: RankConfig, labelled: Sequence[dict] = (), progress: bool = False
+) -> RankResult:
     """Pick ``config.k`` rows of ``pool`` (dicts with ``id``, ``text``) to label next.
 
     Output rows are the pool rows plus ``why`` (uncertainty / random), ``score`` (the uncertainty,
@@ -112,7 +113,7 @@ def rank(pool: Sequence[dict], model: ProbaModel, config: RankConfig, labelled: 
     lab_texts = [r["text"] for r in labelled if r.get("text")]
     groups = near_duplicate_groups(lab_texts + [r["text"] for r in rest], config.near_duplicate_threshold)
     labelled_groups = set(groups[: len(lab_texts)].tolist())
-    pool_groups = groups[len(lab_texts):]
+    pool_groups = groups[len(lab_texts) :]
     keep = [i for i, g in enumerate(pool_groups) if g not in labelled_groups]
     counts["near_labelled"] = len(rest) - len(keep)
     rest, pool_groups = [rest[i] for i in keep], pool_groups[keep]
@@ -143,12 +144,14 @@ def rank(pool: Sequence[dict], model: ProbaModel, config: RankConfig, labelled: 
     rows = []
     for why, idx in (("uncertainty", uncertain), ("random", random_picks)):
         for i in idx:
-            rows.append({
-                **rest[i],
-                "why": why,
-                "score": round(float(scores[i]), 6),
-                "pred": labels[np.argmax(probs[i])],
-                "probs": {lab: round(float(p), 4) for lab, p in zip(labels, probs[i])},
-            })
+            rows.append(
+                {
+                    **rest[i],
+                    "why": why,
+                    "score": round(float(scores[i]), 6),
+                    "pred": labels[np.argmax(probs[i])],
+                    "probs": {lab: round(float(p), 4) for lab, p in zip(labels, probs[i])},
+                }
+            )
     counts["picked"] = len(rows)
     return RankResult(rows=rows, counts=counts)

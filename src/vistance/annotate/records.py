@@ -119,7 +119,7 @@ def write_corpus(
         _, problems = validate_files([*others, tmp], allow_empty=True)
         for p in problems:
             if p.startswith(f"{tmp}:"):
-                line, _, msg = p[len(tmp) + 1:].partition(":")
+                line, _, msg = p[len(tmp) + 1 :].partition(":")
                 item = items[int(line) - 1] if line.isdigit() else None
                 p = f"{item.where}:{msg}" if item else p.replace(tmp, str(out))
             errors.append(p)
@@ -139,4 +139,3 @@ def write_corpus(
 def export_meta(sentence: dict, hidden: Sequence[str] = ()) -> dict:
     """A sentence's fields as task data/meta: labels and ``hidden`` fields left out."""
     return {k: v for k, v in sentence.items() if k not in LABEL_KEYS and k not in hidden}
-

@@ -29,8 +29,9 @@ def markdown_table(sets: dict[str, dict]) -> str:
     lines.append("| **claims** | " + " | ".join(cell(sets[s], sets[s]["claim"].get("claim", 0)) for s in names) + " |")
     for part in ("title", "lede", "body", "unknown"):  # where in the article the sentences stand
         if any(sets[s].get("parts", {}).get(part) for s in names):
-            lines.append(f"| part: {part} | " + " | ".join(cell(sets[s], sets[s]["parts"].get(part, 0))
-                                                          for s in names) + " |")
+            lines.append(
+                f"| part: {part} | " + " | ".join(cell(sets[s], sets[s]["parts"].get(part, 0)) for s in names) + " |"
+            )
     for key in ("sentences", "articles", "speakers"):
         lines.append(f"| {key} | " + " | ".join(str(sets[s][key]) for s in names) + " |")
     return "\n".join(lines) + "\n"

@@ -35,8 +35,14 @@ def _local_worker(conn, scorer_kwargs: dict) -> None:
 
 # Imported once by the fork server, so that a new worker only loads the model (best effort: a module
 # that is not installed is skipped). Nothing here starts a thread.
-FORKSERVER_PRELOAD = ["vistance.batch.local_engine", "vistance.models.baseline", "torch", "transformers",
-                      "pyvi.ViTokenizer", "pyarrow.parquet"]
+FORKSERVER_PRELOAD = [
+    "vistance.batch.local_engine",
+    "vistance.models.baseline",
+    "torch",
+    "transformers",
+    "pyvi.ViTokenizer",
+    "pyarrow.parquet",
+]
 
 
 def _exit_reason(code: int | None) -> str:
@@ -115,8 +121,11 @@ def run_local(todo: Sequence[Shard], out: Path, scorer_kwargs: dict, progress: R
                 if deaths >= max_attempts:  # also when it died before counting itself (e.g. loading the model)
                     progress.fail(shard, failed_record(shard.input, deaths, died))
                     break
-                print(f"warning: {shard.input}: the worker died ({died}); retrying with a new worker "
-                      f"(attempt {deaths + 1} of {max_attempts})", file=sys.stderr)
+                print(
+                    f"warning: {shard.input}: the worker died ({died}); retrying with a new worker "
+                    f"(attempt {deaths + 1} of {max_attempts})",
+                    file=sys.stderr,
+                )
     finally:
         if worker is not None:
             worker.close()

@@ -65,15 +65,20 @@ def plan(out: Path, shards: Sequence[Shard], checkpoint: dict, options: dict, ov
     """
     old = _read_manifest(out)
     if old is None and any(p.name != LOCK for p in out.iterdir()) and not overwrite:
-        raise BatchError(f"{out}: not empty and has no {MANIFEST}, so it is not a vistance.batch output; "
-                         "choose a new folder (or pass --overwrite to write into it anyway)")
-    if old is not None and (old.get("checkpoint", {}).get("sha256") != checkpoint["sha256"]
-                            or old.get("options") != options):
+        raise BatchError(
+            f"{out}: not empty and has no {MANIFEST}, so it is not a vistance.batch output; "
+            "choose a new folder (or pass --overwrite to write into it anyway)"
+        )
+    if old is not None and (
+        old.get("checkpoint", {}).get("sha256") != checkpoint["sha256"] or old.get("options") != options
+    ):
         if not overwrite:
             what = "checkpoint" if old.get("options") == options else "options (--articles / --text-field)"
-            raise BatchError(f"{out} was written with another {what} ({old['checkpoint']['path']}, "
-                             f"{old['options']}); pass --overwrite to score every shard again, or choose another "
-                             "--output")
+            raise BatchError(
+                f"{out} was written with another {what} ({old['checkpoint']['path']}, "
+                f"{old['options']}); pass --overwrite to score every shard again, or choose another "
+                "--output"
+            )
         for name in old["shards"]:
             (out / name).unlink(missing_ok=True)
         old = None
@@ -83,9 +88,11 @@ def plan(out: Path, shards: Sequence[Shard], checkpoint: dict, options: dict, ov
     for shard in shards:
         other = by_input.get(shard.input)
         if other is not None and other != shard.name and (out / other).is_file():
-            raise BatchError(f"{shard.input} was written to {out / other} by an earlier run and would now go to "
-                             f"{out / shard.name} (the --input glob's base folder changed); rerun with the earlier "
-                             "--input, or choose another --output")
+            raise BatchError(
+                f"{shard.input} was written to {out / other} by an earlier run and would now go to "
+                f"{out / shard.name} (the --input glob's base folder changed); rerun with the earlier "
+                "--input, or choose another --output"
+            )
         entry = done.get(shard.name)
         if entry is None or not (out / shard.name).is_file():
             todo.append(shard)
@@ -93,8 +100,10 @@ def plan(out: Path, shards: Sequence[Shard], checkpoint: dict, options: dict, ov
             changed.append(shard)
     if changed and not overwrite:
         more = f" and {len(changed) - 1} other shard(s)" if len(changed) > 1 else ""
-        raise BatchError(f"{changed[0].input}{more} changed since {out / changed[0].name} was written; pass "
-                         "--overwrite to score the changed shard(s) again")
+        raise BatchError(
+            f"{changed[0].input}{more} changed since {out / changed[0].name} was written; pass "
+            "--overwrite to score the changed shard(s) again"
+        )
     redo = {s.name for s in changed}
     todo = sorted(todo + changed, key=lambda s: s.name)
     for shard in todo:  # shards that failed before, or were cut short by a crash, get a fresh retry budget
@@ -102,9 +111,21 @@ def plan(out: Path, shards: Sequence[Shard], checkpoint: dict, options: dict, ov
         attempts_file(target).unlink(missing_ok=True)
         for partial in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):  # a killed worker's write
             partial.unlink(missing_ok=True)
-    manifest = {"vistance_version": __version__, "status": "running", "started": now_iso(), "updated": now_iso(),
-                "finished": None, "checkpoint": checkpoint, "options": options, "engine": None, "workers": None,
-                "counts": {}, "timings": {}, "shards": {n: e for n, e in done.items() if n not in redo}, "failed": {}}
+    manifest = {
+        "vistance_version": __version__,
+        "status": "running",
+        "started": now_iso(),
+        "updated": now_iso(),
+        "finished": None,
+        "checkpoint": checkpoint,
+        "options": options,
+        "engine": None,
+        "workers": None,
+        "counts": {},
+        "timings": {},
+        "shards": {n: e for n, e in done.items() if n not in redo},
+        "failed": {},
+    }
     return manifest, todo
 
 
@@ -143,15 +164,22 @@ class RunProgress:
         self.shards_total, self.shards_done, self.shards_failed, self.sentences = len(todo), 0, 0, 0
         self.done: dict[str, tuple[int, int]] = {}  # (sentences, bytes) counted so far, per shard
         self.start = self.last_write = time.perf_counter()
-        self.bar = progress(total=sum(s.size for s in todo), disable=not (show and todo), mininterval=0.5,
-                            bar_format="batch: {percentage:3.0f}%|{bar}| {desc} [{elapsed}<{remaining}]")
+        self.bar = progress(
+            total=sum(s.size for s in todo),
+            disable=not (show and todo),
+            mininterval=0.5,
+            bar_format="batch: {percentage:3.0f}%|{bar}| {desc} [{elapsed}<{remaining}]",
+        )
         self._describe()
 
     def _describe(self) -> None:
         rate = self.sentences / max(time.perf_counter() - self.start, 1e-9)
         failed = f" ({self.shards_failed} failed)" if self.shards_failed else ""
-        self.bar.set_description_str(f"{self.shards_done}/{self.shards_total} shards{failed}, {self.sentences:,} "
-                                     f"sentences, {rate:,.0f} sentences/s", refresh=False)
+        self.bar.set_description_str(
+            f"{self.shards_done}/{self.shards_total} shards{failed}, {self.sentences:,} "
+            f"sentences, {rate:,.0f} sentences/s",
+            refresh=False,
+        )
 
     def update(self, event: dict) -> None:
         shard = self.by_input[str(event["input"])]
@@ -194,10 +222,19 @@ class RunProgress:
         elapsed = time.perf_counter() - self.start
         if status == "complete" and self.manifest["failed"]:
             status = "partial"
-        self.manifest.update(status=status, updated=now_iso(), counts=totals(self.manifest["shards"]), timings={
-            "seconds": round(elapsed, 3), "shards": self.shards_done, "shards_failed": self.shards_failed,
-            "shards_already_done": self.already_done, "sentences": self.sentences,
-            "sentences_per_second": round(self.sentences / max(elapsed, 1e-9), 2)})
+        self.manifest.update(
+            status=status,
+            updated=now_iso(),
+            counts=totals(self.manifest["shards"]),
+            timings={
+                "seconds": round(elapsed, 3),
+                "shards": self.shards_done,
+                "shards_failed": self.shards_failed,
+                "shards_already_done": self.already_done,
+                "sentences": self.sentences,
+                "sentences_per_second": round(self.sentences / max(elapsed, 1e-9), 2),
+            },
+        )
         if status in ("complete", "partial"):
             self.manifest["finished"] = now_iso()
         write_json(self.out / MANIFEST, self.manifest)

@@ -89,8 +89,10 @@ def ray_session(address: str | None, need: dict[str, float], temp: str | None = 
             have = ray.cluster_resources()
             for resource, amount in need.items():
                 if amount > have.get(resource, 0):
-                    raise BatchError(f"the actors need {amount:g} {resource} in all and this machine's Ray has "
-                                     f"{have.get(resource, 0):g}; lower --workers or the per-worker share")
+                    raise BatchError(
+                        f"the actors need {amount:g} {resource} in all and this machine's Ray has "
+                        f"{have.get(resource, 0):g}; lower --workers or the per-worker share"
+                    )
         yield ray
     finally:
         ray.shutdown()
@@ -115,8 +117,17 @@ def _vistance_cause(err: BaseException | None) -> VistanceError | None:
     return None
 
 
-def _ray_driver(conn, stop, items: list[dict], scorer_kwargs: dict, address: str | None, temp: str | None,
-                workers: int, cpus_per_worker: float, gpus_per_worker: float) -> None:
+def _ray_driver(
+    conn,
+    stop,
+    items: list[dict],
+    scorer_kwargs: dict,
+    address: str | None,
+    temp: str | None,
+    workers: int,
+    cpus_per_worker: float,
+    gpus_per_worker: float,
+) -> None:
     """The Ray engine's driver, run in a process of its own (see :func:`run_ray`): sends each event to ``conn``.
 
     Ends with ``("done", None)``, ``("error", VistanceError or RuntimeError)`` or ``("lost", what)`` when
@@ -161,8 +172,9 @@ def _ray_driver(conn, stop, items: list[dict], scorer_kwargs: dict, address: str
             shutil.rmtree(temp, ignore_errors=True)
 
 
-def _ray_events(ray, items: list[dict], scorer_kwargs: dict, workers: int, cpus_per_worker: float,
-                gpus_per_worker: float) -> Iterator[dict]:
+def _ray_events(
+    ray, items: list[dict], scorer_kwargs: dict, workers: int, cpus_per_worker: float, gpus_per_worker: float
+) -> Iterator[dict]:
     """Ray Data's run over the shards: the actors' progress events, as plain dicts."""
     from ray.data import ActorPoolStrategy, DataContext
 
@@ -177,7 +189,10 @@ def _ray_events(ray, items: list[dict], scorer_kwargs: dict, workers: int, cpus_
     ctx.raise_original_map_exception = True
     ds = ray.data.from_items(items, override_num_blocks=len(items))  # one shard per block, so per task
     ds = ds.map_batches(
-        ShardScorer, batch_size=1, num_cpus=cpus_per_worker, num_gpus=gpus_per_worker or None,
+        ShardScorer,
+        batch_size=1,
+        num_cpus=cpus_per_worker,
+        num_gpus=gpus_per_worker or None,
         # One shard in flight per actor: a shard is long, and one queued behind another on a busy
         # actor would wait while an idle actor has nothing to do.
         compute=ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=1),
@@ -209,7 +224,8 @@ def _end_local_ray(temp: str, timeout: float = 10.0) -> list[int]:
                 continue
             try:
                 mine = temp.encode() in Path(proc, "cmdline").read_bytes() or any(
-                    os.readlink(fd).startswith(temp + "/") for fd in glob.glob(f"{proc}/fd/*"))
+                    os.readlink(fd).startswith(temp + "/") for fd in glob.glob(f"{proc}/fd/*")
+                )
             except OSError:
                 continue
             if mine:
@@ -224,8 +240,17 @@ def _end_local_ray(temp: str, timeout: float = 10.0) -> list[int]:
     return killed
 
 
-def run_ray(todo: Sequence[Shard], out: Path, scorer_kwargs: dict, progress: RunProgress, *, address: str | None,
-            workers: int, cpus_per_worker: float, gpus_per_worker: float) -> None:
+def run_ray(
+    todo: Sequence[Shard],
+    out: Path,
+    scorer_kwargs: dict,
+    progress: RunProgress,
+    *,
+    address: str | None,
+    workers: int,
+    cpus_per_worker: float,
+    gpus_per_worker: float,
+) -> None:
     """Ray Data over the shards, driven from a child process that sends the actors' events back (module docstring).
 
     Ray's temporary folder is this process's to remove, for the same reason: the child may end without cleaning up.
@@ -247,8 +272,11 @@ def run_ray(todo: Sequence[Shard], out: Path, scorer_kwargs: dict, progress: Run
     conn, child_conn = ctx.Pipe(duplex=False)
     stop_read, stop = ctx.Pipe(duplex=False)
     items = [{"input": s.input, "output": str(out / s.name)} for s in todo]
-    proc = ctx.Process(target=_ray_driver, name="vistance-ray-driver", args=(
-        child_conn, stop_read, items, scorer_kwargs, address, temp, workers, cpus_per_worker, gpus_per_worker))
+    proc = ctx.Process(
+        target=_ray_driver,
+        name="vistance-ray-driver",
+        args=(child_conn, stop_read, items, scorer_kwargs, address, temp, workers, cpus_per_worker, gpus_per_worker),
+    )
     try:
         proc.start()
         child_conn.close()
@@ -276,9 +304,11 @@ def run_ray(todo: Sequence[Shard], out: Path, scorer_kwargs: dict, progress: Run
                 if temp is not None:  # Ray's actors and services of the private instance outlive its driver
                     _end_local_ray(temp)
                 payload = f"the process connected to Ray ended with {_exit_reason(proc.exitcode)}; {RAY_LOST_HINT}"
-            raise BatchError(f"Ray stopped answering mid-run ({payload}); the {progress.shards_done} shard(s) "
-                             f"finished in this run are kept in {out} and listed in {MANIFEST}: rerun the same "
-                             "command to score the rest") from None
+            raise BatchError(
+                f"Ray stopped answering mid-run ({payload}); the {progress.shards_done} shard(s) "
+                f"finished in this run are kept in {out} and listed in {MANIFEST}: rerun the same "
+                "command to score the rest"
+            ) from None
     finally:
         stop.close()  # the child stops Ray and exits (it also does when this process dies)
         proc.join(RAY_STOP_TIMEOUT_S)

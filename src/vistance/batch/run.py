@@ -55,11 +55,15 @@ def run_batch(
     if address is not None and address.startswith("ray://"):
         # Ray Data's streaming execution needs a driver inside the cluster: through Ray Client it fails
         # at the first block (AttributeError: 'Worker' object has no attribute 'core_worker', Ray 2.60).
-        raise BatchError(f"Ray Data cannot run through Ray Client ({address}); run the command on a node of the "
-                         "cluster with --address auto")
+        raise BatchError(
+            f"Ray Data cannot run through Ray Client ({address}); run the command on a node of the "
+            "cluster with --address auto"
+        )
     if workers < 1 or batch_size < 1 or cpus_per_worker <= 0 or gpus_per_worker < 0 or max_attempts < 1:
-        raise BatchError("--workers, --batch-size and --max-attempts must be at least 1, --cpus-per-worker above 0, "
-                         "--gpus-per-worker at least 0")
+        raise BatchError(
+            "--workers, --batch-size and --max-attempts must be at least 1, --cpus-per-worker above 0, "
+            "--gpus-per-worker at least 0"
+        )
     out = Path(output)
     if out.exists() and not out.is_dir():
         raise BatchError(f"{out}: exists and is not a folder; --output names the folder for the Parquet shards")
@@ -81,18 +85,33 @@ def run_batch(
         manifest.update(engine=engine, workers=workers, batch_size=batch_size)
         bar = RunProgress(out, manifest, todo, len(shards) - len(todo), progress)
         bar.save()
-        scorer_kwargs = {"checkpoint": str(ckpt), "articles": articles, "text_field": text_field,
-                         "batch_size": batch_size, "max_attempts": max_attempts, "date_field": date_field,
-                         "fault_shard": os.environ.get(FAULT_ENV) or None, "model_engine": model_engine,
-                         "attributor": attributor,
-                         "precision": precision}
+        scorer_kwargs = {
+            "checkpoint": str(ckpt),
+            "articles": articles,
+            "text_field": text_field,
+            "batch_size": batch_size,
+            "max_attempts": max_attempts,
+            "date_field": date_field,
+            "fault_shard": os.environ.get(FAULT_ENV) or None,
+            "model_engine": model_engine,
+            "attributor": attributor,
+            "precision": precision,
+        }
         status = "failed"
         try:
             if todo and engine == "local":
                 run_local(todo, out, scorer_kwargs, bar)
             elif todo:
-                run_ray(todo, out, scorer_kwargs, bar, address=address, workers=workers,
-                         cpus_per_worker=cpus_per_worker, gpus_per_worker=gpus_per_worker)
+                run_ray(
+                    todo,
+                    out,
+                    scorer_kwargs,
+                    bar,
+                    address=address,
+                    workers=workers,
+                    cpus_per_worker=cpus_per_worker,
+                    gpus_per_worker=gpus_per_worker,
+                )
             status = "complete"
         except KeyboardInterrupt:
             status = "interrupted"
@@ -111,8 +130,10 @@ def summary(manifest: dict, out: str | Path) -> str:
     if failed:
         entry = next(iter(failed.values()))
         more = f" and {len(failed) - 1} more" if len(failed) > 1 else ""
-        held = (f"partial: {len(failed)} shard(s) failed ({entry['input']}{more}: {entry['error']}; listed under "
-                f"'failed' in {MANIFEST}, rerun the same command to retry them); " + held)
+        held = (
+            f"partial: {len(failed)} shard(s) failed ({entry['input']}{more}: {entry['error']}; listed under "
+            f"'failed' in {MANIFEST}, rerun the same command to retry them); " + held
+        )
     if not t["shards"] and not failed:
         return held + "nothing left to score"
     resumed = f" ({t['shards_already_done']} were already done)" if t["shards_already_done"] else ""

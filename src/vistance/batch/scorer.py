@@ -32,10 +32,21 @@ class ShardScorer:
     because Ray Data turns each into a one-row block.
     """
 
-    def __init__(self, checkpoint: str, *, articles: bool, text_field: str, batch_size: int,
-                 num_threads: int | None = None, max_attempts: int = 3, fault_shard: str | None = None,
-                 date_field: str | None = None, model_engine: str = "auto", precision: str = "auto",
-                 attributor: str | None = None):
+    def __init__(
+        self,
+        checkpoint: str,
+        *,
+        articles: bool,
+        text_field: str,
+        batch_size: int,
+        num_threads: int | None = None,
+        max_attempts: int = 3,
+        fault_shard: str | None = None,
+        date_field: str | None = None,
+        model_engine: str = "auto",
+        precision: str = "auto",
+        attributor: str | None = None,
+    ):
         self.articles = articles
         self.text_field = text_field
         self.max_attempts = max_attempts
@@ -43,9 +54,14 @@ class ShardScorer:
         self.date_field = date_field
         self.load_error = None
         try:
-            self.clf = StanceClassifier.from_pretrained(checkpoint, batch_size=batch_size, num_threads=num_threads,
-                                                        engine=model_engine, precision=precision,
-                                                        attributor=attributor)
+            self.clf = StanceClassifier.from_pretrained(
+                checkpoint,
+                batch_size=batch_size,
+                num_threads=num_threads,
+                engine=model_engine,
+                precision=precision,
+                attributor=attributor,
+            )
         except (ValueError, OSError) as e:
             # Raised from the first shard instead of here: Ray reports an exception from an actor's
             # __init__ only as text inside ActorDiedError, but passes one from a call back intact.
@@ -72,16 +88,19 @@ class ShardScorer:
                 stat = os.fstat(f.fileno())
         except OSError as e:
             raise InputError(f"{path}: cannot read ({e.strerror})") from None
-        sentences, info = shard_sentences(path, data, articles=self.articles, text_field=self.text_field,
-                                          date_field=self.date_field)
+        sentences, info = shard_sentences(
+            path, data, articles=self.articles, text_field=self.text_field, date_field=self.date_field
+        )
         if self.fault_shard is not None and path.name == self.fault_shard:
             os._exit(137)  # fault injection (VISTANCE_FAULT_SHARD): die as an OOM-killed worker does
         chunk = BATCHES_PER_CHUNK * self.clf.batch_size
         results: list[dict] = []
         contexts = self.clf.contexts(sentences)  # the whole shard at once: articles cut by a chunk keep theirs
         for i in range(0, len(sentences), chunk):
-            results += self.clf.scores([s["text"] for s in sentences[i : i + chunk]],
-                                       contexts=None if contexts is None else contexts[i : i + chunk])
+            results += self.clf.scores(
+                [s["text"] for s in sentences[i : i + chunk]],
+                contexts=None if contexts is None else contexts[i : i + chunk],
+            )
             yield {"input": input, "done": len(results), "total": len(sentences), "record": ""}
         # Headings and title rows are never claims; then speakers once per shard, after scoring: an article
         # cut by a chunk boundary keeps its context.
@@ -90,9 +109,14 @@ class ShardScorer:
         write_atomic_parquet(output_table(sentences, results), Path(output))
         attempts_file(output).unlink(missing_ok=True)
         record = {
-            "input": input, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-            "sha256": hashlib.sha256(data).hexdigest(), "sentences": len(sentences), **info,
-            "counts": stance_counts(results), "seconds": round(time.perf_counter() - start, 3),
+            "input": input,
+            "size": stat.st_size,
+            "mtime_ns": stat.st_mtime_ns,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "sentences": len(sentences),
+            **info,
+            "counts": stance_counts(results),
+            "seconds": round(time.perf_counter() - start, 3),
         }
         yield {"input": input, "done": len(results), "total": len(sentences), "record": json.dumps(record)}
 

@@ -104,8 +104,9 @@ def _str_or_none(value) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
-def shard_sentences(path: str | Path, data: bytes, *, articles: bool, text_field: str,
-                    date_field: str | None = None) -> tuple[list[dict], dict]:
+def shard_sentences(
+    path: str | Path, data: bytes, *, articles: bool, text_field: str, date_field: str | None = None
+) -> tuple[list[dict], dict]:
     """The sentences of one shard, in input order, and ``{"articles", "skipped"}`` counts.
 
     Sentence rows keep their ``id`` (else ``<shard>-<line>``, as the predict CLI names them) and pass
@@ -120,14 +121,17 @@ def shard_sentences(path: str | Path, data: bytes, *, articles: bool, text_field
     sentences: list[dict] = []
     info = {"articles": 0, "skipped": 0}
     has_date_field, fields = False, ()
-    rows = iter_table(path, data, columns=("id", text_field, "article", "title", *date_columns(date_field)),
-                      error=InputError)
+    rows = iter_table(
+        path, data, columns=("id", text_field, "article", "title", *date_columns(date_field)), error=InputError
+    )
     for n, row in rows:
         has_date_field = has_date_field or not missing_date_field(row, date_field)
         fields = fields or tuple(map(str, row))
         if text_field not in row:
-            raise InputError(f"{path}:{n}: no {text_field!r} field (fields: {', '.join(map(str, row))}); "
-                             "name the text column with --text-field")
+            raise InputError(
+                f"{path}:{n}: no {text_field!r} field (fields: {', '.join(map(str, row))}); "
+                "name the text column with --text-field"
+            )
         raw = "" if row[text_field] is None else str(row[text_field])
         fields = fields or tuple(map(str, row))
         rid = _str_or_none(row.get("id")) or f"{stem}-{n}"
@@ -136,8 +140,14 @@ def shard_sentences(path: str | Path, data: bytes, *, articles: bool, text_field
             if not text:
                 info["skipped"] += 1
                 continue
-            sentences.append({"id": rid, "text": text, "article": _str_or_none(row.get("article")),
-                              "date": row_date(row, date_field)})
+            sentences.append(
+                {
+                    "id": rid,
+                    "text": text,
+                    "article": _str_or_none(row.get("article")),
+                    "date": row_date(row, date_field),
+                }
+            )
             continue
         found = article_sentences(raw, rid, date=row_date(row, date_field), title=_str_or_none(row.get("title")))
         if not found:
@@ -165,8 +175,9 @@ def output_table(sentences: Sequence[dict], results: Sequence[dict]):
     columns["claim_score"] = [r["claim_score"] for r in results]
     columns["stance"] = [r["stance"] for r in results]
     for label in STANCE_LABELS:
-        columns[f"stance_{label}"] = [None if r["stance_scores"] is None else r["stance_scores"][label]
-                                      for r in results]
+        columns[f"stance_{label}"] = [
+            None if r["stance_scores"] is None else r["stance_scores"][label] for r in results
+        ]
     if any("speaker" in r or "speaker_span" in r for r in results):
         spans = [r.get("speaker_span") or (None, None) for r in results]
         columns["speaker"] = [r.get("speaker") for r in results]
@@ -224,5 +235,12 @@ def read_attempts(output: str | Path) -> dict:
 def failed_record(input: str, attempts: int, reason: str) -> dict:
     """The manifest entry of a shard given up after ``attempts`` workers died on it."""
     size = os.stat(input).st_size if os.path.exists(input) else None
-    return {"failed": True, "input": input, "size": size, "rows": count_rows(input), "attempts": attempts,
-            "error": f"the worker scoring it died {attempts} time(s) ({reason})", "at": now_iso()}
+    return {
+        "failed": True,
+        "input": input,
+        "size": size,
+        "rows": count_rows(input),
+        "attempts": attempts,
+        "error": f"the worker scoring it died {attempts} time(s) ({reason})",
+        "at": now_iso(),
+    }

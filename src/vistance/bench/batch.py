@@ -43,8 +43,10 @@ def write_archive(folder: Path, sentences: Sequence[str], shards: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for k in range(shards):
         with open(folder / f"part-{k:03d}.jsonl", "w", encoding="utf-8") as f:
-            f.writelines(json.dumps({"id": f"{k}-{i}", "text": sentences[i]}, ensure_ascii=False) + "\n"
-                         for i in range(k, len(sentences), shards))
+            f.writelines(
+                json.dumps({"id": f"{k}-{i}", "text": sentences[i]}, ensure_ascii=False) + "\n"
+                for i in range(k, len(sentences), shards)
+            )
     return folder
 
 
@@ -64,16 +66,19 @@ def time_one(model: Path, archive: Path, out: Path, **engine) -> dict:
     wall = time.perf_counter() - start
     shards = manifest["shards"].values()
     n, busy = sum(s["sentences"] for s in shards), sum(s["seconds"] for s in shards)
-    return {"sentences": n, "seconds": round(wall, 2), "end_to_end": n / wall,
-            "steady": engine.get("workers", 1) * n / busy}
+    return {
+        "sentences": n,
+        "seconds": round(wall, 2),
+        "end_to_end": n / wall,
+        "steady": engine.get("workers", 1) * n / busy,
+    }
 
 
 def run(models: dict[str, Path], archive: Path, out: Path, workers: Sequence[int], batch_size: int) -> dict:
     """Times every model with the local engine, then on one local Ray instance at each worker count."""
     import torch
 
-    results: dict = {"threads_local": torch.get_num_threads(), "load_average_before": os.getloadavg()[0],
-                     "runs": {}}
+    results: dict = {"threads_local": torch.get_num_threads(), "load_average_before": os.getloadavg()[0], "runs": {}}
     for name, model in models.items():
         results["runs"][name] = {"local": time_one(model, archive, out / f"{name}-local", batch_size=batch_size)}
         print(f"  {name} local: {results['runs'][name]['local']['end_to_end']:.1f} sentences/s", file=sys.stderr)
@@ -95,8 +100,15 @@ def run(models: dict[str, Path], archive: Path, out: Path, workers: Sequence[int
             # one CPU each would leave nothing for the driver on a two-core machine.
             share = min(1.0, (cpus - 0.5) / w)
             for name, model in models.items():
-                r = time_one(model, archive, out / f"{name}-ray{w}", engine="ray", workers=w, cpus_per_worker=share,
-                             batch_size=batch_size)
+                r = time_one(
+                    model,
+                    archive,
+                    out / f"{name}-ray{w}",
+                    engine="ray",
+                    workers=w,
+                    cpus_per_worker=share,
+                    batch_size=batch_size,
+                )
                 results["runs"][name][f"ray{w}"] = r | {"cpus_per_worker": share}
                 print(f"  {name} ray x{w}: {r['end_to_end']:.1f} sentences/s", file=sys.stderr)
     finally:
@@ -109,8 +121,10 @@ def run(models: dict[str, Path], archive: Path, out: Path, workers: Sequence[int
 def report(r: dict, workers: Sequence[int]) -> str:
     first = next(iter(r["runs"].values()))["local"]
     lines = [
-        (f"{first['sentences']} sentences in {r['shards']} shards, {r['cpu_count']} CPU(s); local engine "
-         f"{r['threads_local']} torch thread(s); Ray start {r['ray_start_seconds']:.1f} s (not counted below)"),
+        (
+            f"{first['sentences']} sentences in {r['shards']} shards, {r['cpu_count']} CPU(s); local engine "
+            f"{r['threads_local']} torch thread(s); Ray start {r['ray_start_seconds']:.1f} s (not counted below)"
+        ),
         "sentences/s end to end (steady)",
     ]
     keys = ["local", *(f"ray{w}" for w in workers)]
@@ -123,8 +137,10 @@ def report(r: dict, workers: Sequence[int]) -> str:
         lines.append("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
     # Only the load before the runs says something about other processes: afterwards it is mostly ours.
     if r["load_average_before"] > 0.5:
-        lines.append(f"load average {r['load_average_before']:.1f} on {r['cpu_count']} cores before the runs: other "
-                     "processes shared the CPU, so these figures are pessimistic and noisy")
+        lines.append(
+            f"load average {r['load_average_before']:.1f} on {r['cpu_count']} cores before the runs: other "
+            "processes shared the CPU, so these figures are pessimistic and noisy"
+        )
     return "\n".join(lines)
 
 
@@ -152,21 +168,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, given in (("baseline", args.baseline), ("tiny", args.tiny)):
             run_dir = Path(given) if given else latest_run(name)
             if run_dir is None:
-                print(f"skipping {name}: no complete runs/{name}/* (python train.py --config configs/{name}.yaml)",
-                      file=sys.stderr)
+                print(
+                    f"skipping {name}: no complete runs/{name}/* (python train.py --config configs/{name}.yaml)",
+                    file=sys.stderr,
+                )
                 continue
             models[name] = run_dir
         if not args.no_e5:
             print("building a random e5-small-sized checkpoint ...", file=sys.stderr)
-            models["e5-small"] = build_checkpoint(Path(tmp) / "e5-small", corpus, args.seed, E5_SMALL_SHAPE,
-                                                  "multilingual-e5-small")
+            models["e5-small"] = build_checkpoint(
+                Path(tmp) / "e5-small", corpus, args.seed, E5_SMALL_SHAPE, "multilingual-e5-small"
+            )
         if not models:
             print("error: no model to time", file=sys.stderr)
             return 2
         archive = write_archive(Path(tmp) / "archive", sample(corpus, args.n, args.seed), args.shards)
         results = run(models, archive, Path(tmp) / "out", args.workers, args.batch_size)
-    results |= {"shards": args.shards, "cpu_count": os.cpu_count(), "models": {k: str(v) for k, v in models.items()
-                                                                                 if k != "e5-small"}}
+    results |= {
+        "shards": args.shards,
+        "cpu_count": os.cpu_count(),
+        "models": {k: str(v) for k, v in models.items() if k != "e5-small"},
+    }
     print(report(results, args.workers))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

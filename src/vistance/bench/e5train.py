@@ -30,8 +30,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--max-length", type=int, default=128)
     p.add_argument("--threads", type=int, help="torch threads (default: one per core)")
     p.add_argument("--json", help="also write the figures here")
-    p.add_argument("--no-bf16", action="store_true", help="skip the bf16 autocast mode (timed only on CPUs with "
-                   "native bf16)")
+    p.add_argument(
+        "--no-bf16", action="store_true", help="skip the bf16 autocast mode (timed only on CPUs with native bf16)"
+    )
     args = p.parse_args(argv)
 
     import numpy as np
@@ -50,8 +51,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     order = np.argsort(lengths)
     starts = rng.choice(max(1, len(texts) - args.batch_size), size=args.steps + args.warmup, replace=False)
     batches = [[texts[i] for i in order[s : s + args.batch_size]] for s in sorted(starts)]
-    results = {"sentences": len(texts), "batch_size": args.batch_size, "max_length": args.max_length,
-               "threads": torch.get_num_threads()}
+    results = {
+        "sentences": len(texts),
+        "batch_size": args.batch_size,
+        "max_length": args.max_length,
+        "threads": torch.get_num_threads(),
+    }
     from ..inference.engines import cpu_has_bf16
 
     modes = ["frozen_embeddings", "trainable_embeddings"]
@@ -77,21 +82,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             if i >= args.warmup:
                 times.append(time.perf_counter() - start)
         step = float(np.mean(times))
-        results[mode] = {"seconds_per_step": round(step, 3), "trainable_parameters": sum(q.numel() for q in params),
-                         "seconds_per_epoch": round(step * len(texts) / args.batch_size, 1)}
-        print(f"{mode:22s} {step:6.2f} s/step  ~{results[mode]['seconds_per_epoch']:.0f} s/epoch "
-              f"({results[mode]['trainable_parameters'] / 1e6:.1f}M trainable)", file=sys.stderr)
+        results[mode] = {
+            "seconds_per_step": round(step, 3),
+            "trainable_parameters": sum(q.numel() for q in params),
+            "seconds_per_epoch": round(step * len(texts) / args.batch_size, 1),
+        }
+        print(
+            f"{mode:22s} {step:6.2f} s/step  ~{results[mode]['seconds_per_epoch']:.0f} s/epoch "
+            f"({results[mode]['trainable_parameters'] / 1e6:.1f}M trainable)",
+            file=sys.stderr,
+        )
     ratio = results["trainable_embeddings"]["seconds_per_step"] / results["frozen_embeddings"]["seconds_per_step"]
     results["trainable_over_frozen"] = round(ratio, 2)
     if "frozen_embeddings_bf16" in results:
-        results["bf16_over_fp32"] = round(results["frozen_embeddings_bf16"]["seconds_per_step"]
-                                          / results["frozen_embeddings"]["seconds_per_step"], 2)
-        print(f"bf16 autocast step: {results['bf16_over_fp32']:.2f}x the fp32 step (frozen embeddings)",
-              file=sys.stderr)
+        results["bf16_over_fp32"] = round(
+            results["frozen_embeddings_bf16"]["seconds_per_step"] / results["frozen_embeddings"]["seconds_per_step"], 2
+        )
+        print(
+            f"bf16 autocast step: {results['bf16_over_fp32']:.2f}x the fp32 step (frozen embeddings)", file=sys.stderr
+        )
     load = os.getloadavg()[0]
-    print(f"e5-small fine-tuning, {len(texts)} sentences, batch {args.batch_size}, max length {args.max_length}, "
-          f"{results['threads']} threads: trainable embeddings cost {ratio:.2f}x the frozen step"
-          + (f" (load average {load:.1f}: other processes shared the CPU)" if load > (os.cpu_count() or 1) else ""))
+    print(
+        f"e5-small fine-tuning, {len(texts)} sentences, batch {args.batch_size}, max length {args.max_length}, "
+        f"{results['threads']} threads: trainable embeddings cost {ratio:.2f}x the frozen step"
+        + (f" (load average {load:.1f}: other processes shared the CPU)" if load > (os.cpu_count() or 1) else "")
+    )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -37,8 +37,9 @@ def matmul_peaks(threads: int, n: int = 1024, repeats: int = 20) -> dict[str, fl
     a32, b32 = torch.randn(n, n), torch.randn(n, n)
     cases = {
         "fp32": lambda: a32 @ b32,
-        "int8": (lambda a, b: lambda: torch._int_mm(a, b))(torch.randint(-128, 127, (n, n), dtype=torch.int8),
-                                                             torch.randint(-128, 127, (n, n), dtype=torch.int8)),
+        "int8": (lambda a, b: lambda: torch._int_mm(a, b))(
+            torch.randint(-128, 127, (n, n), dtype=torch.int8), torch.randint(-128, 127, (n, n), dtype=torch.int8)
+        ),
     }
     from ..inference.engines import cpu_has_bf16
 
@@ -72,13 +73,15 @@ def _model_lengths(predictor, texts: Sequence[str]) -> tuple[object, list[int]]:
     from ..inference.engines import slots
 
     slot = slots(predictor)[0]
-    ids = slot.owner.tokenizer(predictor.prepare(list(texts)), truncation=True,
-                               max_length=predictor.max_length)["input_ids"]
+    ids = slot.owner.tokenizer(predictor.prepare(list(texts)), truncation=True, max_length=predictor.max_length)[
+        "input_ids"
+    ]
     return slot.module, [len(x) for x in ids]
 
 
-def run(model: str | Path, texts: Sequence[str], *, rounds: int = 3, batch_size: int = 32,
-        threads: int | None = None) -> dict:
+def run(
+    model: str | Path, texts: Sequence[str], *, rounds: int = 3, batch_size: int = 32, threads: int | None = None
+) -> dict:
     import torch
 
     from ..checkpoint import load_predictor
@@ -120,42 +123,70 @@ def run(model: str | Path, texts: Sequence[str], *, rounds: int = 3, batch_size:
         sec = statistics.median(ts)
         speed = len(texts) / sec
         achieved = flops / sec / 1e9
-        rows.append({
-            "engine": engine, "precision": precision, "sentences_per_s": speed, "vs_torch_fp32": speed / ref_speed,
-            "gflops": achieved, "peak_gflops": peaks.get(precision),
-            "share_of_peak": achieved / peaks[precision] if precision in peaks else None,
-            "label_agreement": float(np.mean([a == b for a, b in zip(labels[(engine, precision)], ref)])),
-            "seconds_by_round": ts,
-        })
-    return {"model": str(model), "sentences": len(texts), "tokens_mean": float(np.mean(lengths)),
-            "threads": threads, "rounds": rounds, "batch_size": batch_size, "peaks_gflops": peaks, "rows": rows,
-            "exported": exported, "default": str(eng.choose(base)), "load_average_before": load_before,
-            "load_average_after": os.getloadavg()[0], "cpu_bf16": eng.cpu_has_bf16()}
+        rows.append(
+            {
+                "engine": engine,
+                "precision": precision,
+                "sentences_per_s": speed,
+                "vs_torch_fp32": speed / ref_speed,
+                "gflops": achieved,
+                "peak_gflops": peaks.get(precision),
+                "share_of_peak": achieved / peaks[precision] if precision in peaks else None,
+                "label_agreement": float(np.mean([a == b for a, b in zip(labels[(engine, precision)], ref)])),
+                "seconds_by_round": ts,
+            }
+        )
+    return {
+        "model": str(model),
+        "sentences": len(texts),
+        "tokens_mean": float(np.mean(lengths)),
+        "threads": threads,
+        "rounds": rounds,
+        "batch_size": batch_size,
+        "peaks_gflops": peaks,
+        "rows": rows,
+        "exported": exported,
+        "default": str(eng.choose(base)),
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg()[0],
+        "cpu_bf16": eng.cpu_has_bf16(),
+    }
 
 
 def report(r: dict) -> str:
     peaks = ", ".join(f"{k} {v:.0f}" for k, v in r["peaks_gflops"].items())
-    lines = [f"{r['sentences']} sentences ({r['tokens_mean']:.1f} tokens on average), {r['threads']} threads, batch "
-             f"{r['batch_size']}, median of {r['rounds']} interleaved rounds; matmul peaks (GFLOP/s): {peaks}",
-             "",
-             "| engine | precision | sentences/s | vs torch fp32 | GFLOP/s | % of peak | label agreement | target |",
-             "|---|---|--:|--:|--:|--:|--:|---|"]
+    lines = [
+        f"{r['sentences']} sentences ({r['tokens_mean']:.1f} tokens on average), {r['threads']} threads, batch "
+        f"{r['batch_size']}, median of {r['rounds']} interleaved rounds; matmul peaks (GFLOP/s): {peaks}",
+        "",
+        "| engine | precision | sentences/s | vs torch fp32 | GFLOP/s | % of peak | label agreement | target |",
+        "|---|---|--:|--:|--:|--:|--:|---|",
+    ]
     for row in r["rows"]:
         share = "–" if row["share_of_peak"] is None else f"{row['share_of_peak']:.0%}"
         t = TARGETS.get(row["precision"])
-        target = "–" if t is None or row["engine"] == "torch" else (
-            ("meets" if row["vs_torch_fp32"] >= t[0] and row["label_agreement"] >= t[1] else "misses")
-            + f" {t[0]}x / {t[1]:.1%}")
-        lines.append(f"| {row['engine']} | {row['precision']} | {row['sentences_per_s']:.1f} | "
-                     f"{row['vs_torch_fp32']:.2f}x | {row['gflops']:.0f} | {share} | {row['label_agreement']:.1%} | "
-                     f"{target} |")
+        target = (
+            "–"
+            if t is None or row["engine"] == "torch"
+            else (
+                ("meets" if row["vs_torch_fp32"] >= t[0] and row["label_agreement"] >= t[1] else "misses")
+                + f" {t[0]}x / {t[1]:.1%}"
+            )
+        )
+        lines.append(
+            f"| {row['engine']} | {row['precision']} | {row['sentences_per_s']:.1f} | "
+            f"{row['vs_torch_fp32']:.2f}x | {row['gflops']:.0f} | {share} | {row['label_agreement']:.1%} | "
+            f"{target} |"
+        )
     lines += ["", f"default engine for this checkpoint: {r['default']}"]
     if not r["exported"]:
         lines.append(f"no OpenVINO export: run `vistance export {r['model']}` to add the openvino rows")
     busy = max(r["load_average_before"], r["load_average_after"])
     if busy > (os.cpu_count() or 1):
-        lines.append(f"WARNING: load average {busy:.1f} on {os.cpu_count()} cores: other processes shared the CPU; "
-                     "the ratios hold better than the absolute figures")
+        lines.append(
+            f"WARNING: load average {busy:.1f} on {os.cpu_count()} cores: other processes shared the CPU; "
+            "the ratios hold better than the absolute figures"
+        )
     return "\n".join(lines)
 
 
@@ -171,8 +202,13 @@ def plot(r: dict, path: str | Path) -> Path:
     colours = ["#9ecae1" if x["engine"] == "torch" else "#08519c" for x in rows]
     ax.barh(names, [x["sentences_per_s"] for x in rows], color=colours)
     for i, x in enumerate(rows):
-        ax.text(x["sentences_per_s"], i, f"  {x['vs_torch_fp32']:.2f}x, {x['label_agreement']:.1%} labels kept",
-                va="center", fontsize=8)
+        ax.text(
+            x["sentences_per_s"],
+            i,
+            f"  {x['vs_torch_fp32']:.2f}x, {x['label_agreement']:.1%} labels kept",
+            va="center",
+            fontsize=8,
+        )
     ax.invert_yaxis()
     ax.set_xlabel("sentences / s (raw text to probabilities)")
     ax.set_title(f"{Path(r['model']).name}: {r['sentences']} sentences, {r['threads']} threads", fontsize=10)

@@ -43,8 +43,13 @@ from ..tasks import JOINT
 
 # PhoBERT-base (vinai/phobert-base-v2): 64001 tokens, 258 positions (256 + the two RoBERTa offsets).
 PHOBERT_BASE_SHAPE = {
-    "vocab_size": 64001, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
-    "intermediate_size": 3072, "max_position_embeddings": PHOBERT_POSITIONS, "type_vocab_size": 1,
+    "vocab_size": 64001,
+    "hidden_size": 768,
+    "num_hidden_layers": 12,
+    "num_attention_heads": 12,
+    "intermediate_size": 3072,
+    "max_position_embeddings": PHOBERT_POSITIONS,
+    "type_vocab_size": 1,
 }
 
 
@@ -71,8 +76,13 @@ def sample(texts: list[str], n: int, seed: int) -> list[str]:
     return [pool[i % len(pool)] for i in range(n)]
 
 
-def build_checkpoint(directory: Path, sentences: list[str], seed: int = 0, shape: dict = PHOBERT_BASE_SHAPE,
-                     shape_name: str = "PhoBERT-base") -> Path:
+def build_checkpoint(
+    directory: Path,
+    sentences: list[str],
+    seed: int = 0,
+    shape: dict = PHOBERT_BASE_SHAPE,
+    shape_name: str = "PhoBERT-base",
+) -> Path:
     """A random joint classifier of ``shape`` (default PhoBERT-base's), saved as a vistance checkpoint in
     ``directory``."""
     import torch
@@ -94,12 +104,24 @@ def build_checkpoint(directory: Path, sentences: list[str], seed: int = 0, shape
         tokenizer = build_tiny_tokenizer(preprocess(sentences, pre), directory, num_merges=30_000)
     torch.manual_seed(seed)
     config = RobertaConfig(
-        **shape, pad_token_id=1, bos_token_id=0, eos_token_id=2, layer_norm_eps=1e-5,
-        num_labels=len(labels), id2label=dict(enumerate(labels)), label2id={k: i for i, k in enumerate(labels)},
+        **shape,
+        pad_token_id=1,
+        bos_token_id=0,
+        eos_token_id=2,
+        layer_norm_eps=1e-5,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={k: i for i, k in enumerate(labels)},
     )
     model = RobertaForSequenceClassification(config).eval()
-    meta = CheckpointMeta(kind="transformer", task="joint", labels=labels, preprocess=pre.to_dict(),
-                          max_length=PHOBERT_MAX_TOKENS, base_model=f"random-init ({shape_name} shape)")
+    meta = CheckpointMeta(
+        kind="transformer",
+        task="joint",
+        labels=labels,
+        preprocess=pre.to_dict(),
+        max_length=PHOBERT_MAX_TOKENS,
+        base_model=f"random-init ({shape_name} shape)",
+    )
     return save_transformer(directory, model, tokenizer, meta)
 
 
@@ -114,8 +136,12 @@ def _timed(fn, warmup):
 def _speed(n: int, seconds: float, cpu_seconds: float) -> dict:
     # Wall time is what a user waits; CPU time of a one-thread run is what stays comparable when
     # other processes share the machine (it does not count the time spent waiting for a core).
-    return {"seconds": seconds, "sentences_per_second": n / seconds, "cpu_seconds": cpu_seconds,
-            "sentences_per_cpu_second": n / cpu_seconds}
+    return {
+        "seconds": seconds,
+        "sentences_per_second": n / seconds,
+        "cpu_seconds": cpu_seconds,
+        "sentences_per_cpu_second": n / cpu_seconds,
+    }
 
 
 REDUCED_MODES = ("int8", "bf16")
@@ -135,23 +161,32 @@ def run(
     from ..tasks import outcome
     from ..text import Preprocessor
 
-    results: dict = {"sentences": len(sentences), "threads": torch.get_num_threads(), "batch_size": batch_size,
-                     "load_average_before": os.getloadavg()[0]}
+    results: dict = {
+        "sentences": len(sentences),
+        "threads": torch.get_num_threads(),
+        "batch_size": batch_size,
+        "load_average_before": os.getloadavg()[0],
+    }
     warm = sentences[:4]
 
     clf = StanceClassifier.from_pretrained(checkpoint, batch_size=batch_size)
     fp32, *took = _timed(lambda: clf.predict(sentences), lambda: clf.predict(warm))
     results["vistance"] = _speed(len(sentences), *took)
-    lengths = [len(ids) for ids in clf.predictor.tokenizer(Preprocessor(clf.predictor.preprocess)(sentences),
-                                                           truncation=True, max_length=PHOBERT_MAX_TOKENS)["input_ids"]]
+    lengths = [
+        len(ids)
+        for ids in clf.predictor.tokenizer(
+            Preprocessor(clf.predictor.preprocess)(sentences), truncation=True, max_length=PHOBERT_MAX_TOKENS
+        )["input_ids"]
+    ]
     results["tokens_per_sentence"] = {"mean": float(np.mean(lengths)), "max": int(np.max(lengths))}
 
     if loop:
         from transformers import pipeline
 
         pre = Preprocessor(clf.predictor.preprocess)
-        pipe = pipeline("text-classification", model=str(checkpoint), tokenizer=str(checkpoint), device="cpu",
-                        top_k=None)
+        pipe = pipeline(
+            "text-classification", model=str(checkpoint), tokenizer=str(checkpoint), device="cpu", top_k=None
+        )
 
         def one_by_one(texts):
             return [pipe(pre(t), truncation=True, max_length=PHOBERT_MAX_TOKENS) for t in texts]
@@ -166,8 +201,9 @@ def run(
             # Same weights, so the labels must agree (up to float noise from padding).
             "label_agreement_with_vistance": float(np.mean([a == b for a, b in zip(pipe_labels, joint)])),
         }
-        results["speedup_vistance_vs_loop"] = results["vistance"]["sentences_per_second"] / (
-            results["pipeline_loop"]["sentences_per_second"])
+        results["speedup_vistance_vs_loop"] = (
+            results["vistance"]["sentences_per_second"] / (results["pipeline_loop"]["sentences_per_second"])
+        )
         del pipe
 
     if reduced:
@@ -183,11 +219,13 @@ def run(
             "argmax_agreement_with_fp32": float(np.mean(p32.argmax(1) == pq.argmax(1))),
             "max_abs_prob_diff": float(np.abs(p32 - pq).max()),
         }
-        results[f"speedup_{mode}_vs_fp32"] = results[key]["sentences_per_second"] / (
-            results["vistance"]["sentences_per_second"])
+        results[f"speedup_{mode}_vs_fp32"] = (
+            results[key]["sentences_per_second"] / (results["vistance"]["sentences_per_second"])
+        )
         if loop:
-            results[f"speedup_{mode}_vs_loop"] = results[key]["sentences_per_second"] / (
-                results["pipeline_loop"]["sentences_per_second"])
+            results[f"speedup_{mode}_vs_loop"] = (
+                results[key]["sentences_per_second"] / (results["pipeline_loop"]["sentences_per_second"])
+            )
         del q
     results["load_average_after"] = os.getloadavg()[0]
     return results
@@ -195,32 +233,42 @@ def run(
 
 def report(r: dict) -> str:
     tokens = r["tokens_per_sentence"]
-    head = (f"{r['sentences']} sentences, {tokens['mean']:.1f} tokens on average (max {tokens['max']}), "
-            f"{r['threads']} torch thread(s), batch size {r['batch_size']}")
+    head = (
+        f"{r['sentences']} sentences, {tokens['mean']:.1f} tokens on average (max {tokens['max']}), "
+        f"{r['threads']} torch thread(s), batch size {r['batch_size']}"
+    )
     lines = [head]
     names = [("pipeline_loop", "pipeline loop (1 sentence/call)"), ("vistance", "vistance predict (fp32)")]
     names += [(f"vistance_{m}", f"vistance predict ({m})") for m in REDUCED_MODES]
     for key, name in names:
         if key in r:
             m = r[key]
-            lines.append(f"  {name:34s} {m['sentences_per_second']:7.1f} sentences/s  ({m['seconds']:.1f} s wall, "
-                         f"{m['cpu_seconds']:.1f} s CPU: {m['sentences_per_cpu_second']:.1f} sentences/CPU-s)")
+            lines.append(
+                f"  {name:34s} {m['sentences_per_second']:7.1f} sentences/s  ({m['seconds']:.1f} s wall, "
+                f"{m['cpu_seconds']:.1f} s CPU: {m['sentences_per_cpu_second']:.1f} sentences/CPU-s)"
+            )
     if "speedup_vistance_vs_loop" in r:
         ok = "meets" if r["speedup_vistance_vs_loop"] >= 3 else "MISSES"
-        lines.append(f"  vistance / loop: {r['speedup_vistance_vs_loop']:.2f}x ({ok} the 3x target); labels agree "
-                     f"{r['pipeline_loop']['label_agreement_with_vistance']:.1%}")
+        lines.append(
+            f"  vistance / loop: {r['speedup_vistance_vs_loop']:.2f}x ({ok} the 3x target); labels agree "
+            f"{r['pipeline_loop']['label_agreement_with_vistance']:.1%}"
+        )
     for mode in REDUCED_MODES:
         if f"speedup_{mode}_vs_fp32" not in r:
             continue
         q, speedup = r[f"vistance_{mode}"], r[f"speedup_{mode}_vs_fp32"]
         ok = "meets" if speedup >= 1.5 and q["label_agreement_with_fp32"] >= 0.99 else "MISSES"
         vs_loop = f"; {r[f'speedup_{mode}_vs_loop']:.2f}x the loop" if f"speedup_{mode}_vs_loop" in r else ""
-        lines.append(f"  {mode} / fp32: {speedup:.2f}x, label agreement {q['label_agreement_with_fp32']:.1%} ({ok} the "
-                     f"1.5x / 99% target); max |dp| {q['max_abs_prob_diff']:.3f}{vs_loop}")
+        lines.append(
+            f"  {mode} / fp32: {speedup:.2f}x, label agreement {q['label_agreement_with_fp32']:.1%} ({ok} the "
+            f"1.5x / 99% target); max |dp| {q['max_abs_prob_diff']:.3f}{vs_loop}"
+        )
     busy = max(r["load_average_before"], r["load_average_after"])
     if busy > (os.cpu_count() or 1):
-        lines.append(f"  WARNING: load average {busy:.1f} on {os.cpu_count()} cores: other processes shared the CPU, "
-                     "so these figures are pessimistic and noisy; rerun on a quiet machine")
+        lines.append(
+            f"  WARNING: load average {busy:.1f} on {os.cpu_count()} cores: other processes shared the CPU, "
+            "so these figures are pessimistic and noisy; rerun on a quiet machine"
+        )
     return "\n".join(lines)
 
 
@@ -229,18 +277,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("-n", "--sentences", type=int, default=200, help="sentences to time (default 200)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--threads", type=int, help="torch intra-op threads (default: one per core)")
-    p.add_argument("--reduced", nargs="*", choices=REDUCED_MODES, default=list(REDUCED_MODES),
-                   help="reduced-precision modes to time against fp32 (default: int8 bf16; none: --reduced)")
+    p.add_argument(
+        "--reduced",
+        nargs="*",
+        choices=REDUCED_MODES,
+        default=list(REDUCED_MODES),
+        help="reduced-precision modes to time against fp32 (default: int8 bf16; none: --reduced)",
+    )
     p.add_argument("--no-loop", action="store_true", help="skip the (slow) per-sentence pipeline loop")
     p.add_argument("--checkpoint", help="reuse (or create) the random checkpoint here instead of a temp folder")
     p.add_argument("--root", default=".", help="project root holding data/ (default: .)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--output", help="also write the figures as JSON here")
-    p.add_argument("--model", help="a trained run or checkpoint: time every engine x precision on it instead "
-                   "(sentences/s, ratio to torch fp32, share of the matmul peak, label agreement; "
-                   "vistance.bench.engines)")
-    p.add_argument("--input", help="with --model: sentences to time (a table with 'text', or a folder of articles; "
-                   "default: the run's test split)")
+    p.add_argument(
+        "--model",
+        help="a trained run or checkpoint: time every engine x precision on it instead "
+        "(sentences/s, ratio to torch fp32, share of the matmul peak, label agreement; "
+        "vistance.bench.engines)",
+    )
+    p.add_argument(
+        "--input",
+        help="with --model: sentences to time (a table with 'text', or a folder of articles; "
+        "default: the run's test split)",
+    )
     p.add_argument("--rounds", type=int, default=3, help="with --model: interleaved rounds (default 3; median counts)")
     p.add_argument("--plot", help="with --model: also draw the figures into this PNG")
     args = p.parse_args(argv)

@@ -43,9 +43,23 @@ def start_server(model: str | Path, *extra: str, timeout: float = 120) -> tuple[
     import httpx
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "vistance.serve", "--model", str(model), "--host", LOOPBACK,
-                             "--port", str(port), *extra],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vistance.serve",
+            "--model",
+            str(model),
+            "--host",
+            LOOPBACK,
+            "--port",
+            str(port),
+            *extra,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     base = f"http://{LOOPBACK}:{port}"
     deadline = time.monotonic() + timeout
     while True:
@@ -89,8 +103,9 @@ def request_for(i: int, sentences: Sequence[str], article: str, mix: bool, overs
     return "/analyze", json.dumps({"text": article, "id": f"a{i}"}, ensure_ascii=False).encode(), 200
 
 
-def run_load(base: str, clients: int, seconds: float, *, mix: bool = False, oversize: int = 0,
-             max_requests: int = 100_000) -> dict:
+def run_load(
+    base: str, clients: int, seconds: float, *, mix: bool = False, oversize: int = 0, max_requests: int = 100_000
+) -> dict:
     """``clients`` threads, each with its own keep-alive connection, sending requests back to back."""
     import httpx
 
@@ -141,10 +156,18 @@ def run_load(base: str, clients: int, seconds: float, *, mix: bool = False, over
     def pct(q: float) -> float:
         return latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else float("nan")
 
-    return {"clients": clients, "seconds": round(wall, 2), "requests": sum(statuses.values()),
-            "throughput": sum(statuses.values()) / wall, "p50_ms": 1000 * pct(0.50), "p99_ms": 1000 * pct(0.99),
-            "mean_ms": 1000 * statistics.fmean(latencies) if latencies else float("nan"),
-            "statuses": dict(sorted(statuses.items())), "unexpected": dict(unexpected), "errors": dict(errors)}
+    return {
+        "clients": clients,
+        "seconds": round(wall, 2),
+        "requests": sum(statuses.values()),
+        "throughput": sum(statuses.values()) / wall,
+        "p50_ms": 1000 * pct(0.50),
+        "p99_ms": 1000 * pct(0.99),
+        "mean_ms": 1000 * statistics.fmean(latencies) if latencies else float("nan"),
+        "statuses": dict(sorted(statuses.items())),
+        "unexpected": dict(unexpected),
+        "errors": dict(errors),
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -154,9 +177,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--clients", default="1,8,32", help="client counts, comma-separated (default 1,8,32)")
     p.add_argument("--mix", action="store_true", help="mix in oversized bodies, malformed JSON and long /analyze")
     p.add_argument("--threads", default="auto", help="the server's torch threads (default auto)")
-    p.add_argument("--engines", default="torch:fp32,auto:auto",
-                   help="ENGINE:PRECISION pairs to serve one after the other, comma-separated (default "
-                        "torch:fp32,auto:auto: fp32 against the default engine the checkpoint's export chose)")
+    p.add_argument(
+        "--engines",
+        default="torch:fp32,auto:auto",
+        help="ENGINE:PRECISION pairs to serve one after the other, comma-separated (default "
+        "torch:fp32,auto:auto: fp32 against the default engine the checkpoint's export chose)",
+    )
     args = p.parse_args(argv)
     model = args.model
     if model is None:
@@ -173,22 +199,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("| engine | clients | requests | throughput (req/s) | p50 (ms) | p99 (ms) | answers by status | errors |")
     print("|---|--:|--:|--:|--:|--:|---|---|")
     for engine, precision in pairs:
-        proc, base = start_server(model, "--threads", args.threads, "--max-body-bytes", "200000",
-                                  "--engine", engine, "--precision", precision)
+        proc, base = start_server(
+            model, "--threads", args.threads, "--max-body-bytes", "200000", "--engine", engine, "--precision", precision
+        )
         try:
             import psutil
 
-            print(f"model {model} ({engine} {precision}), server on {base} (pid {proc.pid}), {args.seconds:g} s per "
-                  "client count", file=sys.stderr)
+            print(
+                f"model {model} ({engine} {precision}), server on {base} (pid {proc.pid}), {args.seconds:g} s per "
+                "client count",
+                file=sys.stderr,
+            )
             for c in [int(x) for x in args.clients.split(",")]:
                 r = run_load(base, c, args.seconds, mix=args.mix, oversize=250_000)
-                print(f"| {engine} {precision} | {c} | {r['requests']} | {r['throughput']:.1f} | {r['p50_ms']:.1f} | "
-                      f"{r['p99_ms']:.1f} | {r['statuses']} | {r['errors'] or 0} |", flush=True)
+                print(
+                    f"| {engine} {precision} | {c} | {r['requests']} | {r['throughput']:.1f} | {r['p50_ms']:.1f} | "
+                    f"{r['p99_ms']:.1f} | {r['statuses']} | {r['errors'] or 0} |",
+                    flush=True,
+                )
             rss = psutil.Process(proc.pid).memory_info().rss / 2**20
             print(f"server RSS at the end: {rss:.0f} MiB", file=sys.stderr)
         finally:
             stop_server(proc)
     return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -31,7 +31,10 @@ import numpy as np
 from ..models.transformer import PHOBERT_MAX_TOKENS, PHOBERT_POSITIONS
 
 PHOBERT_BASE = {
-    "vocab_size": 64001, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
+    "vocab_size": 64001,
+    "hidden_size": 768,
+    "num_hidden_layers": 12,
+    "num_attention_heads": 12,
     "intermediate_size": 3072,
 }
 
@@ -111,8 +114,14 @@ def bench_train(args: argparse.Namespace) -> dict:
 
     set_seed(args.seed)
     config = RobertaConfig(
-        **PHOBERT_BASE, max_position_embeddings=PHOBERT_POSITIONS, type_vocab_size=1, pad_token_id=1, bos_token_id=0,
-        eos_token_id=2, layer_norm_eps=1e-5, num_labels=4,
+        **PHOBERT_BASE,
+        max_position_embeddings=PHOBERT_POSITIONS,
+        type_vocab_size=1,
+        pad_token_id=1,
+        bos_token_id=0,
+        eos_token_id=2,
+        layer_norm_eps=1e-5,
+        num_labels=4,
     )
     model = RobertaForSequenceClassification(config).to(device).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5)
@@ -126,8 +135,11 @@ def bench_train(args: argparse.Namespace) -> dict:
         f"corpus: {len(lengths)} sentences; tokens per sentence mean {arr.mean():.1f}, median {np.median(arr):.0f}, "
         f"p95 {np.percentile(arr, 95):.0f}, max {arr.max()}"
     )
-    print(f"batch size {args.batch_size}; {len(picked) - args.warmup} timed steps after {args.warmup} warm-up "
-          "(forward + backward + AdamW), the same batches in both modes", flush=True)
+    print(
+        f"batch size {args.batch_size}; {len(picked) - args.warmup} timed steps after {args.warmup} warm-up "
+        "(forward + backward + AdamW), the same batches in both modes",
+        flush=True,
+    )
 
     results = {}
     for mode, pad_to in (("dynamic", None), ("pad256", args.max_length)):
@@ -140,8 +152,11 @@ def bench_train(args: argparse.Namespace) -> dict:
             "mean_padded_length": float(np.mean([x.shape[1] for x in inputs[args.warmup :]])),
         }
         label = "dynamic padding, length-grouped" if mode == "dynamic" else f"padding to {args.max_length}"
-        print(f"{label:34s} {results[mode]['seconds_per_step']:.3f} s/step "
-              f"(padded length {results[mode]['mean_padded_length']:.0f})", flush=True)
+        print(
+            f"{label:34s} {results[mode]['seconds_per_step']:.3f} s/step "
+            f"(padded length {results[mode]['mean_padded_length']:.0f})",
+            flush=True,
+        )
     ratio = results["pad256"]["seconds_per_step"] / results["dynamic"]["seconds_per_step"]
     epoch = len(batches)
     dyn, pad = (epoch * results[m]["seconds_per_step"] for m in ("dynamic", "pad256"))

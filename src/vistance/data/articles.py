@@ -23,7 +23,7 @@ from ..text import cut_at_space, normalize
 
 DATE_RE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b\s*")
 CAPTION_RE = re.compile(r"\((?:Ảnh|Ảnh minh họa|Ảnh minh hoạ|Photo|Nguồn)\s*:[^)]*\)\s*\.?\s*$", re.IGNORECASE)
-FINAL_PUNCT = tuple('.!?…:;"”»\')')
+FINAL_PUNCT = tuple(".!?…:;\"”»')")
 HEADING_MAX_CHARS = 160
 HEADING_MAX_WORDS = 25
 _CLOSING_ONLY = re.compile(r"^[\"”»’')\]]+\s*")
@@ -73,7 +73,7 @@ def split_sentences(paragraph: str) -> list[str]:
         m = _CLOSING_ONLY.match(s)
         if m and out:
             out[-1] += m.group(0).rstrip()
-            s = s[m.end():].strip()
+            s = s[m.end() :].strip()
             if not s:
                 continue
         out.append(s)
@@ -107,7 +107,7 @@ def parse_article(raw: str, article_id: str) -> Article:
     m = DATE_RE.match(text)
     if m:
         date = m.group(1)
-        text = text[m.end():]
+        text = text[m.end() :]
     article = Article(id=article_id, date=date, text=text)
 
     # Paragraph spans: blank-line separated blocks; inside a block, single newlines also separate
@@ -170,10 +170,20 @@ def article_sentences(raw: str, article_id: str, *, date: str | None = None, tit
     out = []
     title = " ".join(normalize(title or "").split())
     if title:
-        out.append({"id": f"{article_id}-title", "text": title, "article": article_id, "date": date,
-                    "kind": "title"})
-    out += [{"id": s.id, "text": s.text, "article": article_id, "date": date, "position": s.position,
-             "kind": s.kind, "start": s.start, "end": s.end} for s in article.sentences]
+        out.append({"id": f"{article_id}-title", "text": title, "article": article_id, "date": date, "kind": "title"})
+    out += [
+        {
+            "id": s.id,
+            "text": s.text,
+            "article": article_id,
+            "date": date,
+            "position": s.position,
+            "kind": s.kind,
+            "start": s.start,
+            "end": s.end,
+        }
+        for s in article.sentences
+    ]
     return out
 
 

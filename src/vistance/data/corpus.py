@@ -66,7 +66,7 @@ def _check_record(obj, seen: dict, where: str) -> list[str]:
     if "date" in obj and obj["date"] is not None and not isinstance(obj["date"], str):
         errs.append(f"{where}: date must be a YYYY-MM-DD string or null")
     if "context" in obj and not isinstance(obj["context"], str):
-        errs.append(f"{where}: context must be a string (\"\" for none)")
+        errs.append(f'{where}: context must be a string ("" for none)')
     return errs
 
 
@@ -162,5 +162,3 @@ def record_part(record: dict) -> str:
     if kind in ("heading", "caption") or position == 0:
         return "title"
     return "lede" if position == 1 else "body"
-
-

@@ -30,7 +30,7 @@ def parse_date(value) -> str | None:
     found = None
     if m:
         found = (int(m[1]), int(m[2]), int(m[3]))
-    elif (m := _DMY.match(s)):
+    elif m := _DMY.match(s):
         found = (int(m[3]), int(m[2]), int(m[1]))
     else:
         try:

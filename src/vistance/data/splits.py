@@ -132,8 +132,6 @@ def grouped_kfold(
     ]
 
 
-
-
 # --------------------------------------------------------------------------- out-of-domain splits
 #
 # In-domain CV overstates quality on news a model never saw by about 0.2 macro-F1: sentences of one
@@ -149,12 +147,17 @@ def _drop_near_copies(pool: list[dict], test: list[dict], text_key: str = "text"
     if not pool or not test:
         return pool
     groups = near_duplicate_groups([e[text_key] for e in pool + test])
-    test_groups = set(groups[len(pool):].tolist())
+    test_groups = set(groups[len(pool) :].tolist())
     return [e for e, g in zip(pool, groups[: len(pool)]) if g not in test_groups]
 
 
-def temporal_split(examples: Sequence[dict], test_from: str, dev_from: str | None = None,
-                   dev_size: float = 0.15, held_out: Sequence[dict] = ()) -> Split:
+def temporal_split(
+    examples: Sequence[dict],
+    test_from: str,
+    dev_from: str | None = None,
+    dev_size: float = 0.15,
+    held_out: Sequence[dict] = (),
+) -> Split:
     """Test on examples dated ``test_from`` or later; dev on ``[dev_from, test_from)`` (default: the most recent
     ``dev_size`` share of the dated rest); train on everything older or undated. ``held_out`` examples (a
     further test set) are kept out of train and dev, near-copies included."""
@@ -170,18 +173,24 @@ def temporal_split(examples: Sequence[dict], test_from: str, dev_from: str | Non
     dev_ids = {e["id"] for e in dev}
     train = _drop_near_copies([e for e in rest if e["id"] not in dev_ids], dev)
     if not test or not dev or not train:
-        raise ValueError(f"temporal split at {test_from} (dev from {dev_from}) leaves train {len(train)}, "
-                         f"dev {len(dev)}, test {len(test)} examples")
+        raise ValueError(
+            f"temporal split at {test_from} (dev from {dev_from}) leaves train {len(train)}, "
+            f"dev {len(dev)}, test {len(test)} examples"
+        )
     return Split(train=train, dev=dev, test=test)
 
 
-def source_split(examples: Sequence[dict], test_sources: Sequence[str], dev_size: float = 0.15, seed: int = 42,
-                 held_out: Sequence[dict] = ()) -> Split:
+def source_split(
+    examples: Sequence[dict],
+    test_sources: Sequence[str],
+    dev_size: float = 0.15,
+    seed: int = 42,
+    held_out: Sequence[dict] = (),
+) -> Split:
     """Test on every example of ``test_sources`` (corpus file stems); a grouped, stratified dev part of the rest."""
     examples = list(examples)
     test = [e for e in examples if e.get("source") in set(test_sources)]
-    rest = _drop_near_copies([e for e in examples if e.get("source") not in set(test_sources)],
-                             test + list(held_out))
+    rest = _drop_near_copies([e for e in examples if e.get("source") not in set(test_sources)], test + list(held_out))
     if not test or len(rest) < 3:
         raise ValueError(f"source split on {list(test_sources)}: test {len(test)}, rest {len(rest)} examples")
     rest, labels, groups = _grouped(rest, "label", "text")

@@ -23,8 +23,7 @@ from ..errors import DataError, VistanceError
 
 TABLE_SUFFIXES = (".jsonl", ".json", ".ndjson", ".csv", ".tsv")
 """Text tables a user pastes or uploads (also readable gzipped, as ``.jsonl.gz``)."""
-FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".tsv": "tsv",
-           ".parquet": "parquet"}
+FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".tsv": "tsv", ".parquet": "parquet"}
 PARTIAL_MARK = ".partial-"
 """In the name of a folder being written by :func:`atomic_folder`; loaders refuse such a folder."""
 _UMASK = os.umask(0)
@@ -108,8 +107,13 @@ def table_stem(path: str | Path) -> str:
     return Path(name[:-3] if name.lower().endswith(".gz") else name).stem
 
 
-def iter_table(path: str | Path, data: bytes | str | None = None, *, columns: Sequence[str] | None = None,
-               error: type[VistanceError] = DataError) -> Iterator[tuple[int, dict]]:
+def iter_table(
+    path: str | Path,
+    data: bytes | str | None = None,
+    *,
+    columns: Sequence[str] | None = None,
+    error: type[VistanceError] = DataError,
+) -> Iterator[tuple[int, dict]]:
     """``(line or row number, row)`` for each row of a table file, in file order.
 
     ``data``: the file's bytes (or decoded text) when the caller already has them; else the file is read.
@@ -130,13 +134,16 @@ def read_table(path: str | Path, error: type[VistanceError] = DataError, text: s
     return Table(Path(path), columns, rows)
 
 
-def _open_table(path: Path, data: bytes | str | None, columns: Sequence[str] | None,
-                error: type[VistanceError]) -> tuple[list[str] | None, Iterator[tuple[int, dict]]]:
+def _open_table(
+    path: Path, data: bytes | str | None, columns: Sequence[str] | None, error: type[VistanceError]
+) -> tuple[list[str] | None, Iterator[tuple[int, dict]]]:
     """``(header, rows)``: the header of a CSV / TSV / Parquet file (None for JSONL) and an iterator of rows."""
     kind = table_format(path)
     if kind is None:
-        raise error(f"{path}: unsupported file type {path.suffix.lower() or '(none)'!r} "
-                    "(use .jsonl, .csv, .tsv or .parquet; .jsonl.gz and .csv.gz too)")
+        raise error(
+            f"{path}: unsupported file type {path.suffix.lower() or '(none)'!r} "
+            "(use .jsonl, .csv, .tsv or .parquet; .jsonl.gz and .csv.gz too)"
+        )
     fmt, gz = kind
     if data is None:
         if not gz and fmt != "parquet":
@@ -175,8 +182,9 @@ def _open_table(path: Path, data: bytes | str | None, columns: Sequence[str] | N
     return header, rows()
 
 
-def _parquet_table(path: Path, data: bytes, columns: Sequence[str] | None,
-                   error: type[VistanceError]) -> tuple[list[str], Iterator[tuple[int, dict]]]:
+def _parquet_table(
+    path: Path, data: bytes, columns: Sequence[str] | None, error: type[VistanceError]
+) -> tuple[list[str], Iterator[tuple[int, dict]]]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -209,8 +217,9 @@ def count_rows(path: str | Path) -> int | None:
         return None
 
 
-def read_labelled_table(path: str | Path, text_column: str, label_column: str,
-                        error: type[VistanceError] = DataError) -> list[dict]:
+def read_labelled_table(
+    path: str | Path, text_column: str, label_column: str, error: type[VistanceError] = DataError
+) -> list[dict]:
     """``{id, text, label}`` rows of any table with a text and a label column (labels as strings).
 
     Rows with an empty text or label are skipped with a warning that counts them.
@@ -220,8 +229,10 @@ def read_labelled_table(path: str | Path, text_column: str, label_column: str,
         raise error(f"{path}: no rows")
     for col in (text_column, label_column):
         if col not in table.columns:
-            raise error(f"{path}: no column {col!r} (columns: {', '.join(map(str, table.columns))}); "
-                        "set data.text_column / data.label_column")
+            raise error(
+                f"{path}: no column {col!r} (columns: {', '.join(map(str, table.columns))}); "
+                "set data.text_column / data.label_column"
+            )
     out, skipped = [], 0
     for n, row in table.rows:
         text, label = row.get(text_column), row.get(label_column)
@@ -242,7 +253,7 @@ def _write_all(fd: int, data: bytes) -> None:
     """``os.write`` until every byte is out: a full disk shows as a short write, then ENOSPC."""
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def fsync_dir(folder: str | Path) -> None:

@@ -70,8 +70,15 @@ class StanceClassifier:
     decision (:class:`vistance.decision.Decision`).
     """
 
-    def __init__(self, predictor, stance_predictor=None, *, batch_size: int = 32,
-                 claim_threshold: float | None = None, speakers=None):
+    def __init__(
+        self,
+        predictor,
+        stance_predictor=None,
+        *,
+        batch_size: int = 32,
+        claim_threshold: float | None = None,
+        speakers=None,
+    ):
         self.predictor = predictor
         """The (claim or joint) predictor; raw probabilities via ``predict_proba``."""
         self.stance_predictor = stance_predictor
@@ -83,21 +90,28 @@ class StanceClassifier:
                 raise CheckpointError(
                     f"{predictor.path} is a {task.name}-task checkpoint: it cannot tell claims from other sentences. "
                     "Pass a claim or joint checkpoint first: StanceClassifier.from_pretrained(claim_path, "
-                    "stance_path=...)")
+                    "stance_path=...)"
+                )
             self.mode = "joint" if task.has_stance else "claim"
         else:
             if task.name != "claim":
-                raise CheckpointError(f"a cascade needs a claim-task checkpoint first; {predictor.path} is a "
-                                      f"{task.name}-task checkpoint")
+                raise CheckpointError(
+                    f"a cascade needs a claim-task checkpoint first; {predictor.path} is a {task.name}-task checkpoint"
+                )
             stance_task = as_task(stance_predictor.task, stance_predictor.labels)
             if stance_task.name != "stance":
-                raise CheckpointError(f"a cascade needs a stance-task checkpoint second; {stance_predictor.path} is a "
-                                      f"{stance_task.name}-task checkpoint")
+                raise CheckpointError(
+                    f"a cascade needs a stance-task checkpoint second; {stance_predictor.path} is a "
+                    f"{stance_task.name}-task checkpoint"
+                )
             self.mode = "cascade"
         if claim_threshold is None:
             decision = getattr(predictor, "decision", None)  # vistance.decision, fitted on dev and saved
-            claim_threshold = decision.claim_threshold if decision is not None else \
-                _extras(predictor).get("claim_threshold", DEFAULT_CLAIM_THRESHOLD)
+            claim_threshold = (
+                decision.claim_threshold
+                if decision is not None
+                else _extras(predictor).get("claim_threshold", DEFAULT_CLAIM_THRESHOLD)
+            )
         if not 0.0 <= claim_threshold <= 1.0:
             raise InputError(f"claim_threshold must be in [0, 1], not {claim_threshold}")
         self.claim_threshold = float(claim_threshold)
@@ -107,10 +121,19 @@ class StanceClassifier:
     # ------------------------------------------------------------------ loading
 
     @classmethod
-    def from_pretrained(cls, path: str | os.PathLike, stance_path: str | os.PathLike | None = None, *,
-                        engine: str = "auto", precision: str = "auto", quantize: str | None = None,
-                        num_threads: int | None = None, batch_size: int = 32,
-                        claim_threshold: float | None = None, attributor: str | None = None) -> StanceClassifier:
+    def from_pretrained(
+        cls,
+        path: str | os.PathLike,
+        stance_path: str | os.PathLike | None = None,
+        *,
+        engine: str = "auto",
+        precision: str = "auto",
+        quantize: str | None = None,
+        num_threads: int | None = None,
+        batch_size: int = 32,
+        claim_threshold: float | None = None,
+        attributor: str | None = None,
+    ) -> StanceClassifier:
         """Load a run folder or checkpoint folder of any registered kind.
 
         ``path`` alone: a joint (or claim-only) checkpoint. With ``stance_path``: ``path`` is the
@@ -138,8 +161,12 @@ class StanceClassifier:
             predictors.append(load_predictor(Path(stance_path)))
         for p in predictors:
             engines.apply(p, engines.choose(p, engine, precision))
-        return cls(*predictors, batch_size=batch_size, claim_threshold=claim_threshold,
-                   speakers=_load_speakers(predictors[0], attributor))
+        return cls(
+            *predictors,
+            batch_size=batch_size,
+            claim_threshold=claim_threshold,
+            speakers=_load_speakers(predictors[0], attributor),
+        )
 
     # ------------------------------------------------------------------ description
 
@@ -161,8 +188,13 @@ class StanceClassifier:
                 "engine": str(getattr(p, "engine", "torch fp32")),
             }
 
-        out = {"mode": self.mode, "labels": self.labels, "claim_threshold": self.claim_threshold,
-               "speakers": self.speakers is not None, "model": one(self.predictor)}
+        out = {
+            "mode": self.mode,
+            "labels": self.labels,
+            "claim_threshold": self.claim_threshold,
+            "speakers": self.speakers is not None,
+            "model": one(self.predictor),
+        }
         if self.stance_predictor is not None:
             out["stance_model"] = one(self.stance_predictor)
         return out
@@ -174,8 +206,14 @@ class StanceClassifier:
         """Whether a checkpoint reads each sentence's article context (vistance.data.context)."""
         return any(getattr(p, "reads_context", False) for p in (self.predictor, self.stance_predictor) if p)
 
-    def predict_proba(self, texts: str | Iterable[str], *, batch_size: int | None = None,
-                      progress: bool = False, contexts: Sequence[str] | None = None) -> np.ndarray:
+    def predict_proba(
+        self,
+        texts: str | Iterable[str],
+        *,
+        batch_size: int | None = None,
+        progress: bool = False,
+        contexts: Sequence[str] | None = None,
+    ) -> np.ndarray:
         """Probabilities over :attr:`labels` for each text: the joint distribution of a joint model or
         of a cascade (p(stance) = p(claim) * p(stance | claim), the stance model being trained on
         claims only), or (not_claim, claim) of a claim-only model."""
@@ -193,14 +231,16 @@ class StanceClassifier:
         if self.mode == "claim":
             return probs[:, [col[NOT_CLAIM], col[CLAIM]]]
         same = self.stance_predictor.preprocess == self.predictor.preprocess
-        sp = self.stance_predictor.predict_proba(prepared if same else texts, batch_size=bs, prepared=same,
-                                                 progress=progress, **ctx)
+        sp = self.stance_predictor.predict_proba(
+            prepared if same else texts, batch_size=bs, prepared=same, progress=progress, **ctx
+        )
         scol = {label: i for i, label in enumerate(self.stance_predictor.labels)}
         p_claim = probs[:, col[CLAIM]]
         return np.column_stack([1.0 - p_claim, sp[:, [scol[s] for s in STANCE_LABELS]] * p_claim[:, None]])
 
-    def predict(self, texts: str | Iterable[str], *, batch_size: int | None = None,
-                progress: bool = False) -> list[dict]:
+    def predict(
+        self, texts: str | Iterable[str], *, batch_size: int | None = None, progress: bool = False
+    ) -> list[dict]:
         """One result per input text, in input order (see the class docstring for its keys).
 
         Texts are raw: the checkpoint's saved preprocessing (NFC, word segmentation) is applied by the
@@ -209,16 +249,19 @@ class StanceClassifier:
         """
         texts = check_texts(texts)
         # Offsets index the NFC form (what the model and the attributor read).
-        return self.predict_sentences([{"text": unicodedata.normalize("NFC", t)} for t in texts],
-                                      batch_size=batch_size, progress=progress)
+        return self.predict_sentences(
+            [{"text": unicodedata.normalize("NFC", t)} for t in texts], batch_size=batch_size, progress=progress
+        )
 
-    def predict_sentences(self, sentences: Sequence[dict], *, batch_size: int | None = None,
-                          progress: bool = False) -> list[dict]:
+    def predict_sentences(
+        self, sentences: Sequence[dict], *, batch_size: int | None = None, progress: bool = False
+    ) -> list[dict]:
         """Results for sentence dicts (``text``; sentences the article parser made also carry ``article``,
         ``position`` and ``kind``, in article order). Speakers use the article around each such sentence,
         else each sentence alone."""
-        results = self.scores([s["text"] for s in sentences], batch_size=batch_size, progress=progress,
-                              contexts=self.contexts(sentences))
+        results = self.scores(
+            [s["text"] for s in sentences], batch_size=batch_size, progress=progress, contexts=self.contexts(sentences)
+        )
         self.apply_structure(results, sentences)
         self.attribute(results, sentences)
         return results
@@ -241,8 +284,14 @@ class StanceClassifier:
 
         return contexts(sentences)
 
-    def scores(self, texts: Sequence[str], *, batch_size: int | None = None, progress: bool = False,
-               contexts: Sequence[str] | None = None) -> list[dict]:
+    def scores(
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int | None = None,
+        progress: bool = False,
+        contexts: Sequence[str] | None = None,
+    ) -> list[dict]:
         """Claim and stance of each text, without speakers (``predict`` minus attribution); ``contexts``: each
         text's article context, for checkpoints that read it (:meth:`contexts`)."""
         texts = check_texts(texts)
@@ -285,8 +334,14 @@ class StanceClassifier:
             is_claim = bool(score >= self.claim_threshold)
             scores = None if stance is None else {s: float(stance[i, j]) for j, s in enumerate(STANCE_LABELS)}
             label = max(STANCE_LABELS, key=scores.__getitem__) if is_claim and scores is not None else None
-            out.append({"claim": CLAIM if is_claim else NOT_CLAIM, "claim_score": float(score), "stance": label,
-                        "stance_scores": scores})
+            out.append(
+                {
+                    "claim": CLAIM if is_claim else NOT_CLAIM,
+                    "claim_score": float(score),
+                    "stance": label,
+                    "stance_scores": scores,
+                }
+            )
         return out
 
     def analyze(self, article_text: str, article_id: str = "article", *, batch_size: int | None = None) -> dict:
@@ -305,11 +360,17 @@ class StanceClassifier:
             raise InputError("article_text is empty or white space only")
         article = parse_article(article_text, str(article_id))
         rows = [sentence_row(s) for s in article.sentences]
-        preds = self.predict_sentences([r | {"article": article.id} for r in rows], batch_size=batch_size) \
-            if rows else []
+        preds = (
+            self.predict_sentences([r | {"article": article.id} for r in rows], batch_size=batch_size) if rows else []
+        )
         sentences = [r | p for r, p in zip(rows, preds)]
-        return {"id": article.id, "date": article.date, "text": article.text, "sentences": sentences,
-                "counts": stance_counts(preds)}
+        return {
+            "id": article.id,
+            "date": article.date,
+            "text": article.text,
+            "sentences": sentences,
+            "counts": stance_counts(preds),
+        }
 
 
 def _extras(predictor) -> dict:
@@ -330,8 +391,15 @@ def _load_speakers(predictor, attributor: str | None = None):
 
 
 def sentence_row(s) -> dict:
-    return {"id": s.id, "kind": s.kind, "position": s.position, "paragraph": s.paragraph,
-            "start": s.start, "end": s.end, "text": s.text}
+    return {
+        "id": s.id,
+        "kind": s.kind,
+        "position": s.position,
+        "paragraph": s.paragraph,
+        "start": s.start,
+        "end": s.end,
+        "text": s.text,
+    }
 
 
 def stance_counts(results: Iterable[dict]) -> dict[str, int]:

@@ -58,9 +58,15 @@ def _str_or_none(value) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
-def read_sources(path: str | Path, *, articles: bool = False, text_field: str = "text", text: str | None = None,
-                 field_option: str = "--text-field", date_field: str | None = None,
-                 ) -> tuple[list[dict] | None, list[dict] | None, dict]:
+def read_sources(
+    path: str | Path,
+    *,
+    articles: bool = False,
+    text_field: str = "text",
+    text: str | None = None,
+    field_option: str = "--text-field",
+    date_field: str | None = None,
+) -> tuple[list[dict] | None, list[dict] | None, dict]:
     """What an input holds before articles are parsed: ``(articles, sentences, info)``, one of them None.
 
     ``articles`` are ``{"id", "text" (raw), "date" (the row's, else None), "title" (the row's, else None)}``;
@@ -86,21 +92,26 @@ def read_sources(path: str | Path, *, articles: bool = False, text_field: str = 
         parsed = [{"id": path.stem, "text": raw, "date": None, "title": None}]
     else:
         if table_format(path) is None:
-            raise InputError(f"{path}: unsupported input; give an article .txt, a folder of them, or "
-                             ".jsonl/.csv/.tsv/.parquet rows (.jsonl.gz, .csv.gz too)")
+            raise InputError(
+                f"{path}: unsupported input; give an article .txt, a folder of them, or "
+                ".jsonl/.csv/.tsv/.parquet rows (.jsonl.gz, .csv.gz too)"
+            )
         table = read_table(path, InputError, text=text)
         if table.rows and missing_date_field(table.columns, date_field):
             raise InputError(f"{path}: no {date_field!r} field for --date-field (fields: {', '.join(table.columns)})")
         sentences = []
         for n, row in table.rows:
             if text_field not in row:
-                raise InputError(f"{path}:{n}: no {text_field!r} field (fields: {', '.join(map(str, row))}); "
-                                 f"name the text column with {field_option}")
+                raise InputError(
+                    f"{path}:{n}: no {text_field!r} field (fields: {', '.join(map(str, row))}); "
+                    f"name the text column with {field_option}"
+                )
             raw = "" if row[text_field] is None else str(row[text_field])
             rid = row_id(row, path, n)
             if articles:
-                parsed.append({"id": rid, "text": raw, "date": row_date(row, date_field),
-                               "title": _str_or_none(row.get("title"))})
+                parsed.append(
+                    {"id": rid, "text": raw, "date": row_date(row, date_field), "title": _str_or_none(row.get("title"))}
+                )
                 continue
             clean = normalize(raw)
             if not clean:
@@ -113,8 +124,14 @@ def read_sources(path: str | Path, *, articles: bool = False, text_field: str = 
     return parsed, None, info
 
 
-def read_input(path: str | Path, *, articles: bool = False, text_field: str = "text",
-               text: str | None = None, date_field: str | None = None) -> tuple[list[dict], dict]:
+def read_input(
+    path: str | Path,
+    *,
+    articles: bool = False,
+    text_field: str = "text",
+    text: str | None = None,
+    date_field: str | None = None,
+) -> tuple[list[dict], dict]:
     """Sentences to predict from an article .txt, a folder of them, or table rows (JSONL/CSV/TSV/Parquet).
 
     Returns ``(sentences, info)``: each sentence has ``id`` and ``text`` (plus ``article``, ``date``,
@@ -124,8 +141,9 @@ def read_input(path: str | Path, *, articles: bool = False, text_field: str = "t
     ``articles`` and ``skipped`` empty rows or articles, and says whether the input ``is_articles``.
     Raises :class:`InputError` naming the file on unreadable input. ``text``: see :func:`read_sources`.
     """
-    parsed, sentences, info = read_sources(path, articles=articles, text_field=text_field, text=text,
-                                           date_field=date_field)
+    parsed, sentences, info = read_sources(
+        path, articles=articles, text_field=text_field, text=text, date_field=date_field
+    )
     if sentences is not None:
         return sentences, info
     sentences = []
@@ -140,8 +158,18 @@ def read_input(path: str | Path, *, articles: bool = False, text_field: str = "t
 
 
 ARTICLE_FIELDS = ("article", "date", "position", "kind", "start", "end")
-OUTPUT_FIELDS = ("id", "text", *ARTICLE_FIELDS, "claim", "claim_score", "stance", "stance_scores", "speaker",
-                 "speaker_span", "speaker_confidence")
+OUTPUT_FIELDS = (
+    "id",
+    "text",
+    *ARTICLE_FIELDS,
+    "claim",
+    "claim_score",
+    "stance",
+    "stance_scores",
+    "speaker",
+    "speaker_span",
+    "speaker_confidence",
+)
 
 
 def output_row(sentence: dict, result: dict, digits: int = 4) -> dict:
@@ -190,8 +218,9 @@ def render_rows(rows: list[dict], fmt: str, articles: bool | None = None) -> str
         articles = bool(rows) and "article" in rows[0]
     speakers = bool(rows) and "speaker" in rows[0]
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=flat_columns(articles, speakers), lineterminator="\n",
-                            extrasaction="ignore")
+    writer = csv.DictWriter(
+        out, fieldnames=flat_columns(articles, speakers), lineterminator="\n", extrasaction="ignore"
+    )
     writer.writeheader()
     writer.writerows({k: ("" if v is None else v) for k, v in flat_row(r).items()} for r in rows)
     return out.getvalue()
@@ -263,8 +292,9 @@ def plot_counts(per_article: dict[str, dict[str, int]], path: str | Path, title:
     n_sent = sum(total.values())
     ax_tot.bar(outcomes, [total[o] for o in outcomes], color=[OUTCOME_COLORS.get(o, "#4c6ef5") for o in outcomes])
     for i, o in enumerate(outcomes):
-        ax_tot.annotate(f"{total[o]}\n{total[o] / max(n_sent, 1):.0%}", (i, total[o]), ha="center", va="bottom",
-                        fontsize=7)
+        ax_tot.annotate(
+            f"{total[o]}\n{total[o] / max(n_sent, 1):.0%}", (i, total[o]), ha="center", va="bottom", fontsize=7
+        )
     ax_tot.set_title("all articles", fontsize=9)
     ax_tot.tick_params(axis="x", labelrotation=45, labelsize=8)
     ax_tot.margins(y=0.2)
@@ -281,28 +311,46 @@ def format_counts(counts: dict[str, int]) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m vistance.predict",
-                                description="Predict claim and stance for new Vietnamese sentences or articles.")
+    p = argparse.ArgumentParser(
+        prog="python -m vistance.predict",
+        description="Predict claim and stance for new Vietnamese sentences or articles.",
+    )
     p.add_argument("--model", required=True, help="run folder or checkpoint folder (joint, or claim for a cascade)")
     p.add_argument("--stance-model", help="stance-task run/checkpoint: cascade after the --model claim checkpoint")
-    p.add_argument("--input", required=True,
-                   help="an article .txt, a folder of .txt articles, or .jsonl/.csv rows with a text column")
+    p.add_argument(
+        "--input",
+        required=True,
+        help="an article .txt, a folder of .txt articles, or .jsonl/.csv rows with a text column",
+    )
     p.add_argument("--output", help="output file (default: stdout)")
-    p.add_argument("--format", choices=("jsonl", "csv"), help="output format (default: from --output's suffix, "
-                   "else jsonl)")
+    p.add_argument(
+        "--format", choices=("jsonl", "csv"), help="output format (default: from --output's suffix, else jsonl)"
+    )
     p.add_argument("--articles", action="store_true", help="JSONL/CSV rows are whole articles, not sentences")
     p.add_argument("--text-field", default="text", help="name of the text column in JSONL/CSV input (default: text)")
-    p.add_argument("--date-field", metavar="NAME", help="column holding each row's date (default: the first of date, "
-                   "published_at, pubDate, time that holds one; ISO datetimes and RSS dates become YYYY-MM-DD)")
+    p.add_argument(
+        "--date-field",
+        metavar="NAME",
+        help="column holding each row's date (default: the first of date, "
+        "published_at, pubDate, time that holds one; ISO datetimes and RSS dates become YYYY-MM-DD)",
+    )
     p.add_argument("--batch-size", type=int, default=32)
     engine_arguments(p)
-    p.add_argument("--attributor", choices=("rules", "learned"),
-                   help="how speakers are attributed: the rules, or the learned ranker over their candidates "
-                        "(default: the checkpoint's; docs/speakers.md compares them)")
-    p.add_argument("--claim-threshold", type=float, help="claim iff claim_score >= this (default: the checkpoint's, "
-                   "else 0.5)")
-    p.add_argument("--threads", type=threads_arg, default="auto",
-                   help="torch intra-op threads, or 'auto': one per core not busy with other processes (default)")
+    p.add_argument(
+        "--attributor",
+        choices=("rules", "learned"),
+        help="how speakers are attributed: the rules, or the learned ranker over their candidates "
+        "(default: the checkpoint's; docs/speakers.md compares them)",
+    )
+    p.add_argument(
+        "--claim-threshold", type=float, help="claim iff claim_score >= this (default: the checkpoint's, else 0.5)"
+    )
+    p.add_argument(
+        "--threads",
+        type=threads_arg,
+        default="auto",
+        help="torch intra-op threads, or 'auto': one per core not busy with other processes (default)",
+    )
     p.add_argument("--per-article", action="store_true", help="also print stance counts per article to stderr")
     p.add_argument("--plot", metavar="FILE.png", help="article input: stacked bars of stance counts per article")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -322,17 +370,27 @@ def _run(args: argparse.Namespace, fmt: str) -> int:
     if args.batch_size < 1:
         raise InputError("--batch-size must be at least 1")
     check_output(args.output, [args.input])
-    sentences, info = read_input(args.input, articles=args.articles, text_field=args.text_field,
-                                 date_field=args.date_field)
+    sentences, info = read_input(
+        args.input, articles=args.articles, text_field=args.text_field, date_field=args.date_field
+    )
     # Load the model even for empty input, so a wrong --model never passes silently.
-    clf = StanceClassifier.from_pretrained(args.model, args.stance_model, **engine_options(args),
-                                           num_threads=args.threads, batch_size=args.batch_size,
-                                           claim_threshold=args.claim_threshold, attributor=args.attributor)
+    clf = StanceClassifier.from_pretrained(
+        args.model,
+        args.stance_model,
+        **engine_options(args),
+        num_threads=args.threads,
+        batch_size=args.batch_size,
+        claim_threshold=args.claim_threshold,
+        attributor=args.attributor,
+    )
     if not sentences:
         write_output([], args.output, fmt, info["is_articles"])
         where = f" -> {args.output}" if args.output else ""
-        print(f"no sentences to predict in {args.input} ({info['skipped']} empty row(s)/article(s) skipped); "
-              f"wrote an empty output{where}", file=sys.stderr)
+        print(
+            f"no sentences to predict in {args.input} ({info['skipped']} empty row(s)/article(s) skipped); "
+            f"wrote an empty output{where}",
+            file=sys.stderr,
+        )
         return 0
     results = clf.predict_sentences(sentences, progress=not args.quiet and len(sentences) >= PROGRESS_MIN)
     rows = [output_row(s, r) for s, r in zip(sentences, results)]
@@ -345,13 +403,14 @@ def _run(args: argparse.Namespace, fmt: str) -> int:
         if info["articles"]:
             print(f"plot: {plot_counts(per_article_counts(rows), args.plot)}", file=sys.stderr)
         else:
-            print("warning: --plot needs article input (a .txt, a folder, or --articles); no plot written",
-                  file=sys.stderr)
+            print(
+                "warning: --plot needs article input (a .txt, a folder, or --articles); no plot written",
+                file=sys.stderr,
+            )
     source = f" from {info['articles']} article(s)" if info["articles"] else ""
     skipped = f", {info['skipped']} empty skipped" if info["skipped"] else ""
     where = f" -> {args.output}" if args.output else ""
-    print(f"{len(rows)} sentence(s){source}{skipped}: {format_counts(stance_counts(results))}{where}",
-          file=sys.stderr)
+    print(f"{len(rows)} sentence(s){source}{skipped}: {format_counts(stance_counts(results))}{where}", file=sys.stderr)
     return 0
 
 

@@ -151,8 +151,10 @@ def choose(predictor, engine: str | None = "auto", precision: str | None = "auto
     if not slots(predictor):
         kind = getattr(predictor, "kind", type(predictor).__name__)
         if (engine, precision) not in (("auto", "auto"), ("torch", "auto"), ("torch", "fp32"), ("auto", "fp32")):
-            raise CheckpointError(f"{getattr(predictor, 'path', '')}: a {kind!r} checkpoint has no encoder for "
-                                  f"engine={engine} precision={precision}; it runs as it is")
+            raise CheckpointError(
+                f"{getattr(predictor, 'path', '')}: a {kind!r} checkpoint has no encoder for "
+                f"engine={engine} precision={precision}; it runs as it is"
+            )
         return Choice("torch", "fp32", f"a {kind} checkpoint runs as it is")
     path, meta = Path(predictor.path), predictor.meta
     exported = all((path / EXPORT_DIR / f"{s.name}.xml").is_file() for s in slots(predictor))
@@ -168,14 +170,19 @@ def choose(predictor, engine: str | None = "auto", precision: str | None = "auto
         for p in SPEED_ORDER:
             a = agreement(meta, engine, p)
             if p == "fp32":
-                return Choice(engine, "fp32", "no faster precision keeps "
-                              f"{DEFAULT_MIN_AGREEMENT:.1%} of fp32's labels" if engine == "openvino" or records(meta)
-                              else "no export measured a faster precision")
+                return Choice(
+                    engine,
+                    "fp32",
+                    f"no faster precision keeps {DEFAULT_MIN_AGREEMENT:.1%} of fp32's labels"
+                    if engine == "openvino" or records(meta)
+                    else "no export measured a faster precision",
+                )
             if p == "bf16" and not bf16:
                 continue
             if a is not None and a >= DEFAULT_MIN_AGREEMENT and _available(path, predictor, engine, p):
-                return Choice(engine, p, f"fastest precision keeping >= {DEFAULT_MIN_AGREEMENT:.1%} of fp32's "
-                                         f"labels: {a:.1%}")
+                return Choice(
+                    engine, p, f"fastest precision keeping >= {DEFAULT_MIN_AGREEMENT:.1%} of fp32's labels: {a:.1%}"
+                )
     if precision == "bf16" and not bf16:
         log.warning("this CPU has no native bf16 (AVX512-BF16/AMX); running fp32 instead")
         return Choice(engine, "fp32", "bf16 asked for, but this CPU has no native bf16")
@@ -184,11 +191,14 @@ def choose(predictor, engine: str | None = "auto", precision: str | None = "auto
             raise CheckpointError(f"{path}: no int8 export; run: vistance export {path}")
         a = agreement(meta, "openvino", "int8")
         if a is None:
-            raise CheckpointError(f"{path}: the int8 export has no recorded label agreement; "
-                                  f"run vistance export {path} again")
+            raise CheckpointError(
+                f"{path}: the int8 export has no recorded label agreement; run vistance export {path} again"
+            )
         if a < INT8_MIN_AGREEMENT:
-            raise CheckpointError(f"{path}: the int8 export keeps only {a:.1%} of fp32's labels on the test split "
-                                  f"(at least {INT8_MIN_AGREEMENT:.0%} needed); use precision fp32 or bf16")
+            raise CheckpointError(
+                f"{path}: the int8 export keeps only {a:.1%} of fp32's labels on the test split "
+                f"(at least {INT8_MIN_AGREEMENT:.0%} needed); use precision fp32 or bf16"
+            )
     return Choice(engine, precision, "asked for")
 
 
@@ -200,21 +210,33 @@ def _available(path: Path, predictor, engine: str, precision: str) -> bool:
 
 def add_arguments(parser) -> None:
     """``--engine`` and ``--precision`` (and the older ``--quantize``) for every command that loads a model."""
-    parser.add_argument("--engine", choices=("auto", *ENGINES), default="auto",
-                        help="runtime for the encoder (default auto: openvino when the checkpoint has an export "
-                             "from `vistance export`, else torch)")
+    parser.add_argument(
+        "--engine",
+        choices=("auto", *ENGINES),
+        default="auto",
+        help="runtime for the encoder (default auto: openvino when the checkpoint has an export "
+        "from `vistance export`, else torch)",
+    )
     share = f"{DEFAULT_MIN_AGREEMENT:.1%}".replace("%", "%%")  # argparse formats help with %
-    parser.add_argument("--precision", choices=("auto", *PRECISIONS), default="auto",
-                        help="number format (default auto: the fastest whose recorded label agreement with fp32 is "
-                             f">= {share}; bf16 only on CPUs with AVX512-BF16/AMX)")
-    parser.add_argument("--quantize", choices=("int8", "bf16"),
-                        help="older spelling of --engine torch --precision int8|bf16")
+    parser.add_argument(
+        "--precision",
+        choices=("auto", *PRECISIONS),
+        default="auto",
+        help="number format (default auto: the fastest whose recorded label agreement with fp32 is "
+        f">= {share}; bf16 only on CPUs with AVX512-BF16/AMX)",
+    )
+    parser.add_argument(
+        "--quantize", choices=("int8", "bf16"), help="older spelling of --engine torch --precision int8|bf16"
+    )
 
 
 def from_args(args) -> dict:
     """The ``StanceClassifier.from_pretrained`` keywords for :func:`add_arguments`' options."""
-    return {"engine": getattr(args, "engine", "auto"), "precision": getattr(args, "precision", "auto"),
-            "quantize": getattr(args, "quantize", None)}
+    return {
+        "engine": getattr(args, "engine", "auto"),
+        "precision": getattr(args, "precision", "auto"),
+        "quantize": getattr(args, "quantize", None),
+    }
 
 
 # --------------------------------------------------------------------------- applying it
@@ -231,8 +253,12 @@ def apply(predictor, choice: Choice) -> None:
     for slot in slots(predictor):
         if choice.engine == "openvino":
             suffix = "-int8" if choice.precision == "int8" else ""
-            slot.module = OpenVINOModule(Path(predictor.path) / EXPORT_DIR / f"{slot.name}{suffix}.xml",
-                                         slot.module.config, slot.output, choice.precision)
+            slot.module = OpenVINOModule(
+                Path(predictor.path) / EXPORT_DIR / f"{slot.name}{suffix}.xml",
+                slot.module.config,
+                slot.output,
+                choice.precision,
+            )
         elif choice.precision == "bf16":
             slot.module = Bf16Autocast(slot.module)
         else:  # torch int8: dynamic quantisation of the Linear layers
@@ -308,8 +334,9 @@ class OpenVINOModule(_ModuleLike):
             self.compiled = core.compile_model(core.read_model(str(xml)), "CPU", props)
         except Exception as e:  # noqa: BLE001 -- a missing .bin, a truncated file, a foreign XML
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-            raise CheckpointError(f"{xml}: cannot load the OpenVINO export ({first[:200]}); "
-                                  f"run vistance export {xml.parent.parent} again") from None
+            raise CheckpointError(
+                f"{xml}: cannot load the OpenVINO export ({first[:200]}); run vistance export {xml.parent.parent} again"
+            ) from None
         self.inputs = [i.get_any_name() for i in self.compiled.inputs]
         self._local = threading.local()
 

@@ -58,8 +58,9 @@ def _rows(path: Path | None, fallback: Path | None, what: str, flag: str) -> tup
 
     source = path or fallback
     if source is None or not Path(source).is_file():
-        raise InputError(f"no {what} sentences: the checkpoint is not inside a run folder with splits/; "
-                         f"pass {flag} FILE")
+        raise InputError(
+            f"no {what} sentences: the checkpoint is not inside a run folder with splits/; pass {flag} FILE"
+        )
     table = read_table(source, InputError)
     rows = [r for _, r in table.rows if isinstance(r.get("text"), str) and r["text"].strip()]
     if not rows:
@@ -82,32 +83,44 @@ def _labels(predictor, rows: Sequence[dict], batch_size: int = 32) -> tuple[list
 def combinations() -> list[tuple[str, str]]:
     """Engine × precision pairs measured against torch fp32 on this CPU (bf16 only where it is native)."""
     bf16 = eng.cpu_has_bf16()
-    return [(e, p) for e in eng.ENGINES for p in eng.PRECISIONS
-            if (e, p) != ("torch", "fp32") and (p != "bf16" or bf16)]
+    return [
+        (e, p) for e in eng.ENGINES for p in eng.PRECISIONS if (e, p) != ("torch", "fp32") and (p != "bf16" or bf16)
+    ]
 
 
-def export(path: str | Path, *, calibration: Path | None = None, agreement_on: Path | None = None,
-           calibration_size: int = CALIBRATION_SIZE, seed: int = 0, train_rows: Sequence[dict] | None = None,
-           test_rows: Sequence[dict] | None = None, say=print) -> dict:
+def export(
+    path: str | Path,
+    *,
+    calibration: Path | None = None,
+    agreement_on: Path | None = None,
+    calibration_size: int = CALIBRATION_SIZE,
+    seed: int = 0,
+    train_rows: Sequence[dict] | None = None,
+    test_rows: Sequence[dict] | None = None,
+    say=print,
+) -> dict:
     """Export ``path``'s encoders (see the module docstring); returns the agreement records written."""
     try:
         import nncf
         import openvino as ov
     except ImportError as e:
-        raise CheckpointError(f"vistance export needs openvino and nncf ({e.name} is missing): "
-                              "pip install openvino nncf") from None
+        raise CheckpointError(
+            f"vistance export needs openvino and nncf ({e.name} is missing): pip install openvino nncf"
+        ) from None
     from ..checkpoint import load_predictor, read_meta, resolve_checkpoint, write_meta
 
     directory = resolve_checkpoint(path)
     splits = directory.parent / "splits" if directory.name == "checkpoint" else None
     if train_rows is None:
-        train_rows, cal_source = _rows(calibration, splits / "train.jsonl" if splits else None, "calibration",
-                                       "--calibration")
+        train_rows, cal_source = _rows(
+            calibration, splits / "train.jsonl" if splits else None, "calibration", "--calibration"
+        )
     else:
         cal_source = "training split"
     if test_rows is None:
-        test_rows, test_source = _rows(agreement_on, splits / "test.jsonl" if splits else None, "test",
-                                       "--agreement-on")
+        test_rows, test_source = _rows(
+            agreement_on, splits / "test.jsonl" if splits else None, "test", "--agreement-on"
+        )
     else:
         test_rows, test_source = list(test_rows), "test split"
     cal = list(train_rows)
@@ -117,8 +130,9 @@ def export(path: str | Path, *, calibration: Path | None = None, agreement_on: P
     predictor = load_predictor(directory)
     slots = eng.slots(predictor)
     if not slots:
-        raise CheckpointError(f"{directory}: a {predictor.kind!r} checkpoint has no encoder to export; "
-                              "it runs as it is")
+        raise CheckpointError(
+            f"{directory}: a {predictor.kind!r} checkpoint has no encoder to export; it runs as it is"
+        )
     # 1. The encoders' inputs on calibration sentences, as prediction builds them.
     recorders = []
     for slot in slots:
@@ -142,8 +156,9 @@ def export(path: str | Path, *, calibration: Path | None = None, agreement_on: P
                 warnings.simplefilter("ignore")
                 fp = ov.convert_model(rec.module, example_input=example)
             ov.save_model(fp, str(tmp / f"{slot.name}.xml"))
-            q = nncf.quantize(fp, nncf.Dataset(rec.batches), model_type=nncf.ModelType.TRANSFORMER,
-                              subset_size=len(rec.batches))
+            q = nncf.quantize(
+                fp, nncf.Dataset(rec.batches), model_type=nncf.ModelType.TRANSFORMER, subset_size=len(rec.batches)
+            )
             ov.save_model(q, str(tmp / f"{slot.name}-int8.xml"))
             say(f"export: {slot.name} converted and quantised in {time.perf_counter() - start:.0f} s")
 
@@ -157,16 +172,22 @@ def export(path: str | Path, *, calibration: Path | None = None, agreement_on: P
         labels, probs, seconds = _labels(p, test_rows)
         agree = float(np.mean([a == b for a, b in zip(labels, reference)]))
         found.setdefault(engine, {})[precision] = {
-            "agreement": round(agree, 4), "n": n, "sentences_per_s": round(n / seconds, 1),
-            "max_abs_prob_diff": round(float(np.abs(probs - ref_probs).max()), 4)}
+            "agreement": round(agree, 4),
+            "n": n,
+            "sentences_per_s": round(n / seconds, 1),
+            "max_abs_prob_diff": round(float(np.abs(probs - ref_probs).max()), 4),
+        }
         say(f"export: {engine} {precision}: {agree:.1%} of fp32's labels, {n / seconds:.0f} sentences/s")
 
     meta = read_meta(directory)
     meta.extras["engines"] = found
     meta.extras["export"] = {
-        "dir": eng.EXPORT_DIR, "calibration": {"source": cal_source, "n": len(cal), "seed": seed},
+        "dir": eng.EXPORT_DIR,
+        "calibration": {"source": cal_source, "n": len(cal), "seed": seed},
         "agreement_on": {"source": test_source, "n": n},
-        "openvino": ov.__version__, "nncf": nncf.__version__, "cpu_bf16": eng.cpu_has_bf16(),
+        "openvino": ov.__version__,
+        "nncf": nncf.__version__,
+        "cpu_bf16": eng.cpu_has_bf16(),
     }
     write_meta(directory, meta)
     _card(directory, meta)
@@ -176,17 +197,26 @@ def export(path: str | Path, *, calibration: Path | None = None, agreement_on: P
 def card_section(meta) -> str:
     """The model card's table of engines: agreement with torch fp32 and speed, as the export measured."""
     found, info = eng.records(meta), (meta.extras or {}).get("export", {})
-    lines = [CARD_HEADING, "",
-             f"Label agreement with torch fp32 on {info.get('agreement_on', {}).get('n', '?')} test-split sentences "
-             f"({info.get('agreement_on', {}).get('source', '?')}); int8 calibrated on "
-             f"{info.get('calibration', {}).get('n', '?')} training sentences. Speeds are those seen during the "
-             "export (for comparable figures: `vistance bench predict --checkpoint`).", "",
-             "| engine | precision | label agreement | sentences/s |", "|---|---|---|---|"]
+    lines = [
+        CARD_HEADING,
+        "",
+        f"Label agreement with torch fp32 on {info.get('agreement_on', {}).get('n', '?')} test-split sentences "
+        f"({info.get('agreement_on', {}).get('source', '?')}); int8 calibrated on "
+        f"{info.get('calibration', {}).get('n', '?')} training sentences. Speeds are those seen during the "
+        "export (for comparable figures: `vistance bench predict --checkpoint`).",
+        "",
+        "| engine | precision | label agreement | sentences/s |",
+        "|---|---|---|---|",
+    ]
     for engine, by in found.items():
         for precision, r in by.items():
             lines.append(f"| {engine} | {precision} | {r['agreement']:.1%} | {r.get('sentences_per_s', '–')} |")
-    lines += ["", f"The default runs the fastest precision keeping at least {eng.DEFAULT_MIN_AGREEMENT:.1%} of the "
-              f"labels; int8 below {eng.INT8_MIN_AGREEMENT:.0%} is refused.", ""]
+    lines += [
+        "",
+        f"The default runs the fastest precision keeping at least {eng.DEFAULT_MIN_AGREEMENT:.1%} of the "
+        f"labels; int8 below {eng.INT8_MIN_AGREEMENT:.0%} is refused.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -199,20 +229,31 @@ def _card(directory: Path, meta) -> None:
     if CARD_HEADING in text:  # replace the section an earlier export wrote
         head, _, rest = text.partition(CARD_HEADING)
         nxt = rest.find("\n## ")
-        text = head + (rest[nxt + 1:] if nxt >= 0 else "")
+        text = head + (rest[nxt + 1 :] if nxt >= 0 else "")
     atomic_write_text(card, text.rstrip("\n") + "\n\n" + card_section(meta))
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="vistance export", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="vistance export",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("model", help="a run folder or checkpoint folder")
-    p.add_argument("--calibration", type=Path, help="sentences to calibrate int8 on (default: the run's "
-                                                    "splits/train.jsonl)")
-    p.add_argument("--agreement-on", type=Path, help="sentences to measure label agreement on (default: the run's "
-                                                     "splits/test.jsonl)")
-    p.add_argument("--calibration-size", type=int, default=CALIBRATION_SIZE,
-                   help=f"calibration sentences, drawn at random (default {CALIBRATION_SIZE})")
+    p.add_argument(
+        "--calibration", type=Path, help="sentences to calibrate int8 on (default: the run's splits/train.jsonl)"
+    )
+    p.add_argument(
+        "--agreement-on",
+        type=Path,
+        help="sentences to measure label agreement on (default: the run's splits/test.jsonl)",
+    )
+    p.add_argument(
+        "--calibration-size",
+        type=int,
+        default=CALIBRATION_SIZE,
+        help=f"calibration sentences, drawn at random (default {CALIBRATION_SIZE})",
+    )
     p.add_argument("--seed", type=int, default=0)
     return p
 
@@ -223,16 +264,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: --calibration-size must be at least 1", file=sys.stderr)
         return 2
     try:
-        found = export(args.model, calibration=args.calibration, agreement_on=args.agreement_on,
-                       calibration_size=args.calibration_size, seed=args.seed)
+        found = export(
+            args.model,
+            calibration=args.calibration,
+            agreement_on=args.agreement_on,
+            calibration_size=args.calibration_size,
+            seed=args.seed,
+        )
     except VistanceError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     from ..checkpoint import load_predictor
 
     int8 = found.get("openvino", {}).get("int8", {}).get("agreement", 0.0)
-    print(f"exported; int8 keeps {int8:.1%} of fp32's labels; the default is now "
-          f"{eng.choose(load_predictor(args.model))}")
+    print(
+        f"exported; int8 keeps {int8:.1%} of fp32's labels; the default is now {eng.choose(load_predictor(args.model))}"
+    )
     return 0
 
 

@@ -121,9 +121,16 @@ def _title(given: str | None, sentences: list[dict]) -> str:
 def article_document(clf: StanceClassifier, item: dict, source: str | None = None) -> dict:
     """One article analysed as ``/analyze`` does; ``item`` is ``{id, text, date?, title?}``."""
     out = clf.analyze(item["text"], article_id=item["id"])
-    return {"id": out["id"], "input": "article", "date": out["date"] or item.get("date"),
-            "title": _title(item.get("title"), out["sentences"]), "source": source, "text": out["text"],
-            "sentences": out["sentences"], "counts": out["counts"]}
+    return {
+        "id": out["id"],
+        "input": "article",
+        "date": out["date"] or item.get("date"),
+        "title": _title(item.get("title"), out["sentences"]),
+        "source": source,
+        "text": out["text"],
+        "sentences": out["sentences"],
+        "counts": out["counts"],
+    }
 
 
 def sentence_document(clf: StanceClassifier, doc_id: str, sentences: list[dict], source: str | None = None) -> dict:
@@ -133,10 +140,28 @@ def sentence_document(clf: StanceClassifier, doc_id: str, sentences: list[dict],
     for i, (s, r) in enumerate(zip(sentences, results)):
         start = len(text)
         text += s["text"] + "\n"
-        rows.append({"id": s["id"], "kind": "body", "position": i, "paragraph": i, "start": start,
-                     "end": start + len(s["text"]), "text": s["text"]} | r)
-    return {"id": doc_id, "input": "sentences", "date": None, "title": source or doc_id, "source": source,
-            "text": text, "sentences": rows, "counts": stance_counts(results)}
+        rows.append(
+            {
+                "id": s["id"],
+                "kind": "body",
+                "position": i,
+                "paragraph": i,
+                "start": start,
+                "end": start + len(s["text"]),
+                "text": s["text"],
+            }
+            | r
+        )
+    return {
+        "id": doc_id,
+        "input": "sentences",
+        "date": None,
+        "title": source or doc_id,
+        "source": source,
+        "text": text,
+        "sentences": rows,
+        "counts": stance_counts(results),
+    }
 
 
 def _claims(documents: list[dict]):
@@ -164,9 +189,14 @@ def finish(documents: list[dict], clf: StanceClassifier, min_claims: int, skippe
             s["confidence"] = None if claim is None else claim.confidence
         doc["speakers"] = actor_summary([doc]) if speakers else None
     totals = stance_counts(s for d in documents for s in d["sentences"])
-    return {"documents": documents, "counts": totals, "speakers": speakers,
-            "actors": actor_summary(documents, min_claims) if speakers else None, "min_claims": min_claims,
-            "skipped": skipped}
+    return {
+        "documents": documents,
+        "counts": totals,
+        "speakers": speakers,
+        "actors": actor_summary(documents, min_claims) if speakers else None,
+        "min_claims": min_claims,
+        "skipped": skipped,
+    }
 
 
 def export_rows(req: ExportRequest, speakers: bool) -> tuple[list[dict], bool]:
@@ -176,16 +206,29 @@ def export_rows(req: ExportRequest, speakers: bool) -> tuple[list[dict], bool]:
         for s in doc.sentences:
             sentence: dict[str, object] = {"id": s.id, "text": s.text}
             if doc.input == "article":
-                sentence |= {"article": doc.id, "date": doc.date, "position": s.position, "kind": s.kind,
-                             "start": s.start, "end": s.end}
+                sentence |= {
+                    "article": doc.id,
+                    "date": doc.date,
+                    "position": s.position,
+                    "kind": s.kind,
+                    "start": s.start,
+                    "end": s.end,
+                }
             scores = None if s.stance_scores is None else {k: s.stance_scores.get(k) for k in STANCE_LABELS}
             if scores is not None and None in scores.values():
                 raise HTTPException(422, f"sentence {s.id}: stance_scores needs {', '.join(STANCE_LABELS)}")
-            result: dict[str, object] = {"claim": s.claim, "claim_score": s.claim_score, "stance": s.stance,
-                                         "stance_scores": scores}
+            result: dict[str, object] = {
+                "claim": s.claim,
+                "claim_score": s.claim_score,
+                "stance": s.stance,
+                "stance_scores": scores,
+            }
             if speakers:
-                result |= {"speaker": s.speaker, "speaker_span": s.speaker_span,
-                           "speaker_confidence": s.speaker_confidence}
+                result |= {
+                    "speaker": s.speaker,
+                    "speaker_span": s.speaker_span,
+                    "speaker_confidence": s.speaker_confidence,
+                }
             rows.append(output_row(sentence, result))
     return rows, any(d.input == "article" for d in req.documents)
 
@@ -219,8 +262,12 @@ def add_page(app: FastAPI, classifier: StanceClassifier, limits, gate, check_tex
         if n > limits.max_texts:
             raise HTTPException(422, f"too many {what}: {n} > limit {limits.max_texts} per request")
 
-    def analyse(articles: list[tuple[dict, str | None]], tables: list[tuple[str, list[dict], str]],
-                min_claims: int, skipped: int = 0) -> dict:
+    def analyse(
+        articles: list[tuple[dict, str | None]],
+        tables: list[tuple[str, list[dict], str]],
+        min_claims: int,
+        skipped: int = 0,
+    ) -> dict:
         """Runs under the service's gate (the model lock): see :class:`vistance.inference.serve.InferenceGate`."""
         try:
             docs = [article_document(classifier, item, source) for item, source in articles]
@@ -251,8 +298,13 @@ def add_page(app: FastAPI, classifier: StanceClassifier, limits, gate, check_tex
                 as_articles = req.rows == "articles"
                 if req.rows == "auto" and name.lower().endswith(TABLE_SUFFIXES):
                     as_articles = _table_holds_articles(name, f.content, req.text_field)
-                items, sentences, info = read_sources(name, articles=as_articles, text_field=req.text_field,
-                                                      text=f.content, field_option="the page's Text column box")
+                items, sentences, info = read_sources(
+                    name,
+                    articles=as_articles,
+                    text_field=req.text_field,
+                    text=f.content,
+                    field_option="the page's Text column box",
+                )
                 skipped += info["skipped"]
                 if sentences is not None:
                     if sentences:
@@ -280,5 +332,6 @@ def add_page(app: FastAPI, classifier: StanceClassifier, limits, gate, check_tex
         rows, articles = export_rows(req, classifier.speakers is not None)
         body = render_rows(rows, format, articles=articles)
         media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson; charset=utf-8"
-        return Response(body, media_type=media,
-                        headers={"content-disposition": f'attachment; filename="vistance-results.{format}"'})
+        return Response(
+            body, media_type=media, headers={"content-disposition": f'attachment; filename="vistance-results.{format}"'}
+        )

@@ -134,8 +134,11 @@ class InferenceGate:
         except TimeoutError:
             if not started.is_set():
                 raise self.busy(f"waited {self.timeout_s:g} s for the model") from None
-            raise HTTPException(504, f"the model took longer than the {self.timeout_s:g} s limit of one request; "
-                                     "send fewer or shorter texts") from None
+            raise HTTPException(
+                504,
+                f"the model took longer than the {self.timeout_s:g} s limit of one request; "
+                "send fewer or shorter texts",
+            ) from None
         if result is _NEVER_STARTED:
             raise self.busy(f"waited {self.timeout_s:g} s for the model")
         return result
@@ -220,8 +223,13 @@ class BodyLimitMiddleware:
         size_text = f"{'at least ' if at_least else ''}{size} bytes"
         detail = f"request body too large: {size_text} > limit {limit} bytes"
         body = json.dumps({"detail": detail}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
@@ -243,10 +251,14 @@ def _validation_message(errors: list[dict]) -> str:
 def create_app(classifier: StanceClassifier, limits: ServeLimits | None = None) -> FastAPI:
     """The FastAPI application serving ``classifier`` (already loaded) under ``limits``."""
     limits = limits or ServeLimits()
-    app = FastAPI(title="vistance", version=__version__,
-                  description="Claim detection and stance toward the Russia-Ukraine peace process in Vietnamese news.")
-    app.add_middleware(BodyLimitMiddleware, max_bytes=limits.max_body_bytes,
-                       per_path={"/export": limits.max_export_bytes})
+    app = FastAPI(
+        title="vistance",
+        version=__version__,
+        description="Claim detection and stance toward the Russia-Ukraine peace process in Vietnamese news.",
+    )
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=limits.max_body_bytes, per_path={"/export": limits.max_export_bytes}
+    )
     app.state.classifier = classifier
     app.state.limits = limits
     # One prediction at a time: torch already uses every core for one batch, and two concurrent
@@ -281,9 +293,14 @@ def create_app(classifier: StanceClassifier, limits: ServeLimits | None = None) 
             "stance_model": info.get("stance_model"),
             "claim_threshold": info["claim_threshold"],
             "speakers": info["speakers"],
-            "limits": {"max_body_bytes": limits.max_body_bytes, "max_texts": limits.max_texts,
-                       "max_chars": limits.max_chars, "max_export_bytes": limits.max_export_bytes,
-                       "max_pending": limits.max_pending, "timeout_s": limits.timeout_s},
+            "limits": {
+                "max_body_bytes": limits.max_body_bytes,
+                "max_texts": limits.max_texts,
+                "max_chars": limits.max_chars,
+                "max_export_bytes": limits.max_export_bytes,
+                "max_pending": limits.max_pending,
+                "timeout_s": limits.timeout_s,
+            },
             "pending": gate.pending,
         }
 
@@ -327,32 +344,54 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-body-bytes", type=int, default=d.max_body_bytes)
     p.add_argument("--max-texts", type=int, default=d.max_texts)
     p.add_argument("--max-chars", type=int, default=d.max_chars)
-    p.add_argument("--max-export-bytes", type=int, default=d.max_export_bytes,
-                   help="largest body of /export (results sent back for download)")
-    p.add_argument("--max-pending", type=int, default=d.max_pending,
-                   help="requests that may hold or wait for the model; the next gets 503 with Retry-After")
-    p.add_argument("--timeout", type=float, default=d.timeout_s, dest="timeout_s",
-                   help="seconds one request may take, waiting included (503 if it never reached the model, else 504)")
+    p.add_argument(
+        "--max-export-bytes",
+        type=int,
+        default=d.max_export_bytes,
+        help="largest body of /export (results sent back for download)",
+    )
+    p.add_argument(
+        "--max-pending",
+        type=int,
+        default=d.max_pending,
+        help="requests that may hold or wait for the model; the next gets 503 with Retry-After",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=d.timeout_s,
+        dest="timeout_s",
+        help="seconds one request may take, waiting included (503 if it never reached the model, else 504)",
+    )
     p.add_argument("--batch-size", type=int, default=32)
     engine_arguments(p)
-    p.add_argument("--threads", type=threads_arg, default=None,
-                   help="torch intra-op threads, or 'auto': one per core not busy at start-up (default: one per core)")
+    p.add_argument(
+        "--threads",
+        type=threads_arg,
+        default=None,
+        help="torch intra-op threads, or 'auto': one per core not busy at start-up (default: one per core)",
+    )
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        limits = ServeLimits(args.max_body_bytes, args.max_texts, args.max_chars, args.max_export_bytes,
-                             args.max_pending, args.timeout_s)
-        classifier = StanceClassifier.from_pretrained(args.model, args.stance_model, **engine_options(args),
-                                                      num_threads=args.threads, batch_size=args.batch_size)
+        limits = ServeLimits(
+            args.max_body_bytes, args.max_texts, args.max_chars, args.max_export_bytes, args.max_pending, args.timeout_s
+        )
+        classifier = StanceClassifier.from_pretrained(
+            args.model, args.stance_model, **engine_options(args), num_threads=args.threads, batch_size=args.batch_size
+        )
     except VistanceError as e:
         return exit_on_error(e)
     import uvicorn
 
-    print(f"vistance {__version__}: serving {args.model} ({classifier.mode}) on http://{args.host}:{args.port} "
-          "(the analyst's page is at /)", file=sys.stderr)
+    print(
+        f"vistance {__version__}: serving {args.model} ({classifier.mode}) on http://{args.host}:{args.port} "
+        "(the analyst's page is at /)",
+        file=sys.stderr,
+    )
     uvicorn.run(create_app(classifier, limits), host=args.host, port=args.port, log_level="info")
     return 0
 

@@ -138,8 +138,15 @@ def calibration(probs: np.ndarray, y_true_idx: Sequence[int], n_bins: int = 10) 
         mean_conf = float(conf[mask].mean()) if count else None
         if count:
             ece += count / n * abs(acc - mean_conf)
-        bins.append({"low": float(edges[b]), "high": float(edges[b + 1]), "count": count,
-                     "accuracy": acc, "confidence": mean_conf})
+        bins.append(
+            {
+                "low": float(edges[b]),
+                "high": float(edges[b + 1]),
+                "count": count,
+                "accuracy": acc,
+                "confidence": mean_conf,
+            }
+        )
     return {"ece": float(ece), "n_bins": n_bins, "bins": bins}
 
 

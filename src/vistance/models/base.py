@@ -90,8 +90,13 @@ class Predictor:
         return self._preprocessor(list(texts))
 
     def predict_proba(
-        self, texts: Sequence[str], batch_size: int = 32, progress: bool = False, prepared: bool = False,
-        calibrated: bool = True, contexts: Sequence[str] | None = None,
+        self,
+        texts: Sequence[str],
+        batch_size: int = 32,
+        progress: bool = False,
+        prepared: bool = False,
+        calibrated: bool = True,
+        contexts: Sequence[str] | None = None,
     ) -> np.ndarray:
         """Probabilities (n, len(labels)) for raw ``texts``, calibrated by the checkpoint's temperature
         (``calibrated=False``: the model's own); ``prepared=True``: texts already went through
@@ -106,8 +111,9 @@ class Predictor:
             if len(raw) != len(texts):
                 raise ValueError(f"{len(texts)} texts but {len(raw)} contexts")
             done = iter(self.prepare([c for c in raw if c]))
-            probs = self._predict_proba_context(model_input, [next(done) if c else "" for c in raw], batch_size,
-                                                progress)
+            probs = self._predict_proba_context(
+                model_input, [next(done) if c else "" for c in raw], batch_size, progress
+            )
         else:
             probs = self._predict_proba(model_input, batch_size, progress)
         return self.decision.calibrate(probs) if calibrated else probs
@@ -115,8 +121,9 @@ class Predictor:
     def _predict_proba(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
         raise NotImplementedError
 
-    def _predict_proba_context(self, texts: list[str], contexts: list[str], batch_size: int,
-                               progress: bool) -> np.ndarray:
+    def _predict_proba_context(
+        self, texts: list[str], contexts: list[str], batch_size: int, progress: bool
+    ) -> np.ndarray:
         """Kinds that read context (``reads_context``) implement this; ``contexts`` are prepared, "" for none."""
         raise NotImplementedError
 

@@ -364,8 +364,9 @@ class BaselineLearner(Learner):
         start = time.time()
         texts, dev_texts = self.texts(train), self.texts(dev)
         try:
-            self.classifier.fit(texts, [e["label"] for e in train], dev_texts=dev_texts,
-                                dev_labels=[e["label"] for e in dev])
+            self.classifier.fit(
+                texts, [e["label"] for e in train], dev_texts=dev_texts, dev_labels=[e["label"] for e in dev]
+            )
         except ValueError as e:
             raise VistanceError(f"baseline: {e}") from None
         self.train_seconds = time.time() - start
@@ -402,11 +403,17 @@ class BaselinePredictor(Predictor):
         return np.asarray(self.classifier.predict_proba(texts), dtype=np.float32)
 
 
-register(ModelKind(
-    "baseline", BaselineLearner, BaselinePredictor, options=BaselineConfig, trainer_keys=False,
-    description="TF-IDF word and character n-grams + class-weighted logistic regression (CPU, seconds)",
-    small_checkpoint=True,
-))
+register(
+    ModelKind(
+        "baseline",
+        BaselineLearner,
+        BaselinePredictor,
+        options=BaselineConfig,
+        trainer_keys=False,
+        description="TF-IDF word and character n-grams + class-weighted logistic regression (CPU, seconds)",
+        small_checkpoint=True,
+    )
+)
 
 __all__ = [
     "ALLOWED_TYPES",

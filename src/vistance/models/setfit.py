@@ -64,9 +64,16 @@ class SentenceEncoder:
 
         self.body.max_seq_length = max_length
         with torch.inference_mode():
-            return np.asarray(self.body.encode([prefix + t for t in texts], batch_size=batch_size,
-                                               normalize_embeddings=True, show_progress_bar=progress,
-                                               convert_to_numpy=True), dtype=np.float32)
+            return np.asarray(
+                self.body.encode(
+                    [prefix + t for t in texts],
+                    batch_size=batch_size,
+                    normalize_embeddings=True,
+                    show_progress_bar=progress,
+                    convert_to_numpy=True,
+                ),
+                dtype=np.float32,
+            )
 
 
 class SetFitLearner(E5FrozenLearner):
@@ -90,15 +97,26 @@ class SetFitLearner(E5FrozenLearner):
         if opts.freeze_embeddings:
             body[0].auto_model.embeddings.word_embeddings.weight.requires_grad_(False)
         args = TrainingArguments(
-            output_dir=str(self.out_dir / "setfit"), batch_size=opts.pair_batch_size, num_epochs=1,
-            num_iterations=opts.num_iterations, max_steps=opts.max_steps, body_learning_rate=opts.body_learning_rate,
-            seed=opts.seed, report_to="none", save_strategy="no", show_progress_bar=True,
+            output_dir=str(self.out_dir / "setfit"),
+            batch_size=opts.pair_batch_size,
+            num_epochs=1,
+            num_iterations=opts.num_iterations,
+            max_steps=opts.max_steps,
+            body_learning_rate=opts.body_learning_rate,
+            seed=opts.seed,
+            report_to="none",
+            save_strategy="no",
+            show_progress_bar=True,
         )
         texts = self.texts(train)
-        trainer = Trainer(model=model, args=args, train_dataset=Dataset.from_dict(
-            {"text": texts, "label": [self.labels.index(e["label"]) for e in train]}))
-        print(f"setfit: contrastive phase, up to {opts.max_steps} steps of {opts.pair_batch_size} pairs",
-              file=sys.stderr)
+        trainer = Trainer(
+            model=model,
+            args=args,
+            train_dataset=Dataset.from_dict({"text": texts, "label": [self.labels.index(e["label"]) for e in train]}),
+        )
+        print(
+            f"setfit: contrastive phase, up to {opts.max_steps} steps of {opts.pair_batch_size} pairs", file=sys.stderr
+        )
         trainer.train_embeddings(texts, [self.labels.index(e["label"]) for e in train], args=args)
         self.encoder = SentenceEncoder(body)
         self._memo = {}  # this encoder's own vectors, not the frozen ones
@@ -127,8 +145,15 @@ class SetFitPredictor(E5FrozenPredictor):
             raise CheckpointError(f"{path / BODY_DIR}: cannot load the SetFit encoder ({e})") from None
 
 
-register(ModelKind(
-    "setfit", SetFitLearner, SetFitPredictor, options=SetFitConfig, uses=("max_length",), trainer_keys=False,
-    description="SetFit: e5-small fine-tuned contrastively on sentence pairs, then a logistic-regression head",
-    small_checkpoint=False,
-))
+register(
+    ModelKind(
+        "setfit",
+        SetFitLearner,
+        SetFitPredictor,
+        options=SetFitConfig,
+        uses=("max_length",),
+        trainer_keys=False,
+        description="SetFit: e5-small fine-tuned contrastively on sentence pairs, then a logistic-regression head",
+        small_checkpoint=False,
+    )
+)

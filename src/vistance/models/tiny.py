@@ -39,8 +39,10 @@ class TinyConfig:
             if getattr(self, name) < 1:
                 raise ValueError(f"model.tiny.{name} must be positive, not {getattr(self, name)}")
         if self.hidden_size % self.num_attention_heads:
-            raise ValueError(f"model.tiny.hidden_size ({self.hidden_size}) must be a multiple of "
-                             f"model.tiny.num_attention_heads ({self.num_attention_heads})")
+            raise ValueError(
+                f"model.tiny.hidden_size ({self.hidden_size}) must be a multiple of "
+                f"model.tiny.num_attention_heads ({self.num_attention_heads})"
+            )
 
 
 def tiny_model(tiny: TinyConfig, labels: Sequence[str], vocab_size: int):
@@ -77,12 +79,19 @@ class TinyLearner(TransformerLearner):
         if (tokenizer_dir / VOCAB_FILE).is_file():  # a resumed run keeps the vocabulary it started with
             tokenizer = load_phobert_tokenizer(tokenizer_dir, max_length)
         else:
-            tokenizer = build_tiny_tokenizer(self.texts(train), tokenizer_dir, self.cfg.model.tiny.bpe_merges,
-                                             max_length)
+            tokenizer = build_tiny_tokenizer(
+                self.texts(train), tokenizer_dir, self.cfg.model.tiny.bpe_merges, max_length
+            )
         return tiny_model(self.cfg.model.tiny, self.labels, len(tokenizer)), tokenizer
 
 
-register(ModelKind(
-    "tiny", TinyLearner, TransformerPredictor, options=TinyConfig, uses=("max_length",),
-    description="a random tiny RoBERTa in PhoBERT's format (tests, quick start; no pre-training)",
-))
+register(
+    ModelKind(
+        "tiny",
+        TinyLearner,
+        TransformerPredictor,
+        options=TinyConfig,
+        uses=("max_length",),
+        description="a random tiny RoBERTa in PhoBERT's format (tests, quick start; no pre-training)",
+    )
+)

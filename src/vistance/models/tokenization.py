@@ -61,8 +61,9 @@ def learn_merges(counts: collections.Counter, num_merges: int) -> list[tuple[str
     out = io.StringIO()
     # subword-nmt shows a bar without a name; this phase's bar says what it is
     with mock.patch.object(module, "tqdm", lambda it: progress(it, desc="tokenizer: BPE merges", unit="merge")):
-        module.learn_bpe([f"{w} {n}" for w, n in words], out, num_merges, min_frequency=MIN_PAIR_FREQUENCY,
-                         is_dict=True)
+        module.learn_bpe(
+            [f"{w} {n}" for w, n in words], out, num_merges, min_frequency=MIN_PAIR_FREQUENCY, is_dict=True
+        )
     lines = out.getvalue().splitlines()[1:]  # after the "#version: 0.2" header
     return [tuple(line.split(" ")) for line in lines if line]
 
@@ -143,8 +144,9 @@ def load_phobert_tokenizer(directory: str | Path, max_length: int = PHOBERT_MAX_
     )
 
 
-def build_tiny_tokenizer(sentences: Iterable[str], out_dir: str | Path, num_merges: int = 2000,
-                         max_length: int = PHOBERT_MAX_TOKENS):
+def build_tiny_tokenizer(
+    sentences: Iterable[str], out_dir: str | Path, num_merges: int = 2000, max_length: int = PHOBERT_MAX_TOKENS
+):
     """Write the files, then ``save_pretrained`` into the same folder so ``AutoTokenizer`` can load it."""
     out_dir = build_phobert_tokenizer_files(sentences, out_dir, num_merges)
     tokenizer = load_phobert_tokenizer(out_dir, max_length)

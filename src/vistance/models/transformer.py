@@ -177,7 +177,6 @@ def load_pretrained(model_cfg, labels: Sequence[str]):
         raise WeightsUnavailableError(weights_help(name, str(e).splitlines()[0])) from None
 
 
-
 def class_weights(label_ids: Sequence[int], n_labels: int) -> list[float]:
     """Balanced weights n / (k * count): a rare class's errors count as much as a frequent one's."""
     counts = collections.Counter(label_ids)
@@ -278,8 +277,9 @@ class TransformerLearner(Learner):
             base.embeddings.word_embeddings.weight.requires_grad_(False)
         layers = base.encoder.layer if opts.freeze_layers else []
         if opts.freeze_layers > len(layers):
-            raise ConfigError(f"model.transformer.freeze_layers={opts.freeze_layers} but the model has {len(layers)} "
-                              "layers")
+            raise ConfigError(
+                f"model.transformer.freeze_layers={opts.freeze_layers} but the model has {len(layers)} layers"
+            )
         for layer in list(layers)[: opts.freeze_layers]:
             layer.requires_grad_(False)
 
@@ -304,7 +304,8 @@ class TransformerLearner(Learner):
         label2id = {lab: i for i, lab in enumerate(self.labels)}
         label_ids = [label2id.get(e.get("label"), -100) for e in examples]
         h = hashlib.sha256(
-            (self._fingerprint() + json.dumps([texts, label_ids, contexts], ensure_ascii=False)).encode())
+            (self._fingerprint() + json.dumps([texts, label_ids, contexts], ensure_ascii=False)).encode()
+        )
         cache = self.out_dir / ".cache" / f"{name}-{h.hexdigest()[:16]}.arrow"
         cache.parent.mkdir(parents=True, exist_ok=True)
         max_length = self.cfg.model.max_length
@@ -312,15 +313,23 @@ class TransformerLearner(Learner):
 
         def tokenize(batch):
             if "context" in batch:  # the sentence and its article context as a pair (model.transformer.context)
-                return self.tokenizer(batch["text"], batch["context"], truncation="longest_first",
-                                      max_length=max_length + context_max_length)
+                return self.tokenizer(
+                    batch["text"],
+                    batch["context"],
+                    truncation="longest_first",
+                    max_length=max_length + context_max_length,
+                )
             return self.tokenizer(batch["text"], truncation=True, max_length=max_length)
 
         columns = {"text": texts, "labels": label_ids} | ({"context": contexts} if contexts is not None else {})
         ds = Dataset.from_dict(columns)
         return ds.map(
-            tokenize, batched=True, remove_columns=[c for c in columns if c != "labels"], cache_file_name=str(cache),
-            new_fingerprint=h.hexdigest()[:16], desc=f"tokenize {name}",
+            tokenize,
+            batched=True,
+            remove_columns=[c for c in columns if c != "labels"],
+            cache_file_name=str(cache),
+            new_fingerprint=h.hexdigest()[:16],
+            desc=f"tokenize {name}",
         )
 
     # -- training
@@ -427,7 +436,10 @@ class TransformerLearner(Learner):
         # batches, and its outputs no longer line up with ``examples``.
         texts = self.texts(examples)
         return classifier_proba(
-            self.trainer.model, self.tokenizer, texts, self.cfg.model.max_length,
+            self.trainer.model,
+            self.tokenizer,
+            texts,
+            self.cfg.model.max_length,
             self.cfg.training.per_device_eval_batch_size,
             contexts=self.context_texts(examples) if self.reads_context else None,
             context_max_length=self.context_max_length,
@@ -459,7 +471,6 @@ class TransformerLearner(Learner):
         shutil.rmtree(self.out_dir / "trainer", ignore_errors=True)
 
 
-
 def save_transformer(directory: str | Path, model, tokenizer, meta) -> Path:
     """``save_pretrained`` model and tokenizer, then ``vistance.json`` and the model card.
 
@@ -481,7 +492,6 @@ def save_transformer(directory: str | Path, model, tokenizer, meta) -> Path:
     return directory
 
 
-
 # --------------------------------------------------------------------------- prediction
 
 
@@ -501,8 +511,10 @@ class TransformerPredictor(Predictor):
             # A truncated or foreign model.safetensors raises SafetensorError (not an OSError), others OSError,
             # ValueError or RuntimeError: each means the folder's files are unusable.
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-            raise CheckpointError(f"{path}: cannot load the model files ({type(e).__name__}: {first}); "
-                                  "the checkpoint is damaged, copy or train it again") from None
+            raise CheckpointError(
+                f"{path}: cannot load the model files ({type(e).__name__}: {first}); "
+                "the checkpoint is damaged, copy or train it again"
+            ) from None
         id2label = {int(k): v for k, v in self.model.config.id2label.items()}
         if [id2label.get(i) for i in range(len(self.labels))] != self.labels:
             raise CheckpointError(
@@ -516,8 +528,16 @@ class TransformerPredictor(Predictor):
         return classifier_proba(self.model, self.tokenizer, texts, self.max_length, batch_size, progress)
 
     def _predict_proba_context(self, texts, contexts, batch_size, progress):
-        return classifier_proba(self.model, self.tokenizer, texts, self.max_length, batch_size, progress,
-                                contexts=contexts, context_max_length=self.context_max_length)
+        return classifier_proba(
+            self.model,
+            self.tokenizer,
+            texts,
+            self.max_length,
+            batch_size,
+            progress,
+            contexts=contexts,
+            context_max_length=self.context_max_length,
+        )
 
 
 def length_batches(lengths: Sequence[int], batch_size: int, max_padding: float = 0.2) -> list[np.ndarray]:
@@ -541,9 +561,16 @@ def length_batches(lengths: Sequence[int], batch_size: int, max_padding: float =
     return batches
 
 
-def classifier_proba(model, tokenizer, texts: Sequence[str], max_length: int, batch_size: int = 32,
-                     progress: bool = False, contexts: Sequence[str] | None = None,
-                     context_max_length: int = 0) -> np.ndarray:
+def classifier_proba(
+    model,
+    tokenizer,
+    texts: Sequence[str],
+    max_length: int,
+    batch_size: int = 32,
+    progress: bool = False,
+    contexts: Sequence[str] | None = None,
+    context_max_length: int = 0,
+) -> np.ndarray:
     """Softmax outputs of a sequence classifier for already-preprocessed ``texts``, in input order.
 
     Shared by the predictor and by training's dev/test evaluation, so the reported metrics come
@@ -562,8 +589,9 @@ def classifier_proba(model, tokenizer, texts: Sequence[str], max_length: int, ba
     if contexts is None:
         enc = tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
     else:  # sentence + its article context as a pair, as the model was trained
-        enc = tokenizer(list(texts), list(contexts), truncation="longest_first",
-                        max_length=max_length + context_max_length)["input_ids"]
+        enc = tokenizer(
+            list(texts), list(contexts), truncation="longest_first", max_length=max_length + context_max_length
+        )["input_ids"]
     # Batches of similar length pad little: far less wasted compute.
     batches = length_batches([len(ids) for ids in enc], batch_size)
     out = np.zeros((len(enc), n_labels), dtype=np.float32)
@@ -579,8 +607,13 @@ def classifier_proba(model, tokenizer, texts: Sequence[str], max_length: int, ba
     return out
 
 
-register(ModelKind(
-    "transformer", TransformerLearner, TransformerPredictor, options=TransformerOptions,
-    uses=("name_or_path", "max_length", "dropout"),
-    description="a pre-trained encoder fine-tuned with a classification head (PhoBERT, e5-small, ...)",
-))
+register(
+    ModelKind(
+        "transformer",
+        TransformerLearner,
+        TransformerPredictor,
+        options=TransformerOptions,
+        uses=("name_or_path", "max_length", "dropout"),
+        description="a pre-trained encoder fine-tuned with a classification head (PhoBERT, e5-small, ...)",
+    )
+)

@@ -95,16 +95,27 @@ class Comparison:
         return {
             "runs": [
                 {
-                    "run": str(r.path), "name": r.name, "group": r.group, "rank": r.rank, "test_set": r.test_set,
-                    "n": r.evaluation.n, "task": r.evaluation.task,
+                    "run": str(r.path),
+                    "name": r.name,
+                    "group": r.group,
+                    "rank": r.rank,
+                    "test_set": r.test_set,
+                    "n": r.evaluation.n,
+                    "task": r.evaluation.task,
                     "config": {k: r.config.get(k) for k in self.differing_keys if r.reads(k)},
-                    "metrics": {k: r.evaluation.metrics.get(k) for k in ("accuracy", "macro_f1", "f_avg", "claim_f1")
-                                if k in r.evaluation.metrics},
+                    "metrics": {
+                        k: r.evaluation.metrics.get(k)
+                        for k in ("accuracy", "macro_f1", "f_avg", "claim_f1")
+                        if k in r.evaluation.metrics
+                    },
                     "per_class_f1": {lab: v["f1"] for lab, v in r.evaluation.metrics["per_class"].items()},
-                    "ci": r.evaluation.ci, "ece": r.evaluation.calibration.get("ece"),
+                    "ci": r.evaluation.ci,
+                    "ece": r.evaluation.calibration.get("ece"),
                     "cv": r.evaluation.fold_summary,
-                    "vs_best": r.vs_best, "train_seconds": r.train_seconds,
-                    "model_size_bytes": r.model_size_bytes, "num_parameters": r.num_parameters,
+                    "vs_best": r.vs_best,
+                    "train_seconds": r.train_seconds,
+                    "model_size_bytes": r.model_size_bytes,
+                    "num_parameters": r.num_parameters,
                 }
                 for r in self.runs
             ],
@@ -161,8 +172,11 @@ def differing_config_keys(configs: Sequence[dict], uses: Sequence[frozenset[str]
         keys += [k for k in c if k not in keys]
 
     def values(k):
-        return [json.dumps(c[k], default=str) if k in c else "<missing>" for c, u in zip(configs, uses)
-                if u is None or k in u]
+        return [
+            json.dumps(c[k], default=str) if k in c else "<missing>"
+            for c, u in zip(configs, uses)
+            if u is None or k in u
+        ]
 
     return [k for k in keys if len(set(values(k))) > 1]
 
@@ -177,8 +191,9 @@ def _paired(best: RunResult, other: RunResult, bootstrap: BootstrapConfig) -> di
     out = {}
     for metric in ("macro_f1", "f_avg"):
         if metric in b.metrics and metric in o.metrics:
-            out[metric] = paired_bootstrap(b.gold, b.pred, other_pred, labels, metric,
-                                           bootstrap.n_resamples, bootstrap.confidence, bootstrap.seed)
+            out[metric] = paired_bootstrap(
+                b.gold, b.pred, other_pred, labels, metric, bootstrap.n_resamples, bootstrap.confidence, bootstrap.seed
+            )
     return out
 
 
@@ -237,8 +252,9 @@ def plot_macro_f1(cmp: Comparison) -> bytes:
         lo, hi = ci.get("low"), ci.get("high")
         err = None if lo is None else [[r.macro_f1 - lo], [hi - r.macro_f1]]
         ax.errorbar(r.macro_f1, yi, xerr=err, fmt="o", capsize=4, color=colours[GROUP_NAMES.index(r.group) % 5])
-        ax.annotate(f"{r.macro_f1:.3f}", (r.macro_f1, yi), textcoords="offset points", xytext=(0, 7),
-                    ha="center", fontsize=8)
+        ax.annotate(
+            f"{r.macro_f1:.3f}", (r.macro_f1, yi), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=8
+        )
     ax.set_yticks(y, [f"{r.name}  [{r.group}]" for r in runs], fontsize=8)
     ax.set_xlim(0, 1)
     ax.set_ylim(-0.7, len(runs) - 0.3)
@@ -263,15 +279,21 @@ def plot_per_class_f1(cmp: Comparison) -> bytes:
     for k, r in enumerate(runs):
         pc = r.evaluation.metrics["per_class"]
         vals = [pc[lab]["f1"] if lab in pc else 0.0 for lab in labels]
-        ax.bar(x - 0.4 + width * (k + 0.5), vals, width=width * 0.95, label=f"{r.name} [{r.group}]",
-               color=palette[k % len(palette)])
+        ax.bar(
+            x - 0.4 + width * (k + 0.5),
+            vals,
+            width=width * 0.95,
+            label=f"{r.name} [{r.group}]",
+            color=palette[k % len(palette)],
+        )
     ax.set_xticks(x, labels)
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("F1")
     ax.set_title("Per-class F1", fontsize=11)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12),
-              ncols=min(3, max(len(runs), 1)))
+    ax.legend(
+        fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=min(3, max(len(runs), 1))
+    )
     return figure_png(fig)
 
 
@@ -296,8 +318,7 @@ def _table(cmp: Comparison, for_html: bool) -> tuple[list[str], list[list]]:
         m, ev = r.evaluation.metrics, r.evaluation
         cv = f" (CV {len(ev.folds)})" if ev.folds else ""
         name = _name_html(r.name, cv) if for_html else r.name + cv
-        row = [r.group, r.rank, name, ev.n,
-               with_ci(m["macro_f1"], ev.ci.get("macro_f1"))]
+        row = [r.group, r.rank, name, ev.n, with_ci(m["macro_f1"], ev.ci.get("macro_f1"))]
         if has_f_avg:
             row += [with_ci(m.get("f_avg"), ev.ci.get("f_avg"))]
         if has_claim:
@@ -309,10 +330,19 @@ def _table(cmp: Comparison, for_html: bool) -> tuple[list[str], list[list]]:
             interval = f"[{-vs['high']:+.3f}, {-vs['low']:+.3f}]"
             delta = with_sub(diff, interval) if for_html else Num(f"{diff} {interval}")
         params = _params(r.num_parameters)
-        size = with_sub(fmt_bytes(r.model_size_bytes), params) if for_html else Num(
-            f"{fmt_bytes(r.model_size_bytes)} ({params})" if params else fmt_bytes(r.model_size_bytes))
-        row += [m["accuracy"], ev.calibration.get("ece"), delta, Num("—") if vs is None else vs["p"],
-                Num(fmt_seconds(r.train_seconds)), size]
+        size = (
+            with_sub(fmt_bytes(r.model_size_bytes), params)
+            if for_html
+            else Num(f"{fmt_bytes(r.model_size_bytes)} ({params})" if params else fmt_bytes(r.model_size_bytes))
+        )
+        row += [
+            m["accuracy"],
+            ev.calibration.get("ece"),
+            delta,
+            Num("—") if vs is None else vs["p"],
+            Num(fmt_seconds(r.train_seconds)),
+            size,
+        ]
         rows.append(row)
     return headers, rows
 
@@ -337,8 +367,10 @@ def _settings_table(cmp: Comparison, for_html: bool) -> tuple[list[str], list[li
         if not for_html:
             rows.append([k] + [_cfg(r.config.get(k)) if r.reads(k) else NOT_READ for r in cmp.runs])
             continue
-        cells = [Cell(_cfg(r.config.get(k)), tag="span", cls="wrap") if r.reads(k)
-                 else Cell(NOT_READ, tag="span", cls="sub") for r in cmp.runs]
+        cells = [
+            Cell(_cfg(r.config.get(k)), tag="span", cls="wrap") if r.reads(k) else Cell(NOT_READ, tag="span", cls="sub")
+            for r in cmp.runs
+        ]
         rows.append([Cell(k, tag="code", breaks=True), *cells])
     return headers, rows
 
@@ -366,8 +398,10 @@ def _warnings(cmp: Comparison) -> list[str]:
     groups = cmp.groups
     if len(groups) > 1:
         desc = "; ".join(f"{g}: {', '.join(r.name for r in rs)} (n={rs[0].evaluation.n})" for g, rs in groups.items())
-        out.append(f"These runs were evaluated on {len(groups)} different test sets and are ranked only within "
-                   f"their group, never against each other — {desc}.")
+        out.append(
+            f"These runs were evaluated on {len(groups)} different test sets and are ranked only within "
+            f"their group, never against each other — {desc}."
+        )
     return out
 
 
@@ -406,8 +440,10 @@ def render_markdown(cmp: Comparison, plots: dict[str, str] | None = None) -> str
 def render_html(cmp: Comparison, pngs: dict[str, bytes]) -> str:
     """comparison.html (``templates/comparison.html``): ``pngs`` are the plots, embedded in the page."""
     note = NOTE.format(n=cmp.bootstrap.n_resamples, seed=cmp.bootstrap.seed)
-    folders = [[r.group, _name_html(r.name), Cell(str(r.path), tag="code", cls="wrap"), r.test_set, r.evaluation.n]
-               for r in cmp.runs]
+    folders = [
+        [r.group, _name_html(r.name), Cell(str(r.path), tag="code", cls="wrap"), r.test_set, r.evaluation.n]
+        for r in cmp.runs
+    ]
     return render_template(
         "comparison.html",
         title=f"Comparison of {len(cmp.runs)} runs",
@@ -418,7 +454,8 @@ def render_html(cmp: Comparison, pngs: dict[str, bytes]) -> str:
         runs=Table(*_table(cmp, for_html=True), cls="runs"),
         note=note,
         settings=Table(*_settings_table(cmp, for_html=True), cls="settings", num_headers=False)
-        if cmp.differing_keys else None,
+        if cmp.differing_keys
+        else None,
         settings_note=SETTINGS_NOTE,
         same_settings=SAME_SETTINGS,
         png={name: png_uri(png) for name, png in pngs.items()},

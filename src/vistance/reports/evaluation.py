@@ -37,8 +37,11 @@ def _title(ev: Evaluation) -> str:
 
 def _summary_rows(ev: Evaluation) -> list[list]:
     m = ev.metrics
-    rows = [["sentences", ev.n, ""], ["accuracy", m["accuracy"], ""],
-            ["macro-F1", m["macro_f1"], fmt_ci(ev.ci.get("macro_f1"))]]
+    rows = [
+        ["sentences", ev.n, ""],
+        ["accuracy", m["accuracy"], ""],
+        ["macro-F1", m["macro_f1"], fmt_ci(ev.ci.get("macro_f1"))],
+    ]
     if "f_avg" in m:
         rows.append(["F_avg (favor, against)", m["f_avg"], fmt_ci(ev.ci.get("f_avg"))])
     if "claim_f1" in m:
@@ -56,14 +59,22 @@ def _per_class_rows(ev: Evaluation) -> list[list]:
 def _cv_rows(ev: Evaluation) -> tuple[list[str], list[list]]:
     keys = [k for k in METRIC_NAMES if k in ev.fold_summary["mean"]]
     rows = [[f["fold"], f["n"], *[f.get(k) for k in keys]] for f in ev.folds]
-    rows.append(["mean ± std", sum(f["n"] for f in ev.folds),
-                 *[Num(f"{ev.fold_summary['mean'][k]:.3f} ± {ev.fold_summary['std'][k]:.3f}") for k in keys]])
+    rows.append(
+        [
+            "mean ± std",
+            sum(f["n"] for f in ev.folds),
+            *[Num(f"{ev.fold_summary['mean'][k]:.3f} ± {ev.fold_summary['std'][k]:.3f}") for k in keys],
+        ]
+    )
     return ["fold", "n", *[METRIC_NAMES[k] for k in keys]], rows
 
 
 def _calibration_rows(ev: Evaluation) -> list[list]:
-    return [[f"({b['low']:.1f}, {b['high']:.1f}]", b["count"], b["confidence"], b["accuracy"]]
-            for b in ev.calibration["bins"] if b["count"]]
+    return [
+        [f"({b['low']:.1f}, {b['high']:.1f}]", b["count"], b["confidence"], b["accuracy"]]
+        for b in ev.calibration["bins"]
+        if b["count"]
+    ]
 
 
 def _source_lines(ev: Evaluation) -> list[str]:
@@ -72,24 +83,36 @@ def _source_lines(ev: Evaluation) -> list[str]:
     lines = [f"{k}: {s[k]}" for k in keys if s.get(k) is not None]
     decision = s.get("decision")
     if decision:
-        lines.append(f"decision: claim iff calibrated claim_score >= {decision['claim_threshold']}, temperature "
-                     f"{decision['temperature']} (fitted on {decision.get('fitted_on', {}).get('split', 'dev')})")
+        lines.append(
+            f"decision: claim iff calibrated claim_score >= {decision['claim_threshold']}, temperature "
+            f"{decision['temperature']} (fitted on {decision.get('fitted_on', {}).get('split', 'dev')})"
+        )
     return lines + [f"task: {ev.task}", f"labels: {', '.join(ev.labels)}"]
 
 
-GROUPS_NOTE = ("The largest kinds of mistake (gold → predicted), each with its share of all errors and the "
-               "most confident examples: read these before changing a model.")
+GROUPS_NOTE = (
+    "The largest kinds of mistake (gold → predicted), each with its share of all errors and the "
+    "most confident examples: read these before changing a model."
+)
 
 
 def _group_rows(ev: Evaluation) -> list[list]:
-    return [[f"{g['gold']} → {g['pred']}", g["count"], f"{100 * g['share']:.0f} %",
-             " · ".join(f"“{x['text'][:140]}” ({x['confidence']:.2f})" for x in g["examples"][:3])]
-            for g in ev.error_groups()]
+    return [
+        [
+            f"{g['gold']} → {g['pred']}",
+            g["count"],
+            f"{100 * g['share']:.0f} %",
+            " · ".join(f"“{x['text'][:140]}” ({x['confidence']:.2f})" for x in g["examples"][:3]),
+        ]
+        for g in ev.error_groups()
+    ]
 
 
 def _by_rows(ev: Evaluation, key: str) -> list[list]:
-    return [[name, g["n"], g["macro_f1"], fmt_ci(g.get("macro_f1_ci")), g["accuracy"]]
-            for name, g in ev.by_group(key).items()]
+    return [
+        [name, g["n"], g["macro_f1"], fmt_ci(g.get("macro_f1_ci")), g["accuracy"]]
+        for name, g in ev.by_group(key).items()
+    ]
 
 
 BOOTSTRAP_NOTE = (
@@ -111,22 +134,54 @@ def render_markdown(ev: Evaluation, plots: dict[str, str] | None = None) -> str:
     out += [f"- {line}" for line in _source_lines(ev)] + [""]
     if ev.folds:
         headers, rows = _cv_rows(ev)
-        out += [f"## Cross-validation ({len(ev.folds)} folds)", "", md_table(headers, rows), "",
-                "Scores below pool the test predictions of every fold (each sentence tested once).", ""]
-    out += ["## Summary", "", md_table(["metric", "value", "95 % CI"], _summary_rows(ev)), "",
-            BOOTSTRAP_NOTE.format(n=ev.bootstrap.n_resamples, seed=ev.bootstrap.seed), ""]
+        out += [
+            f"## Cross-validation ({len(ev.folds)} folds)",
+            "",
+            md_table(headers, rows),
+            "",
+            "Scores below pool the test predictions of every fold (each sentence tested once).",
+            "",
+        ]
+    out += [
+        "## Summary",
+        "",
+        md_table(["metric", "value", "95 % CI"], _summary_rows(ev)),
+        "",
+        BOOTSTRAP_NOTE.format(n=ev.bootstrap.n_resamples, seed=ev.bootstrap.seed),
+        "",
+    ]
     out += ["## Per class", "", md_table(["label", "precision", "recall", "F1", "support"], _per_class_rows(ev)), ""]
     cm = ev.metrics["confusion_matrix"]
-    out += ["## Confusion matrix", "", "Rows: gold, columns: predicted.", "",
-            md_table(["gold \\ pred", *ev.labels], [[lab, *row] for lab, row in zip(ev.labels, cm)]), ""]
-    out += ["## Calibration", "", ECE_NOTE, "", f"ECE = {fmt(ev.calibration.get('ece'))}", "",
-            md_table(["confidence", "n", "mean confidence", "accuracy"], _calibration_rows(ev)), ""]
+    out += [
+        "## Confusion matrix",
+        "",
+        "Rows: gold, columns: predicted.",
+        "",
+        md_table(["gold \\ pred", *ev.labels], [[lab, *row] for lab, row in zip(ev.labels, cm)]),
+        "",
+    ]
+    out += [
+        "## Calibration",
+        "",
+        ECE_NOTE,
+        "",
+        f"ECE = {fmt(ev.calibration.get('ece'))}",
+        "",
+        md_table(["confidence", "n", "mean confidence", "accuracy"], _calibration_rows(ev)),
+        "",
+    ]
     for key in ("source", "part"):
         if len(ev.by_group(key)) > 1:
             out += [f"## By {key}", "", md_table([key, "n", "macro-F1", "95 % CI", "accuracy"], _by_rows(ev, key)), ""]
     if ev.error_groups():
-        out += ["## Largest error groups", "", GROUPS_NOTE, "",
-                md_table(["gold → predicted", "n", "share", "examples (p(pred))"], _group_rows(ev)), ""]
+        out += [
+            "## Largest error groups",
+            "",
+            GROUPS_NOTE,
+            "",
+            md_table(["gold → predicted", "n", "share", "examples (p(pred))"], _group_rows(ev)),
+            "",
+        ]
     if plots:
         out += ["## Plots", ""] + [f"![{name}]({file})" for name, file in plots.items()] + [""]
     errors = ev.errors
@@ -156,9 +211,19 @@ def _kpis(ev: Evaluation) -> list[dict]:
 def _errors_table(ev: Evaluation) -> Table | None:
     if not ev.errors:
         return None
-    rows = [[k, e["id"], e["text"], Cell(e["gold"], tag="span", cls="gold"), Cell(e["pred"], tag="span", cls="pred"),
-             e["confidence"], e["p_gold"], *[e["probs"][lab] for lab in ev.labels]]
-            for k, e in enumerate(ev.errors, 1)]
+    rows = [
+        [
+            k,
+            e["id"],
+            e["text"],
+            Cell(e["gold"], tag="span", cls="gold"),
+            Cell(e["pred"], tag="span", cls="pred"),
+            e["confidence"],
+            e["p_gold"],
+            *[e["probs"][lab] for lab in ev.labels],
+        ]
+        for k, e in enumerate(ev.errors, 1)
+    ]
     return Table(["#", "id", "text", "gold", "pred", "p(pred)", "p(gold)", *ev.labels], rows, cls="errors")
 
 
@@ -180,9 +245,13 @@ def render_html(ev: Evaluation, pngs: dict[str, bytes]) -> str:
         bootstrap_note=BOOTSTRAP_NOTE.format(n=ev.bootstrap.n_resamples, seed=ev.bootstrap.seed),
         per_class=Table(["label", "precision", "recall", "F1", "support"], _per_class_rows(ev)),
         confusion=Table(["gold \\ pred", *ev.labels], [[lab, *row] for lab, row in zip(ev.labels, cm)]),
-        by_group=[(key, Table([key, "n", "macro-F1", "95 % CI", "accuracy"], _by_rows(ev, key)))
-                  for key in ("source", "part") if len(ev.by_group(key)) > 1],
-        error_groups=Table(["gold → predicted", "n", "share", "examples (p(pred))"], _group_rows(ev)) if groups
+        by_group=[
+            (key, Table([key, "n", "macro-F1", "95 % CI", "accuracy"], _by_rows(ev, key)))
+            for key in ("source", "part")
+            if len(ev.by_group(key)) > 1
+        ],
+        error_groups=Table(["gold → predicted", "n", "share", "examples (p(pred))"], _group_rows(ev))
+        if groups
         else None,
         groups_note=GROUPS_NOTE,
         calibration=Table(["confidence", "n", "mean confidence", "accuracy"], _calibration_rows(ev)),
@@ -199,8 +268,17 @@ def write_errors_csv(ev: Evaluation, path: Path) -> None:
         w = csv.writer(f)
         w.writerow(["id", "text", "gold", "pred", "confidence", "p_gold", *[f"p_{lab}" for lab in ev.labels]])
         for e in ev.errors:
-            w.writerow([e["id"], e["text"], e["gold"], e["pred"], f"{e['confidence']:.4f}", f"{e['p_gold']:.4f}",
-                        *[f"{e['probs'][lab]:.4f}" for lab in ev.labels]])
+            w.writerow(
+                [
+                    e["id"],
+                    e["text"],
+                    e["gold"],
+                    e["pred"],
+                    f"{e['confidence']:.4f}",
+                    f"{e['p_gold']:.4f}",
+                    *[f"{e['probs'][lab]:.4f}" for lab in ev.labels],
+                ]
+            )
 
 
 def write_report(ev: Evaluation, out_dir: str | Path) -> dict[str, Path]:
@@ -211,8 +289,9 @@ def write_report(ev: Evaluation, out_dir: str | Path) -> dict[str, Path]:
     pngs = {
         "confusion": plot_confusion(ev.metrics["confusion_matrix"], ev.labels, "Confusion matrix" + pooled),
         "per_class": plot_per_class(ev.metrics["per_class"]),
-        "reliability": plot_reliability(ev.calibration, "Reliability (calibrated)" if ev.calibration_raw else
-                                        "Reliability diagram"),
+        "reliability": plot_reliability(
+            ev.calibration, "Reliability (calibrated)" if ev.calibration_raw else "Reliability diagram"
+        ),
     }
     if ev.calibration_raw is not None:  # the checkpoint's temperature: the diagram before it, beside the one after
         pngs["reliability_uncalibrated"] = plot_reliability(ev.calibration_raw, "Before calibration")

@@ -32,8 +32,10 @@ def model_card(cfg: Config, meta: CheckpointMeta, metrics: dict, data: dict) -> 
         is_transformer=meta.kind != "baseline",
         kind_description=get_kind(meta.kind).description or meta.kind,
         task_description=get_task(meta.task, meta.labels).description,
-        label_rows=[(i, label, *[counts.get(s, {}).get(label, 0) for s in ("train", "dev", "test")])
-                    for i, label in enumerate(meta.labels)],
+        label_rows=[
+            (i, label, *[counts.get(s, {}).get(label, 0) for s in ("train", "dev", "test")])
+            for i, label in enumerate(meta.labels)
+        ],
         splits=data.get("splits", {}),
         own_splits=meta.task == "custom" and bool(cfg.data.dev_file) and not cfg.training.cv,
         preprocess=meta.preprocess,

@@ -33,8 +33,15 @@ def plot_confusion(cm: Sequence[Sequence[int]], labels: Sequence[str], title: st
     im = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     for i in range(k):
         for j in range(k):
-            ax.text(j, i, f"{int(cm[i, j])}\n{share[i, j]:.0%}", ha="center", va="center", fontsize=8,
-                    color="white" if share[i, j] > 0.55 else "#1f2328")
+            ax.text(
+                j,
+                i,
+                f"{int(cm[i, j])}\n{share[i, j]:.0%}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if share[i, j] > 0.55 else "#1f2328",
+            )
     ax.set_xticks(range(k), labels, rotation=30, ha="right")
     ax.set_yticks(range(k), labels)
     ax.set_xlabel("predicted")
@@ -81,8 +88,17 @@ def plot_reliability(cal: dict, title: str = "Reliability diagram") -> bytes:
     ax.plot([0, 1], [0, 1], ls="--", color="#59636e", lw=1, label="perfect calibration", zorder=3)
     ax.bar(centres[filled], acc[filled], width=width * 0.92, color="#4292c6", edgecolor="#08519c", label="accuracy")
     lo, hi = np.minimum(acc, conf)[filled], np.maximum(acc, conf)[filled]
-    ax.bar(centres[filled], hi - lo, bottom=lo, width=width * 0.92, fill=False, edgecolor="#cf222e", hatch="///",
-           lw=1.2, label="gap to mean confidence")
+    ax.bar(
+        centres[filled],
+        hi - lo,
+        bottom=lo,
+        width=width * 0.92,
+        fill=False,
+        edgecolor="#cf222e",
+        hatch="///",
+        lw=1.2,
+        label="gap to mean confidence",
+    )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
     ax.set_ylabel("accuracy")

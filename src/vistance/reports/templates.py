@@ -57,8 +57,10 @@ class Table:
     @property
     def header_cells(self) -> list[tuple[str, bool]]:
         """(header, numeric column?) pairs."""
-        return [(h, self.num_headers and bool(self.rows) and all(cell_is_num(r[j]) or r[j] is None for r in self.rows))
-                for j, h in enumerate(self.headers)]
+        return [
+            (h, self.num_headers and bool(self.rows) and all(cell_is_num(r[j]) or r[j] is None for r in self.rows))
+            for j, h in enumerate(self.headers)
+        ]
 
 
 def cell_is_num(v) -> bool:
@@ -86,8 +88,13 @@ def _pct(x: float | None) -> str:
 
 @functools.cache
 def html_environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.PackageLoader("vistance", TEMPLATES), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("vistance", TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters.update(fmt=fmt, fmt_ci=fmt_ci, breaks=_breaks, pct=_pct)
     env.tests.update(cell=lambda v: isinstance(v, Cell), num=cell_is_num)
     return env
@@ -96,11 +103,17 @@ def html_environment() -> jinja2.Environment:
 @functools.cache
 def text_environment() -> jinja2.Environment:
     """For Markdown: no HTML escaping, and the template's own line breaks kept exactly."""
-    env = jinja2.Environment(loader=jinja2.PackageLoader("vistance", TEMPLATES), autoescape=False,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                             keep_trailing_newline=True)
-    env.filters.update(fmt=fmt, f4=lambda x: "–" if x is None else f"{x:.4f}",
-                       thousands=lambda n: "–" if n is None else f"{n:,}")
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("vistance", TEMPLATES),
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        fmt=fmt, f4=lambda x: "–" if x is None else f"{x:.4f}", thousands=lambda n: "–" if n is None else f"{n:,}"
+    )
     return env
 
 
@@ -111,4 +124,3 @@ def render_html(template: str, **context) -> str:
 
 def render_text(template: str, **context) -> str:
     return text_environment().get_template(template).render(**context)
-

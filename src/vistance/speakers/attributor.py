@@ -77,10 +77,21 @@ CARRY_FORWARD = 3
 LEAD_SENTENCES = 10
 # How far into its clause the subject may start ("Còn nhà phân tích ...", "Mới đây Phát ngôn viên ...").
 SUBJECT_OFFSET = 3
-REPORT_FRAMES = (("dẫn", "lời"), ("theo", "lời"), ("dẫn", "tuyên", "bố", "của"), ("tuyên", "bố", "của"),
-                 ("thông", "báo", "của"), ("dẫn", "báo", "cáo", "của"), ("báo", "cáo", "của"), ("dẫn", "lời", "của"),
-                 ("theo", "tuyên", "bố", "của"), ("theo", "thông", "báo", "của"), ("dẫn", "nguồn", "tin", "từ"),
-                 ("dẫn", "thông", "báo", "của"), ("phát", "biểu", "của"))
+REPORT_FRAMES = (
+    ("dẫn", "lời"),
+    ("theo", "lời"),
+    ("dẫn", "tuyên", "bố", "của"),
+    ("tuyên", "bố", "của"),
+    ("thông", "báo", "của"),
+    ("dẫn", "báo", "cáo", "của"),
+    ("báo", "cáo", "của"),
+    ("dẫn", "lời", "của"),
+    ("theo", "tuyên", "bố", "của"),
+    ("theo", "thông", "báo", "của"),
+    ("dẫn", "nguồn", "tin", "từ"),
+    ("dẫn", "thông", "báo", "của"),
+    ("phát", "biểu", "của"),
+)
 ALIAS_KINDS = frozenset(("person", "title", "org", "group"))
 CONTEXT_KINDS = frozenset(("pronoun", "both"))
 # Alias plausibility: a name's spelling variant shares most letters ("Sergey Volina" / "Serhiy Volyna": 0.77);
@@ -106,7 +117,9 @@ def _plausible_alias(m: Mention, gold: str) -> bool:
         return False
     if m.kind == "title":  # a bare head ("ngoại trưởng") is anaphoric: whoever the article is about
         bare = tables()["title_heads"].match(tokenize(m.key), 0, [True] * len(m.key.split())) == (
-            len(m.key.split()), m.key)
+            len(m.key.split()),
+            m.key,
+        )
         return _is_person_name(gold) and not bare and len(m.key.split()) <= MAX_TITLE_WORDS
     similar = difflib.SequenceMatcher(None, m.key, gold.lower()).ratio() >= ALIAS_SIMILARITY
     return similar or gold.lower().endswith(" " + m.key)
@@ -155,8 +168,11 @@ def _adverbial(scan: SentenceScan, seg: tuple[int, int]) -> bool:
 def _subject_of(scan: SentenceScan, first: int, stop: int) -> Mention | None:
     """The subject before token ``stop``: the first actor mention opening a non-adverbial clause piece."""
     for seg in _segments(scan, first, stop):
-        cands = [m for m in scan.mentions if seg[0] <= m.first < seg[1]
-                 and not (m.first > 0 and scan.tokens[m.first - 1].lower in PREPOSITIONS)]
+        cands = [
+            m
+            for m in scan.mentions
+            if seg[0] <= m.first < seg[1] and not (m.first > 0 and scan.tokens[m.first - 1].lower in PREPOSITIONS)
+        ]
         if _adverbial(scan, seg) and not (cands and cands[0].first == seg[0]):
             continue
         if cands and cands[0].first - seg[0] < SUBJECT_OFFSET:
@@ -165,7 +181,7 @@ def _subject_of(scan: SentenceScan, first: int, stop: int) -> Mention | None:
 
 
 def _apposition(scan: SentenceScan, m: Mention, stop: int) -> Mention:
-    """"tỉnh trưởng Sumy, Dmytro Jyvytsky cho biết": a bare title before a comma and a name is that name."""
+    """ "tỉnh trưởng Sumy, Dmytro Jyvytsky cho biết": a bare title before a comma and a name is that name."""
     if m.kind != "title" or m.actor or m.stop >= stop or scan.tokens[m.stop].text != ",":
         return m
     nxt = scan.mention_at(m.stop + 1) if m.stop + 1 < len(scan.tokens) else None
@@ -173,17 +189,20 @@ def _apposition(scan: SentenceScan, m: Mention, stop: int) -> Mention:
 
 
 def _passive(scan: SentenceScan, c_first: int) -> bool:
-    """"bị cáo buộc", "được coi là", "Mỹ được cho là đã đề xuất": the subject is talked about, not talking."""
+    """ "bị cáo buộc", "được coi là", "Mỹ được cho là đã đề xuất": the subject is talked about, not talking."""
     toks = scan.tokens
-    before = [t.lower for t in toks[max(0, c_first - 5):c_first]]
+    before = [t.lower for t in toks[max(0, c_first - 5) : c_first]]
     return bool(before) and (before[-1] in ("bị", "được") or "cho là" in " ".join(before))
 
 
 def _skip_back(scan: SentenceScan, k: int, lo: int) -> int:
     """Step back from token k over what may stand between a subject and its verb (``hôm 24/5``, ``đã``)."""
     toks = scan.tokens
-    while k > lo and k - 1 >= 0 and (toks[k - 1].lower in lx.BETWEEN_SUBJECT_AND_VERB
-                                     or any(ch.isdigit() for ch in toks[k - 1].text)):
+    while (
+        k > lo
+        and k - 1 >= 0
+        and (toks[k - 1].lower in lx.BETWEEN_SUBJECT_AND_VERB or any(ch.isdigit() for ch in toks[k - 1].text))
+    ):
         k -= 1
     return k
 
@@ -215,11 +234,18 @@ def _adjacent_subject(scan: SentenceScan, lo: int, c_first: int) -> Mention | No
         p -= 1
     if p > lo and toks[p].text == "," and p + 1 < k:
         head = scan.mention_at(p + 1)
-        described = (head is not None and head.kind == "title" and head.first == p + 1 and
-                     not (head.actor and not trailing)) or (head is None and toks[p + 1].text[:1].islower())
+        described = (
+            head is not None and head.kind == "title" and head.first == p + 1 and not (head.actor and not trailing)
+        ) or (head is None and toks[p + 1].text[:1].islower())
         named = scan.mention_at(p - 1)
-        if described and named is not None and named.kind not in CONTEXT_KINDS and _free_subject(scan, named, p) \
-                and _clause_start(scan, named, lo) and (trailing or named.kind == "person"):
+        if (
+            described
+            and named is not None
+            and named.kind not in CONTEXT_KINDS
+            and _free_subject(scan, named, p)
+            and _clause_start(scan, named, lo)
+            and (trailing or named.kind == "person")
+        ):
             return named
     if trailing:
         return None
@@ -245,8 +271,10 @@ def _clause_start(scan: SentenceScan, m: Mention, lo: int) -> bool:
 def _subordinate(scan: SentenceScan, m: Mention) -> bool:
     """``m`` is the subject of a relative or a "trong khi" clause ("kế hoạch mà Mỹ đề xuất")."""
     toks = scan.tokens
-    return m.first > 0 and (toks[m.first - 1].lower in _RELATIVE or
-                            (m.first > 1 and toks[m.first - 2].lower == "trong" and toks[m.first - 1].lower == "khi"))
+    return m.first > 0 and (
+        toks[m.first - 1].lower in _RELATIVE
+        or (m.first > 1 and toks[m.first - 2].lower == "trong" and toks[m.first - 1].lower == "khi")
+    )
 
 
 # A subject after these is a relative clause's ("kế hoạch mà Mỹ đề xuất", "Alaska, nơi ông Trump dự kiến gặp").
@@ -254,8 +282,12 @@ _RELATIVE = frozenset(("mà", "nơi"))
 
 
 _LIST_JOINS = {",", "và", "lẫn"}
-_LIST_KINDS = {"person": {"person"}, "country": {"country", "org", "group", "pair", "title"},
-               "org": {"country", "org", "group", "pair"}, "group": {"country", "org"}}
+_LIST_KINDS = {
+    "person": {"person"},
+    "country": {"country", "org", "group", "pair", "title"},
+    "org": {"country", "org", "group", "pair"},
+    "group": {"country", "org"},
+}
 
 
 def _listed(scan: SentenceScan, m: Mention, lo: int) -> Mention:
@@ -268,8 +300,12 @@ def _listed(scan: SentenceScan, m: Mention, lo: int) -> Mention:
         elif not (j >= lo and toks[j].lower in _LIST_JOINS):
             break
         prev = scan.mention_at(j - 1) if j - 1 >= lo else None
-        if prev is None or prev.stop != j or prev.kind not in _LIST_KINDS.get(m.kind, ()) or \
-                scan.quote.inside[prev.first]:
+        if (
+            prev is None
+            or prev.stop != j
+            or prev.kind not in _LIST_KINDS.get(m.kind, ())
+            or scan.quote.inside[prev.first]
+        ):
             break
         parts.insert(0, prev)
         first = prev.first
@@ -281,20 +317,29 @@ def _listed(scan: SentenceScan, m: Mention, lo: int) -> Mention:
     if m.kind != "person":
         # "Quan chức Mỹ, Ukraine": the role is shared -> "Quan chức Mỹ và Quan chức Ukraine"
         role = _role_of(scan, parts[0]) if parts[0].kind in ("group", "title") else None
-        actor = join_actors([p.actor or p.surface for p in parts[:1]] +
-                            [f"{role} {p.actor}" if role and p.kind == "country" else (p.actor or p.surface)
-                             for p in parts[1:]])
-    return Mention("pair", first, m.stop, toks[first].start, m.end, actor=actor,
-                   surface=join_actors([p.surface for p in parts]), parts=parts)
+        actor = join_actors(
+            [p.actor or p.surface for p in parts[:1]]
+            + [f"{role} {p.actor}" if role and p.kind == "country" else (p.actor or p.surface) for p in parts[1:]]
+        )
+    return Mention(
+        "pair",
+        first,
+        m.stop,
+        toks[first].start,
+        m.end,
+        actor=actor,
+        surface=join_actors([p.surface for p in parts]),
+        parts=parts,
+    )
 
 
 def join_actors(names: Sequence[str]) -> str:
-    """"A", "A và B", "A, B và C" (R27)."""
+    """ "A", "A và B", "A, B và C" (R27)."""
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " và " + names[-1]
 
 
 def _role_of(scan: SentenceScan, m: Mention) -> str | None:
-    """"Quan chức" of the group or title mention "Quan chức Mỹ" (the words before its country)."""
+    """ "Quan chức" of the group or title mention "Quan chức Mỹ" (the words before its country)."""
     every = [True] * len(scan.tokens)
     for k in range(m.first + 1, m.stop):
         hit = tables()["countries"].match(scan.tokens, k, every)
@@ -349,10 +394,17 @@ def _after_theo(scan: SentenceScan, lo: int = 0, hi: int | None = None) -> Menti
     for m in scan.mentions:
         if not lo <= m.first < hi or scan.quote.inside[m.first]:
             continue
-        before = tuple(t.lower for t in toks[max(lo, m.first - 5):m.first])
-        closed = m.stop >= len(toks) or toks[m.stop].text in ",.;:" or toks[m.stop].lower == "thì" or \
-            all(t.lower in lx.BETWEEN_SUBJECT_AND_VERB or any(ch.isdigit() for ch in t.text)
-                for t in toks[m.stop:hi] if t.word)
+        before = tuple(t.lower for t in toks[max(lo, m.first - 5) : m.first])
+        closed = (
+            m.stop >= len(toks)
+            or toks[m.stop].text in ",.;:"
+            or toks[m.stop].lower == "thì"
+            or all(
+                t.lower in lx.BETWEEN_SUBJECT_AND_VERB or any(ch.isdigit() for ch in t.text)
+                for t in toks[m.stop : hi]
+                if t.word
+            )
+        )
         k = m.first
         while k > lo and toks[k - 1].lower in lx.OUTLET_WORDS:
             k -= 1
@@ -361,11 +413,14 @@ def _after_theo(scan: SentenceScan, lo: int = 0, hi: int | None = None) -> Menti
             if closed or opening or k < m.first:
                 return m
         for frame in REPORT_FRAMES:
-            if before[-len(frame):] != frame:
+            if before[-len(frame) :] != frame:
                 continue
             at = m.first - len(frame)
-            if frame[0] in ("theo", "dẫn") or at in starts or \
-                    (at - 1 in starts and toks[at - 1].lower in lx.FRAME_OPENERS):
+            if (
+                frame[0] in ("theo", "dẫn")
+                or at in starts
+                or (at - 1 in starts and toks[at - 1].lower in lx.FRAME_OPENERS)
+            ):
                 return m
         if k > lo and toks[k - 1].lower in ("của", "từ"):
             # "<lead> <report noun> [modifiers] của X": theo/dẫn anywhere, else opening a clause
@@ -428,8 +483,13 @@ def _own_in(scan: SentenceScan, lo: int, hi: int) -> Own | None:
         if m is not None and m.first - tail <= SUBJECT_OFFSET and (m.first == tail or toks[tail].text in ",–-"):
             return Own(m, "quote")
     first = next((m for m in scan.mentions if lo <= m.first < hi), None)
-    if first is not None and first.first - lo < SUBJECT_OFFSET and first.stop < hi and toks[first.stop].text == ":" \
-            and not any(t.cap for t in toks[lo:first.first]):  # "Mặt trận Kharkiv: ..." names no speaker
+    if (
+        first is not None
+        and first.first - lo < SUBJECT_OFFSET
+        and first.stop < hi
+        and toks[first.stop].text == ":"
+        and not any(t.cap for t in toks[lo : first.first])
+    ):  # "Mặt trận Kharkiv: ..." names no speaker
         return Own(first, "colon")
     theo = _after_theo(scan, lo, hi)
     if theo is not None and theo.kind != "media":
@@ -450,9 +510,16 @@ def _own_in(scan: SentenceScan, lo: int, hi: int) -> Own | None:
     # ("Đối mặt áp lực ..., ông Zelensky áp dụng ..."; not "... biên giới với Nga, Iran và Trung Quốc")
     for n, seg in enumerate(s for s in _segments(scan, lo, hi) if not _adverbial(scan, s)):
         cands = [m for m in scan.mentions if seg[0] <= m.first < seg[1]]
-        if cands and cands[0].first - seg[0] < SUBJECT_OFFSET and not scan.quote.inside[cands[0].first] and \
-                (n == 0 or cands[0].kind in ("title", "org", "group") or
-                 (cands[0].kind == "person" and (cands[0].actor or cands[0].title))):
+        if (
+            cands
+            and cands[0].first - seg[0] < SUBJECT_OFFSET
+            and not scan.quote.inside[cands[0].first]
+            and (
+                n == 0
+                or cands[0].kind in ("title", "org", "group")
+                or (cands[0].kind == "person" and (cands[0].actor or cands[0].title))
+            )
+        ):
             return Own(cands[0], "subject")
     return None
 
@@ -485,17 +552,25 @@ class ArticleContext:
     """"RVC" -> "Binh đoàn Tình nguyện Nga", from "Binh đoàn Tình nguyện Nga (RVC)" in the article."""
 
     def learn_acronyms(self, scan: SentenceScan) -> None:
-        """"Full Name (ACR)": the acronym stands for the name before the bracket (not for a curated actor)."""
+        """ "Full Name (ACR)": the acronym stands for the name before the bracket (not for a curated actor)."""
         toks, known = scan.tokens, tables()["known"]
         for k in range(2, len(toks) - 2):
             acr = toks[k + 1].text
-            if toks[k].text != "(" or toks[k + 2].text != ")" or not acr.isupper() or not 2 <= len(acr) <= 6 \
-                    or acr in known or acr in self.acronyms:
+            if (
+                toks[k].text != "("
+                or toks[k + 2].text != ")"
+                or not acr.isupper()
+                or not 2 <= len(acr) <= 6
+                or acr in known
+                or acr in self.acronyms
+            ):
                 continue
             j = k
-            while j > 0 and (toks[j - 1].cap and toks[j - 1].word or
-                             (j > 1 and toks[j - 2].cap and f"{toks[j - 2].lower} {toks[j - 1].lower}" in
-                              vietnamese_words())):
+            while j > 0 and (
+                toks[j - 1].cap
+                and toks[j - 1].word
+                or (j > 1 and toks[j - 2].cap and f"{toks[j - 2].lower} {toks[j - 1].lower}" in vietnamese_words())
+            ):
                 j -= 1
             while j < k and toks[j].lower in _NAME_OPENERS:
                 j += 1
@@ -526,7 +601,7 @@ class ArticleContext:
                 self.countries.setdefault(name, country)
 
     def learn_pairs(self, scan: SentenceScan, resolve_name=None) -> None:
-        """"Nga - Mỹ", "Mỹ và Nga", "Trump - Putin", "X ... hội đàm với Y" read so far: the parties a later
+        """ "Nga - Mỹ", "Mỹ và Nga", "Trump - Putin", "X ... hội đàm với Y" read so far: the parties a later
         "cả hai bên" / "hai lãnh đạo" refers to (R3, R27)."""
         countries = [m for m in scan.mentions if m.kind in ("country", "pair")]
         for a, b in itertools.pairwise(countries):
@@ -535,7 +610,7 @@ class ArticleContext:
         self.pairs += [m.actor for m in scan.mentions if m.kind == "pair" and m.actor]
         people = [m for m in scan.mentions if m.kind == "person" and not scan.quote.inside[m.first]]
         for a, b in itertools.pairwise(people):
-            between = {t.lower for t in scan.tokens[a.stop:b.first]}
+            between = {t.lower for t in scan.tokens[a.stop : b.first]}
             if b.first - a.stop <= PAIR_GAP and between & {"-", "–", "và", "với"} and resolve_name is not None:
                 x, y = resolve_name(a), resolve_name(b)
                 if x and y and x != y:
@@ -613,8 +688,17 @@ def _role(key: str) -> bool:
 # or "hai bên" is as sure as the context that resolves it; a speaker carried over 1-3 unattributed sentences
 # was right 14 times in 35 (no trend with the distance on so few).
 RULE_CONFIDENCE = {
-    "quote": 0.97, "cue": 0.94, "voice": 0.94, "quoted": 0.92, "pronoun": 0.89, "theo": 0.88, "colon": 0.83,
-    "subject": 0.78, "carry1": 0.41, "carry2": 0.41, "carry3": 0.41,
+    "quote": 0.97,
+    "cue": 0.94,
+    "voice": 0.94,
+    "quoted": 0.92,
+    "pronoun": 0.89,
+    "theo": 0.88,
+    "colon": 0.83,
+    "subject": 0.78,
+    "carry1": 0.41,
+    "carry2": 0.41,
+    "carry3": 0.41,
 }
 
 
@@ -626,8 +710,12 @@ def _how(own: Own) -> str:
 def _result(speaker: str | None, span, how: str | None) -> dict:
     if not speaker:
         return {"speaker": None, "speaker_span": None, "speaker_confidence": None, "speaker_rule": None}
-    return {"speaker": speaker, "speaker_span": span, "speaker_confidence": RULE_CONFIDENCE.get(how, 0.5),
-            "speaker_rule": how}
+    return {
+        "speaker": speaker,
+        "speaker_span": span,
+        "speaker_confidence": RULE_CONFIDENCE.get(how, 0.5),
+        "speaker_rule": how,
+    }
 
 
 def _check_sentences(sentences: Sequence[dict]) -> None:
@@ -652,9 +740,17 @@ ATTRIBUTORS = ("rules", "learned")
 class SpeakerAttributor:
     """Rule-based speaker attribution with a learnt alias table. See the module docstring."""
 
-    def __init__(self, aliases: dict[str, str] | None = None, *, generic: bool = True, use_aliases: bool = True,
-                 ner: bool = False, canonical: dict[str, str] | None = None, attributor: str = "rules",
-                 ranker: SpeakerRanker | None = None):
+    def __init__(
+        self,
+        aliases: dict[str, str] | None = None,
+        *,
+        generic: bool = True,
+        use_aliases: bool = True,
+        ner: bool = False,
+        canonical: dict[str, str] | None = None,
+        attributor: str = "rules",
+        ranker: SpeakerRanker | None = None,
+    ):
         if attributor not in ATTRIBUTORS:
             raise ValueError(f"attributor must be one of {', '.join(ATTRIBUTORS)}, not {attributor!r}")
         self.attributor = attributor
@@ -698,8 +794,11 @@ class SpeakerAttributor:
             for m in candidates:
                 if m.kind == "title" and _role(m.key):
                     continue  # "quan chức Nga" is Ushakov in one article and someone else in the next
-                if m.kind in ALIAS_KINDS and _plausible_alias(m, gold) and \
-                        normalize_speaker(plain._resolve(m, None)) != normalize_speaker(gold):
+                if (
+                    m.kind in ALIAS_KINDS
+                    and _plausible_alias(m, gold)
+                    and normalize_speaker(plain._resolve(m, None)) != normalize_speaker(gold)
+                ):
                     votes[m.key][gold] += 1
         aliases = {k: c.most_common(1)[0][0] for k, c in votes.items()}
         spellings: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
@@ -713,9 +812,15 @@ class SpeakerAttributor:
     # ------------------------------------------------------------------ persistence
     def to_dict(self) -> dict:
         """The table; a learned attributor carries its ranker, so that the checkpoint decodes itself."""
-        d = {"format": FORMAT_VERSION, "attributor": self.attributor, "generic": self.generic,
-             "use_aliases": self.use_aliases, "ner": self.ner, "aliases": dict(sorted(self.aliases.items())),
-             "canonical": dict(sorted(self.canonical.items()))}
+        d = {
+            "format": FORMAT_VERSION,
+            "attributor": self.attributor,
+            "generic": self.generic,
+            "use_aliases": self.use_aliases,
+            "ner": self.ner,
+            "aliases": dict(sorted(self.aliases.items())),
+            "canonical": dict(sorted(self.canonical.items())),
+        }
         if self.attributor == "learned":
             d["ranker"] = self.learned_ranker().to_dict()
         return d
@@ -723,8 +828,9 @@ class SpeakerAttributor:
     @classmethod
     def from_dict(cls, d: dict) -> SpeakerAttributor:
         if not isinstance(d, dict) or d.get("format") != FORMAT_VERSION or not isinstance(d.get("aliases"), dict):
-            raise CheckpointError(f"not a speaker table of format {FORMAT_VERSION}: expected a JSON object with "
-                                  "'format' and 'aliases'")
+            raise CheckpointError(
+                f"not a speaker table of format {FORMAT_VERSION}: expected a JSON object with 'format' and 'aliases'"
+            )
         canonical = d.get("canonical") or {}  # absent in tables saved before it existed
         if not isinstance(canonical, dict):
             raise CheckpointError("'canonical' must be a JSON object of variant key -> name")
@@ -736,16 +842,30 @@ class SpeakerAttributor:
             from .ranker import SpeakerRanker
 
             ranker = SpeakerRanker.from_dict(d["ranker"]) if "ranker" in d else SpeakerRanker.load_default()
-        return cls(d["aliases"], generic=bool(d.get("generic", True)), use_aliases=bool(d.get("use_aliases", True)),
-                   ner=bool(d.get("ner", False)), canonical=canonical, attributor=attributor, ranker=ranker)
+        return cls(
+            d["aliases"],
+            generic=bool(d.get("generic", True)),
+            use_aliases=bool(d.get("use_aliases", True)),
+            ner=bool(d.get("ner", False)),
+            canonical=canonical,
+            attributor=attributor,
+            ranker=ranker,
+        )
 
     def with_attributor(self, attributor: str) -> SpeakerAttributor:
         """This table deciding with ``attributor`` (rules or learned); the learned one's ranker is loaded now,
         so a missing or unreadable ranker file stops here with one line, not at the first sentence."""
         if attributor not in ATTRIBUTORS:
             raise CheckpointError(f"attributor must be one of {', '.join(ATTRIBUTORS)}, not {attributor!r}")
-        other = SpeakerAttributor(self.aliases, generic=self.generic, use_aliases=self.use_aliases, ner=self.ner,
-                                  canonical=self.canonical, attributor=attributor, ranker=self.ranker)
+        other = SpeakerAttributor(
+            self.aliases,
+            generic=self.generic,
+            use_aliases=self.use_aliases,
+            ner=self.ner,
+            canonical=self.canonical,
+            attributor=attributor,
+            ranker=self.ranker,
+        )
         if attributor == "learned":
             other.learned_ranker()
         return other
@@ -753,7 +873,9 @@ class SpeakerAttributor:
     def save(self, directory: str | os.PathLike) -> Path:
         from ..data.tables import atomic_write_text
 
-        return atomic_write_text(Path(directory) / SPEAKERS_FILE, json.dumps(self.to_dict(), ensure_ascii=False, indent=1) + "\n")
+        return atomic_write_text(
+            Path(directory) / SPEAKERS_FILE, json.dumps(self.to_dict(), ensure_ascii=False, indent=1) + "\n"
+        )
 
     @classmethod
     def load(cls, directory: str | os.PathLike) -> SpeakerAttributor:
@@ -868,10 +990,19 @@ class SpeakerAttributor:
             if collector is not None:
                 nxt = owns[k + 1] if k + 1 < len(owns) else None
                 collector.sentence(
-                    k, scans[k], own, self._resolve(nxt.mention, ctx) if nxt is not None and nxt.strong else None,
-                    self._resolve(quoted[k], ctx) if k in quoted else None, voice, ctx.previous,
-                    ctx.previous_person, ctx.headline, lambda m: self._resolve(m, ctx),
-                    (speaker, span, how if speaker else None), unattributed_run)
+                    k,
+                    scans[k],
+                    own,
+                    self._resolve(nxt.mention, ctx) if nxt is not None and nxt.strong else None,
+                    self._resolve(quoted[k], ctx) if k in quoted else None,
+                    voice,
+                    ctx.previous,
+                    ctx.previous_person,
+                    ctx.headline,
+                    lambda m: self._resolve(m, ctx),
+                    (speaker, span, how if speaker else None),
+                    unattributed_run,
+                )
             if s.get("kind") not in SKIP_KINDS and speaker:
                 ctx.previous = speaker
                 if own is not None and own.mention.kind == "person":
@@ -949,20 +1080,32 @@ class SpeakerAttributor:
             if own is not None and own.rule == "colon" and own.mention.kind == "person":
                 votes[self._resolve(own.mention, ctx)] += 1
             toks = scan.tokens
-            people = [m for m in scan.mentions if m.kind == "person"
-                      and not (m.first and toks[m.first - 1].lower in PREPOSITIONS)]
+            people = [
+                m
+                for m in scan.mentions
+                if m.kind == "person" and not (m.first and toks[m.first - 1].lower in PREPOSITIONS)
+            ]
             if not people:
                 continue
             source_line = len(toks) > 2 and toks[0].lower == "nguồn" and toks[1].text == ":" and people[0].first == 2
-            interview = k < LEAD_SENTENCES and any(tables()["interview"].match(toks, i, scan.every)
-                                                   for i in range(len(toks)))
+            interview = k < LEAD_SENTENCES and any(
+                tables()["interview"].match(toks, i, scan.every) for i in range(len(toks))
+            )
             if source_line or interview:
                 votes[self._resolve(people[0], ctx)] += 1
         return votes.most_common(1)[0][0] if votes else None
 
-    def _scan(self, text: str, date: str | None, *, all_inside: bool = False, open_before: bool = False) -> SentenceScan:
-        return SentenceScan(text, date, all_inside=all_inside, generic=self.generic, open_before=open_before,
-                            ner_spans=_ner_spans(text) if self.ner else None)
+    def _scan(
+        self, text: str, date: str | None, *, all_inside: bool = False, open_before: bool = False
+    ) -> SentenceScan:
+        return SentenceScan(
+            text,
+            date,
+            all_inside=all_inside,
+            generic=self.generic,
+            open_before=open_before,
+            ner_spans=_ner_spans(text) if self.ner else None,
+        )
 
     def _resolve(self, m: Mention, ctx: ArticleContext | None) -> str | None:
         """The normalised speaker a mention denotes, or None when only missing context could tell."""

@@ -17,16 +17,31 @@ from .attributor import SpeakerAttributor
 from .evaluation import DEFAULT_CONTEXT, ROOT, load_context, load_labelled
 
 
-def bench(context_paths: Sequence[str | Path] | None = None, *, limit: int = 5000, repeat: int = 3,
-          labelled: Sequence[str | Path] | None = None, attributor: str = "rules") -> dict:
+def bench(
+    context_paths: Sequence[str | Path] | None = None,
+    *,
+    limit: int = 5000,
+    repeat: int = 3,
+    labelled: Sequence[str | Path] | None = None,
+    attributor: str = "rules",
+) -> dict:
     """``{"sentences", "articles", "attributor", "fit_s", "context_ms_per_1000", "sentence_ms_per_1000"}``;
     ``attributor`` learned times the packaged ranker over the rules' candidates (its loading counts in fit_s)."""
     ranker = SpeakerAttributor().with_attributor(attributor).ranker  # a missing ranker stops before any work
     if context_paths is None:
         context_paths = [p for p in DEFAULT_CONTEXT if p.exists()]
     rows = sorted(load_context(context_paths).values(), key=lambda r: (str(r.get("article")), r.get("position") or 0))
-    sents = [{"text": r["text"], "article": r.get("article"), "position": r.get("position"), "kind": r.get("kind"),
-              "paragraph": r.get("paragraph"), "date": r.get("date")} for r in rows[:limit]]
+    sents = [
+        {
+            "text": r["text"],
+            "article": r.get("article"),
+            "position": r.get("position"),
+            "kind": r.get("kind"),
+            "paragraph": r.get("paragraph"),
+            "date": r.get("date"),
+        }
+        for r in rows[:limit]
+    ]
     files = labelled if labelled is not None else sorted((ROOT / "data" / "annotated").glob("*.jsonl"))
     t0 = time.perf_counter()
     model = SpeakerAttributor.fit(load_labelled(files)) if files else SpeakerAttributor()
@@ -34,8 +49,12 @@ def bench(context_paths: Sequence[str | Path] | None = None, *, limit: int = 500
     model = model.with_attributor(attributor)
     model.attribute(sents[:1], context=False)
     fit_s = time.perf_counter() - t0
-    out = {"sentences": len(sents), "articles": len({s["article"] for s in sents}), "attributor": attributor,
-           "fit_s": round(fit_s, 3)}
+    out = {
+        "sentences": len(sents),
+        "articles": len({s["article"] for s in sents}),
+        "attributor": attributor,
+        "fit_s": round(fit_s, 3),
+    }
     for key, context in (("context_ms_per_1000", True), ("sentence_ms_per_1000", False)):
         best = float("inf")
         for _ in range(max(1, repeat)):
@@ -47,7 +66,9 @@ def bench(context_paths: Sequence[str | Path] | None = None, *, limit: int = 500
 
 
 def format_bench(r: dict) -> str:
-    return (f"{r['sentences']} sentences of {r['articles']} articles, {r.get('attributor', 'rules')} attributor; "
-            f"fit and start-up {r['fit_s']:.2f} s\n"
-            f"with article context: {r['context_ms_per_1000']:,.0f} ms per 1,000 sentences\n"
-            f"sentence alone:       {r['sentence_ms_per_1000']:,.0f} ms per 1,000 sentences")
+    return (
+        f"{r['sentences']} sentences of {r['articles']} articles, {r.get('attributor', 'rules')} attributor; "
+        f"fit and start-up {r['fit_s']:.2f} s\n"
+        f"with article context: {r['context_ms_per_1000']:,.0f} ms per 1,000 sentences\n"
+        f"sentence alone:       {r['sentence_ms_per_1000']:,.0f} ms per 1,000 sentences"
+    )

@@ -66,12 +66,48 @@ class Candidate:
 
 def feature_names() -> list[str]:
     """Every feature a candidate can carry, in a fixed order (the ranker's columns)."""
-    names = ["rule", *(f"rule:{r}" for r in RULES), "carry_run", "own", *(f"own:{r}" for r in OWN_RULES),
-             "own_strong", "quoted", "voice", "previous", "previous_person", "headline", "prev_rule", "prev2_rule",
-             "prev_mention", "next_own", "mention", *(f"kind:{k}" for k in KINDS), "curated", "early",
-             "first_mention", "clause_start", "after_prep", "after_theo", "cue_adjacent", "cue_close", "cue_before",
-             "after_quote", "titled", "name:person", "name:role", "name:country", "name:joined", "name:words",
-             "freq", "rule_freq", "top_actor", "s:cue", "s:quote", "s:lead", "s:ncand"]
+    names = [
+        "rule",
+        *(f"rule:{r}" for r in RULES),
+        "carry_run",
+        "own",
+        *(f"own:{r}" for r in OWN_RULES),
+        "own_strong",
+        "quoted",
+        "voice",
+        "previous",
+        "previous_person",
+        "headline",
+        "prev_rule",
+        "prev2_rule",
+        "prev_mention",
+        "next_own",
+        "mention",
+        *(f"kind:{k}" for k in KINDS),
+        "curated",
+        "early",
+        "first_mention",
+        "clause_start",
+        "after_prep",
+        "after_theo",
+        "cue_adjacent",
+        "cue_close",
+        "cue_before",
+        "after_quote",
+        "titled",
+        "name:person",
+        "name:role",
+        "name:country",
+        "name:joined",
+        "name:words",
+        "freq",
+        "rule_freq",
+        "top_actor",
+        "s:cue",
+        "s:quote",
+        "s:lead",
+        "s:ncand",
+    ]
     return names
 
 
@@ -79,9 +115,13 @@ def _name_features(speaker: str) -> dict[str, float]:
     from .attributor import _is_person_name, _role
 
     words = speaker.split()
-    return {"name:person": float(_is_person_name(speaker)), "name:role": float(_role(speaker.lower())),
-            "name:country": float(speaker in lx.COUNTRIES), "name:joined": float(" và " in speaker),
-            "name:words": min(len(words), 6) / 6}
+    return {
+        "name:person": float(_is_person_name(speaker)),
+        "name:role": float(_role(speaker.lower())),
+        "name:country": float(speaker in lx.COUNTRIES),
+        "name:joined": float(" và " in speaker),
+        "name:words": min(len(words), 6) / 6,
+    }
 
 
 def mention_features(scan: SentenceScan, m: Mention, index: int) -> dict[str, float]:
@@ -90,11 +130,17 @@ def mention_features(scan: SentenceScan, m: Mention, index: int) -> dict[str, fl
 
     toks, n = scan.tokens, max(1, len(scan.tokens))
     prev = toks[m.first - 1].lower if m.first > 0 else ""
-    f = {"mention": 1.0, f"kind:{m.kind}": 1.0, "curated": float(m.actor is not None and m.kind == "person"),
-         "early": 1.0 - m.first / n, "first_mention": float(index == 0),
-         "clause_start": float(_clause_start(scan, m, 0)), "after_prep": float(prev in PREPOSITIONS),
-         "after_theo": float(prev == "theo" or (m.first > 1 and toks[m.first - 2].lower == "theo")),
-         "titled": float(bool(m.title))}
+    f = {
+        "mention": 1.0,
+        f"kind:{m.kind}": 1.0,
+        "curated": float(m.actor is not None and m.kind == "person"),
+        "early": 1.0 - m.first / n,
+        "first_mention": float(index == 0),
+        "clause_start": float(_clause_start(scan, m, 0)),
+        "after_prep": float(prev in PREPOSITIONS),
+        "after_theo": float(prev == "theo" or (m.first > 1 and toks[m.first - 2].lower == "theo")),
+        "titled": float(bool(m.title)),
+    }
     after = [c for c, _ in scan.cues if c >= m.stop]
     before = [s for _, s in scan.cues if s <= m.first]
     if after:
@@ -118,8 +164,9 @@ class CandidateCollector:
         self.rule_speakers: list[str | None] = []
         self._mentioned: list[set[str]] = []
 
-    def _put(self, cands: dict[str, Candidate], name: str | None, features: dict[str, float],
-             span: list[int] | None = None) -> None:
+    def _put(
+        self, cands: dict[str, Candidate], name: str | None, features: dict[str, float], span: list[int] | None = None
+    ) -> None:
         from .attributor import normalize_speaker
 
         name = self.spelling(name) if name else None
@@ -130,10 +177,21 @@ class CandidateCollector:
             cands[key] = Candidate(name, None, _name_features(name))
         cands[key].add(features, span)
 
-    def sentence(self, k: int, scan: SentenceScan, own: Own | None, next_own: str | None, quoted: str | None,
-                 voice: str | None, previous: str | None, previous_person: str | None, headline: str | None,
-                 resolve: Callable[[Mention], str | None], rule: tuple[str | None, list[int] | None, str | None],
-                 run: int) -> None:
+    def sentence(
+        self,
+        k: int,
+        scan: SentenceScan,
+        own: Own | None,
+        next_own: str | None,
+        quoted: str | None,
+        voice: str | None,
+        previous: str | None,
+        previous_person: str | None,
+        headline: str | None,
+        resolve: Callable[[Mention], str | None],
+        rule: tuple[str | None, list[int] | None, str | None],
+        run: int,
+    ) -> None:
         """Record sentence ``k``'s candidates; the context values are those before the sentence is read."""
         from .attributor import CONTEXT_KINDS
 
@@ -171,8 +229,12 @@ class CandidateCollector:
             if family == "carry":
                 feats["carry_run"] = run / 3
             self._put(cands, speaker, feats, rule_span)
-        shared = {"s:cue": float(bool(scan.cues)), "s:quote": float(scan.quote.has_marks or all(scan.quote.inside)),
-                  "s:lead": float(k < LEAD), "s:ncand": min(len(cands), MAX_COUNT) / MAX_COUNT}
+        shared = {
+            "s:cue": float(bool(scan.cues)),
+            "s:quote": float(scan.quote.has_marks or all(scan.quote.inside)),
+            "s:lead": float(k < LEAD),
+            "s:ncand": min(len(cands), MAX_COUNT) / MAX_COUNT,
+        }
         for c in cands.values():
             c.features.update(shared)
         self.sentences.append(cands)

@@ -32,8 +32,12 @@ from .names import variant_key
 
 ROOT = Path(__file__).resolve().parents[3]
 POOL = ROOT.parent / "shared" / "pool"
-DEFAULT_CONTEXT = (ROOT / "data" / "raw", POOL / "vfnd-ukraine-2022" / "vfnd_ukraine2022_sentences.csv",
-                   POOL / "news-2024-fulltext" / "articles.jsonl", POOL / "news-2023-2025" / "articles.jsonl")
+DEFAULT_CONTEXT = (
+    ROOT / "data" / "raw",
+    POOL / "vfnd-ukraine-2022" / "vfnd_ukraine2022_sentences.csv",
+    POOL / "news-2024-fulltext" / "articles.jsonl",
+    POOL / "news-2023-2025" / "articles.jsonl",
+)
 BOOTSTRAP = 1000
 TOP_CONFUSIONS = 15
 # The labelled files of full-text articles from outlets the rules were never written on: the yardstick.
@@ -54,8 +58,9 @@ class Approach:
     aliases: bool
     attributor: str = "rules"
 
-    def build(self, train: Sequence[dict], articles: dict[str, list[dict]] | None = None,
-              seed: int = 0) -> SpeakerAttributor:
+    def build(
+        self, train: Sequence[dict], articles: dict[str, list[dict]] | None = None, seed: int = 0
+    ) -> SpeakerAttributor:
         """The attributor fitted on ``train``; the learned one also trains its ranker on ``train`` read in
         ``articles`` (article -> sentences, :func:`build_articles`; the labelled sentences alone without)."""
         if self.attributor == "learned":
@@ -63,8 +68,7 @@ class Approach:
 
             arts = articles if articles is not None else build_articles(train, {})
             ranker = train_ranker(train, arts, seed=seed, generic=self.generic, ner=self.ner)
-            return SpeakerAttributor.fit(train, attributor="learned", ranker=ranker, generic=self.generic,
-                                         ner=self.ner)
+            return SpeakerAttributor.fit(train, attributor="learned", ranker=ranker, generic=self.generic, ner=self.ner)
         if self.aliases:
             return SpeakerAttributor.fit(train, generic=self.generic, ner=self.ner)
         return SpeakerAttributor(use_aliases=False, generic=self.generic, ner=self.ner)
@@ -75,8 +79,14 @@ APPROACHES = (
     Approach("+names", "+ capitalised names, generic titles, groups, organisations", True, False, False),
     Approach("+ner", "+ underthesea NER person/organisation spans", True, True, False),
     Approach("+aliases", "+ alias table fitted on the training folds: the rules", True, False, True),
-    Approach("learned", "+ a ranker trained on the training folds picks among the rules' candidates", True, False,
-             True, "learned"),
+    Approach(
+        "learned",
+        "+ a ranker trained on the training folds picks among the rules' candidates",
+        True,
+        False,
+        True,
+        "learned",
+    ),
 )
 # The approach python -m vistance.speakers evaluate lists its confusions for, and what "rules" and "learned" are.
 DEFAULT_APPROACH = "+aliases"
@@ -160,9 +170,17 @@ def build_articles(records: Sequence[dict], context: dict[str, dict]) -> dict[st
     articles: dict[str, list[dict]] = collections.defaultdict(list)
     for sid, row in context.items():
         if row.get("article") in wanted:
-            articles[row["article"]].append({"id": sid, "text": row["text"], "article": row["article"],
-                                             "position": _position(row), "kind": row.get("kind"),
-                                             "paragraph": row.get("paragraph"), "date": row.get("date")})
+            articles[row["article"]].append(
+                {
+                    "id": sid,
+                    "text": row["text"],
+                    "article": row["article"],
+                    "position": _position(row),
+                    "kind": row.get("kind"),
+                    "paragraph": row.get("paragraph"),
+                    "date": row.get("date"),
+                }
+            )
     by_text: dict[str, dict[str, list[int]]] = collections.defaultdict(lambda: collections.defaultdict(list))
     by_id: dict[str, dict[str, int]] = collections.defaultdict(dict)
     for art, rows in articles.items():
@@ -229,8 +247,9 @@ def grouped_folds(records: Sequence[dict], k: int, seed: int = 0) -> list[set[st
     return [f for f in folds if f]
 
 
-def predict_cv(records: Sequence[dict], articles: dict[str, list[dict]], approach: Approach, k: int,
-               seed: int = 0) -> dict[str, dict[str, str | None]]:
+def predict_cv(
+    records: Sequence[dict], articles: dict[str, list[dict]], approach: Approach, k: int, seed: int = 0
+) -> dict[str, dict[str, str | None]]:
     """Claim id -> {"sentence": speaker, "context": speaker}, each fold predicted by a model fitted without it."""
     folds = grouped_folds(records, k, seed) if k > 1 else [set(articles)]
     out: dict[str, dict[str, str | None]] = {}
@@ -246,8 +265,10 @@ def _predict(model: SpeakerAttributor, test: Sequence[dict], articles: dict[str,
     choice had it never abstained) for the claims of ``test``, their articles read whole."""
     claims = {r["id"]: r for r in test if r["claim"] == "claim"}
     ids = list(claims)
-    out: dict[str, dict] = {cid: {"sentence": res["speaker"]} for cid, res in
-                            zip(ids, model.attribute([claims[i] for i in ids], context=False))}
+    out: dict[str, dict] = {
+        cid: {"sentence": res["speaker"]}
+        for cid, res in zip(ids, model.attribute([claims[i] for i in ids], context=False))
+    }
     sents = [s for art in sorted({r["article"] for r in test}) for s in articles.get(art, [])]
     if model.attributor == "learned":
         ranker = model.learned_ranker()
@@ -259,8 +280,9 @@ def _predict(model: SpeakerAttributor, test: Sequence[dict], articles: dict[str,
     for n, (s, res) in enumerate(zip(sents, found)):
         for sid in labelled_ids(s):
             if sid in out:
-                out[sid].update(context=res["speaker"], rule=res.get("speaker_rule"),
-                                confidence=res.get("speaker_confidence"))
+                out[sid].update(
+                    context=res["speaker"], rule=res.get("speaker_rule"), confidence=res.get("speaker_confidence")
+                )
                 if never:
                     out[sid]["context_all"] = never[n]
     return out
@@ -272,22 +294,34 @@ def labelled_ids(sentence: dict) -> list[str]:
     return [sentence["id"], *sentence.get("also", ())]
 
 
-def predict_heldout(train: Sequence[dict], test: Sequence[dict], articles: dict[str, list[dict]],
-                    approach: Approach, seed: int = 0) -> dict[str, dict]:
+def predict_heldout(
+    train: Sequence[dict], test: Sequence[dict], articles: dict[str, list[dict]], approach: Approach, seed: int = 0
+) -> dict[str, dict]:
     """Claim id -> predictions for the ``test`` claims, by a model fitted on ``train`` alone (no folds)."""
     return _predict(approach.build(train, articles, seed), test, articles)
 
 
-def paired_difference(records: Sequence[dict], preds: dict[str, dict], base: dict[str, dict], mode: str = "context",
-                      base_mode: str = "context", n: int = BOOTSTRAP, seed: int = 0) -> dict:
+def paired_difference(
+    records: Sequence[dict],
+    preds: dict[str, dict],
+    base: dict[str, dict],
+    mode: str = "context",
+    base_mode: str = "context",
+    n: int = BOOTSTRAP,
+    seed: int = 0,
+) -> dict:
     """Accuracy of ``preds`` (its ``mode`` reading) minus that of ``base`` (its ``base_mode``) on the same claims,
     with a 95% interval resampling articles (both scored on each resample, so what they share does not widen it)."""
     pairs: dict[str, list[tuple[bool, bool]]] = collections.defaultdict(list)
     for r in records:
         if r["claim"] == "claim" and r["id"] in preds and r["id"] in base:
             gold = normalize_speaker(r.get("speaker"))
-            pairs[r["article"]].append((normalize_speaker(preds[r["id"]].get(mode)) == gold,
-                                        normalize_speaker(base[r["id"]].get(base_mode)) == gold))
+            pairs[r["article"]].append(
+                (
+                    normalize_speaker(preds[r["id"]].get(mode)) == gold,
+                    normalize_speaker(base[r["id"]].get(base_mode)) == gold,
+                )
+            )
     groups = list(pairs.values())
     total = sum(len(g) for g in groups)
     if not total:
@@ -312,8 +346,13 @@ def score(records: Sequence[dict], preds: dict[str, dict], mode: str) -> dict:
     correct = sum(sum(v) for v in by_article.values())
     attributed = sum(1 for r in records if r["claim"] == "claim" and r["id"] in preds and preds[r["id"]].get(mode))
     lo, hi = cluster_bootstrap_ci(by_article, BOOTSTRAP)
-    return {"accuracy": correct / n if n else 0.0, "ci95": [lo, hi], "correct": correct, "claims": n,
-            "attributed": attributed}
+    return {
+        "accuracy": correct / n if n else 0.0,
+        "ci95": [lo, hi],
+        "correct": correct,
+        "claims": n,
+        "attributed": attributed,
+    }
 
 
 def confusions(records: Sequence[dict], preds: dict[str, dict], mode: str, top: int = TOP_CONFUSIONS) -> list[dict]:
@@ -328,7 +367,7 @@ def confusions(records: Sequence[dict], preds: dict[str, dict], mode: str, top: 
 
 def _contains(words: list[str], part: list[str]) -> bool:
     n = len(part)
-    return 0 < n < len(words) and any(words[i:i + n] == part for i in range(len(words) - n + 1))
+    return 0 < n < len(words) and any(words[i : i + n] == part for i in range(len(words) - n + 1))
 
 
 def error_kind(gold: str | None, predicted: str | None) -> str | None:
@@ -346,8 +385,9 @@ def error_kind(gold: str | None, predicted: str | None) -> str | None:
     gw, pw = g.split(), p.split()
     if _contains(gw, pw) or _contains(pw, gw):
         return "truncated"
-    if (variant_key(gold) is not None and variant_key(gold) == variant_key(predicted)) or \
-            difflib.SequenceMatcher(None, g, p).ratio() >= VARIANT_SIMILARITY:
+    if (variant_key(gold) is not None and variant_key(gold) == variant_key(predicted)) or difflib.SequenceMatcher(
+        None, g, p
+    ).ratio() >= VARIANT_SIMILARITY:
         return "variant"
     return "wrong actor"
 
@@ -377,13 +417,15 @@ def _year(r: dict) -> str:
 
 def split_heldout(records: Sequence[dict], heldout: Iterable[str] | None = None) -> tuple[list[dict], list[dict]]:
     """(older, yardstick) records: the yardstick is the files named ``*-fulltext`` (or the stems ``heldout``)."""
-    stems = set(heldout) if heldout is not None else {r["source"] for r in records
-                                                        if r["source"].endswith(FULLTEXT_SUFFIX)}
+    stems = (
+        set(heldout) if heldout is not None else {r["source"] for r in records if r["source"].endswith(FULLTEXT_SUFFIX)}
+    )
     return [r for r in records if r["source"] not in stems], [r for r in records if r["source"] in stems]
 
 
-def _entry(approach_name: str, description: str, records: Sequence[dict], preds: dict[str, dict],
-           outlets: dict[str, str]) -> dict:
+def _entry(
+    approach_name: str, description: str, records: Sequence[dict], preds: dict[str, dict], outlets: dict[str, str]
+) -> dict:
     entry = {"description": description}
     for mode in ("sentence", "context"):
         entry[mode] = score(records, preds, mode)
@@ -397,9 +439,15 @@ def _entry(approach_name: str, description: str, records: Sequence[dict], preds:
     return entry
 
 
-def evaluate(files: Sequence[str | Path], *, cv: int = 5, context_paths: Sequence[str | Path] | None = None,
-             approaches: Sequence[Approach] = APPROACHES, seed: int = 0,
-             heldout: Iterable[str] | None = None) -> dict:
+def evaluate(
+    files: Sequence[str | Path],
+    *,
+    cv: int = 5,
+    context_paths: Sequence[str | Path] | None = None,
+    approaches: Sequence[Approach] = APPROACHES,
+    seed: int = 0,
+    heldout: Iterable[str] | None = None,
+) -> dict:
     """The full report: the yardstick, then grouped CV on the older data, per approach.
 
     **Yardstick**: every approach fitted on the older files (seed, pool-2022, news-2025: where the rules were
@@ -418,14 +466,19 @@ def evaluate(files: Sequence[str | Path], *, cv: int = 5, context_paths: Sequenc
     claims = [r for r in records if r["claim"] == "claim"]
     with_neighbours = sum(1 for r in claims if len(articles.get(r["article"], ())) > 1)
     report = {
-        "files": [str(f) for f in files], "context_sources": [str(p) for p in context_paths], "cv": cv,
-        "claims": len(claims), "articles": len({r["article"] for r in claims}),
-        "claims_with_neighbours": with_neighbours, "default": DEFAULT_APPROACH,
+        "files": [str(f) for f in files],
+        "context_sources": [str(p) for p in context_paths],
+        "cv": cv,
+        "claims": len(claims),
+        "articles": len({r["article"] for r in claims}),
+        "claims_with_neighbours": with_neighbours,
+        "default": DEFAULT_APPROACH,
         "cv_sources": sorted({r["source"] for r in cv_records}),
         "cv_claims": sum(1 for r in cv_records if r["claim"] == "claim"),
         "yardstick_sources": sorted({r["source"] for r in new}),
         "yardstick_claims": sum(1 for r in new if r["claim"] == "claim"),
-        "approaches": {}, "yardstick": {},
+        "approaches": {},
+        "yardstick": {},
     }
     cv_preds, held_preds = {}, {}
     for approach in approaches:
@@ -457,22 +510,35 @@ def _fmt(s: dict) -> str:
 
 
 def _table(entries: dict[str, dict], title: str) -> list[str]:
-    lines = [title, (f"{'approach':<10} {'sentence only':<24} {'with article context':<24} "
-                     f"{'none':>5} {'wrong':>6} {'trunc':>6} {'var':>4}  description")]
+    lines = [
+        title,
+        (
+            f"{'approach':<10} {'sentence only':<24} {'with article context':<24} "
+            f"{'none':>5} {'wrong':>6} {'trunc':>6} {'var':>4}  description"
+        ),
+    ]
     for name, e in entries.items():
         err = e["errors"]
-        lines.append(f"{name:<10} {_fmt(e['sentence']):<24} {_fmt(e['context']):<24} {err['none']:>5} "
-                     f"{err['wrong actor']:>6} {err['truncated']:>6} {err['variant']:>4}  {e['description']}")
+        lines.append(
+            f"{name:<10} {_fmt(e['sentence']):<24} {_fmt(e['context']):<24} {err['none']:>5} "
+            f"{err['wrong actor']:>6} {err['truncated']:>6} {err['variant']:>4}  {e['description']}"
+        )
         if "vs_rules" in e:
             d = e["vs_rules"]
-            lines.append(f"{'':<10} {'':<24} {d['difference']:+.3f} [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}]"
-                         "  against the rules, same claims (paired article bootstrap)")
+            lines.append(
+                f"{'':<10} {'':<24} {d['difference']:+.3f} [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}]"
+                "  against the rules, same claims (paired article bootstrap)"
+            )
         if "context_all" in e:
             c, d = e["context"], e.get("vs_rules_all")
-            against = f", {d['difference']:+.3f} [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}] against the rules" if d else ""
-            lines.append(f"{'':<10} {'':<24} {_fmt(e['context_all']):<24} never abstaining{against}; abstaining, "
-                         f"{c['attributed']} of {c['claims']} attributed, "
-                         f"{c['correct'] / max(1, c['attributed']):.3f} of them right")
+            against = (
+                f", {d['difference']:+.3f} [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}] against the rules" if d else ""
+            )
+            lines.append(
+                f"{'':<10} {'':<24} {_fmt(e['context_all']):<24} never abstaining{against}; abstaining, "
+                f"{c['attributed']} of {c['claims']} attributed, "
+                f"{c['correct'] / max(1, c['attributed']):.3f} of them right"
+            )
     return lines
 
 
@@ -486,26 +552,37 @@ def _groups(entries: dict[str, dict], field: str, label: str) -> list[str]:
 
 def format_report(report: dict) -> str:
     """The printed report: the yardstick (what to expect on new articles) first, then grouped CV."""
-    lines = [(f"{report['claims']} labelled claims in {report['articles']} articles "
-              f"({report['claims_with_neighbours']} with neighbouring sentences); 95% article bootstrap"),
-             f"context from: {', '.join(report['context_sources']) or '(labelled files only)'}"]
+    lines = [
+        (
+            f"{report['claims']} labelled claims in {report['articles']} articles "
+            f"({report['claims_with_neighbours']} with neighbouring sentences); 95% article bootstrap"
+        ),
+        f"context from: {', '.join(report['context_sources']) or '(labelled files only)'}",
+    ]
     ys = report.get("yardstick") or {}
     if ys:
-        lines += ["", (f"YARDSTICK (expect this on new articles): fitted on {', '.join(report['cv_sources'])}, "
-                       f"scored on {report['yardstick_claims']} claims of {', '.join(report['yardstick_sources'])} "
-                       "(full text, other outlets, labelled after the rules were written)")]
+        lines += [
+            "",
+            (
+                f"YARDSTICK (expect this on new articles): fitted on {', '.join(report['cv_sources'])}, "
+                f"scored on {report['yardstick_claims']} claims of {', '.join(report['yardstick_sources'])} "
+                "(full text, other outlets, labelled after the rules were written)"
+            ),
+        ]
         lines += _table(ys, "accuracy; misses by kind (with context): none / wrong actor / truncated / variant")
-        for field, label in (("by_source", "file"), ("by_outlet", "outlet"), ("by_year", "year"),
-                             ("by_rule", "rule")):
+        for field, label in (("by_source", "file"), ("by_outlet", "outlet"), ("by_year", "year"), ("by_rule", "rule")):
             lines += ["", f"yardstick by {label}:"] + _groups(ys, field, label)
         if report.get("yardstick_confusions"):
             lines += ["", f"yardstick top confusions ({report['default']}, with context): gold -> predicted"]
             lines += [f"  {c['count']:>3}  {c['gold']} -> {c['predicted']}" for c in report["yardstick_confusions"]]
         lines.append("")
     cv = report["cv"]
-    lines += ["", (f"GROUPED {cv}-FOLD CV" if cv > 1 else "NO CV (fit and test on all)")
-              + f" on {report['cv_claims']} claims of {', '.join(report['cv_sources'])} "
-              "(the data the rules were written on: optimistic)"]
+    lines += [
+        "",
+        (f"GROUPED {cv}-FOLD CV" if cv > 1 else "NO CV (fit and test on all)")
+        + f" on {report['cv_claims']} claims of {', '.join(report['cv_sources'])} "
+        "(the data the rules were written on: optimistic)",
+    ]
     lines += _table(report["approaches"], "accuracy; misses by kind (with context)")
     lines += ["", "CV per source:"] + _groups(report["approaches"], "by_source", "file")
     if report.get("confusions"):

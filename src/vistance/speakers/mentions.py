@@ -26,8 +26,34 @@ CLOSE_ONLY = "”»’"
 QUOTES = OPEN_ONLY + CLOSE_ONLY + '"'
 CLAUSE_PUNCT = frozenset(",;:()[]–—-")
 # A mention right after one of these is an object or a complement, never the subject.
-PREPOSITIONS = frozenset(("theo", "của", "với", "về", "tới", "đến", "từ", "cho", "tại", "ở", "giữa", "trước", "sau",
-                          "bởi", "lên", "vào", "nhằm", "chống", "như", "giống", "là", "thay", "do", "trong"))
+PREPOSITIONS = frozenset(
+    (
+        "theo",
+        "của",
+        "với",
+        "về",
+        "tới",
+        "đến",
+        "từ",
+        "cho",
+        "tại",
+        "ở",
+        "giữa",
+        "trước",
+        "sau",
+        "bởi",
+        "lên",
+        "vào",
+        "nhằm",
+        "chống",
+        "như",
+        "giống",
+        "là",
+        "thay",
+        "do",
+        "trong",
+    )
+)
 MAX_TAIL = 6
 # "Volodymir"/"Volodymyr" 0.89, "Vladimir"/"Volodymyr" 0.71, "Bohdan"/"Andriy" 0.17.
 GIVEN_NAME_SIMILARITY = 0.7
@@ -36,11 +62,48 @@ _MEDIA_HEADS = frozenset(("báo", "tờ", "hãng", "kênh", "đài", "trang", "t
 # Administrative units: a capitalised word after one is a place ("vùng Krasnodar", "tỉnh Sumy").
 _ADMIN_UNITS = frozenset(("vùng", "tỉnh", "phố", "bang", "quận", "huyện", "trấn", "làng", "đô", "đảo", "khu"))
 # Words that end a title's or group's tail: verbs and auxiliaries, conjunctions, prepositions, demonstratives.
-_TAIL_STOPS = frozenset((
-    "dẫn", "có", "thấy", "khiến", "cần", "phải", "được", "bị", "làm", "không", "chưa", "đưa", "hỏi", "rằng", "là",
-    "và", "hoặc", "nhưng", "tuy", "dù", "mặc", "song", "khi", "sau", "trước", "trong", "tại", "ở", "với", "về",
-    "này", "đó", "ấy", "tháng", "tuần", "khuya", "trưa", "rạng",
-))
+_TAIL_STOPS = frozenset(
+    (
+        "dẫn",
+        "có",
+        "thấy",
+        "khiến",
+        "cần",
+        "phải",
+        "được",
+        "bị",
+        "làm",
+        "không",
+        "chưa",
+        "đưa",
+        "hỏi",
+        "rằng",
+        "là",
+        "và",
+        "hoặc",
+        "nhưng",
+        "tuy",
+        "dù",
+        "mặc",
+        "song",
+        "khi",
+        "sau",
+        "trước",
+        "trong",
+        "tại",
+        "ở",
+        "với",
+        "về",
+        "này",
+        "đó",
+        "ấy",
+        "tháng",
+        "tuần",
+        "khuya",
+        "trưa",
+        "rạng",
+    )
+)
 
 
 @dataclass
@@ -147,8 +210,23 @@ class PhraseTable:
 
 
 # The word list places tones the old way ("hoà", "thuý"); news text mostly the new way ("hòa", "thúy").
-_OLD_TONES = {"oà": "òa", "oá": "óa", "oả": "ỏa", "oã": "õa", "oạ": "ọa", "oè": "òe", "oé": "óe", "oẻ": "ỏe",
-              "oẽ": "õe", "oẹ": "ọe", "uỳ": "ùy", "uý": "úy", "uỷ": "ủy", "uỹ": "ũy", "uỵ": "ụy"}
+_OLD_TONES = {
+    "oà": "òa",
+    "oá": "óa",
+    "oả": "ỏa",
+    "oã": "õa",
+    "oạ": "ọa",
+    "oè": "òe",
+    "oé": "óe",
+    "oẻ": "ỏe",
+    "oẽ": "õe",
+    "oẹ": "ọe",
+    "uỳ": "ùy",
+    "uý": "úy",
+    "uỷ": "ủy",
+    "uỹ": "ũy",
+    "uỵ": "ụy",
+}
 _OLD_TONE_RE = re.compile("|".join(_OLD_TONES))
 
 
@@ -199,8 +277,13 @@ def tables() -> dict:
             countries_any_case.add(s, canon)  # for lower-cased title keys ("quan chức nga")
 
     plain = PhraseTable.of
-    known = {t for spellings in (*lx.INSTITUTIONS.values(), *lx.COUNTRIES.values(), *lx.MEDIA.values())
-             for s in spellings for t in _phrase_tokens(s) if t[:1].isupper()}
+    known = {
+        t
+        for spellings in (*lx.INSTITUTIONS.values(), *lx.COUNTRIES.values(), *lx.MEDIA.values())
+        for s in spellings
+        for t in _phrase_tokens(s)
+        if t[:1].isupper()
+    }
     return {
         "known": frozenset(known),
         "persons": persons,
@@ -226,12 +309,53 @@ def tables() -> dict:
         "openers": plain(lx.ADVERBIAL_OPENERS),
         "qualifiers": plain(lx.QUALIFIERS),
         "place_words": plain(lx.PLACE_WORDS),
-        "org_heads": plain(("bộ", "cơ quan", "tổng cục", "cục", "tiểu đoàn", "lữ đoàn", "trung đoàn", "sư đoàn",
-                            "quân đoàn", "binh đoàn", "ủy ban", "uỷ ban", "hội đồng", "đại sứ quán", "lực lượng", "bộ chỉ huy",
-                            "tổ chức", "văn phòng", "quốc hội", "chính phủ", "chính quyền", "tình báo", "tập đoàn",
-                            "viện", "trung tâm", "đảng", "tòa án", "nghị viện", "thượng viện", "hạ viện",
-                            "liên minh", "quân đội", "hải quân", "không quân", "lục quân", "thông tấn xã", "đài",
-                            "báo", "tờ", "hãng", "kênh", "trang", "đoàn")),
+        "org_heads": plain(
+            (
+                "bộ",
+                "cơ quan",
+                "tổng cục",
+                "cục",
+                "tiểu đoàn",
+                "lữ đoàn",
+                "trung đoàn",
+                "sư đoàn",
+                "quân đoàn",
+                "binh đoàn",
+                "ủy ban",
+                "uỷ ban",
+                "hội đồng",
+                "đại sứ quán",
+                "lực lượng",
+                "bộ chỉ huy",
+                "tổ chức",
+                "văn phòng",
+                "quốc hội",
+                "chính phủ",
+                "chính quyền",
+                "tình báo",
+                "tập đoàn",
+                "viện",
+                "trung tâm",
+                "đảng",
+                "tòa án",
+                "nghị viện",
+                "thượng viện",
+                "hạ viện",
+                "liên minh",
+                "quân đội",
+                "hải quân",
+                "không quân",
+                "lục quân",
+                "thông tấn xã",
+                "đài",
+                "báo",
+                "tờ",
+                "hãng",
+                "kênh",
+                "trang",
+                "đoàn",
+            )
+        ),
     }
 
 
@@ -278,8 +402,9 @@ def quoting(tokens: list[Token], text: str, *, open_before: bool = False) -> Quo
         has_marks = True
         before = text[t.start - 1] if t.start else " "
         after = text[t.end] if t.end < len(text) else " "
-        opening = t.text in OPEN_ONLY or (t.text not in CLOSE_ONLY and (before.isspace() or before in "([")
-                                          and not after.isspace())
+        opening = t.text in OPEN_ONLY or (
+            t.text not in CLOSE_ONLY and (before.isspace() or before in "([") and not after.isspace()
+        )
         if t.text == "’" and before.isalpha() and after.isalpha():  # an apostrophe inside a name
             continue
         if opening:
@@ -293,8 +418,13 @@ def quoting(tokens: list[Token], text: str, *, open_before: bool = False) -> Quo
             if depth == 0:
                 for k in range(open_at, i + 1):
                     inside[k] = True
-        elif not open_before and i == len(tokens) - 1 and i and tokens[i - 1].text in SENTENCE_END \
-                and tokens[i - 1].end == t.start:
+        elif (
+            not open_before
+            and i == len(tokens) - 1
+            and i
+            and tokens[i - 1].text in SENTENCE_END
+            and tokens[i - 1].end == t.start
+        ):
             open_at, depth = i, 1  # the next sentence's opening mark
             first_open = i if first_open is None else first_open
             continue
@@ -313,8 +443,16 @@ def quoting(tokens: list[Token], text: str, *, open_before: bool = False) -> Quo
 class SentenceScan:
     """Tokens, quotation state, mentions and cue positions of one sentence."""
 
-    def __init__(self, text: str, date: str | None = None, *, all_inside: bool = False, generic: bool = True,
-                 ner_spans: Sequence[tuple[int, int, str]] | None = None, open_before: bool = False):
+    def __init__(
+        self,
+        text: str,
+        date: str | None = None,
+        *,
+        all_inside: bool = False,
+        generic: bool = True,
+        ner_spans: Sequence[tuple[int, int, str]] | None = None,
+        open_before: bool = False,
+    ):
         """``generic``: also find names, titles, groups and organisations outside the curated lexicon.
         ``ner_spans``: (start, end, PER|ORG) character spans from a NER model, added where nothing else is.
         ``open_before``: a quotation opened in an earlier sentence is still open (see :func:`quoting`)."""
@@ -337,7 +475,7 @@ class SentenceScan:
         return [not q and o is None for q, o in zip(self.quote.inside, self._owner)]
 
     def span_text(self, first: int, stop: int) -> str:
-        return self.text[self.tokens[first].start:self.tokens[stop - 1].end]
+        return self.text[self.tokens[first].start : self.tokens[stop - 1].end]
 
     def _add(self, kind, first, stop, **kw) -> Mention:
         """Record a mention over tokens [first, stop); mentions it swallows (an institution in a title) go."""
@@ -377,12 +515,23 @@ class SentenceScan:
             if not free[j]:
                 break
             air_force = toks[j].lower == "không" and j + 1 < n and toks[j + 1].lower == "quân"
-            joined = names and toks[j].lower in ("và", "về") and j + 1 < n and free[j + 1] and toks[j + 1].cap \
+            joined = (
+                names
+                and toks[j].lower in ("và", "về")
+                and j + 1 < n
+                and free[j + 1]
+                and toks[j + 1].cap
                 and self._affiliation(j + 1, free) is None
+            )
             if self._stop_word(j) and not air_force and not joined:
                 break
-            if names and not toks[j].cap and not joined and any(t.cap for t in toks[i:j]) and not (
-                    toks[j - 1].cap and f"{toks[j - 1].lower} {toks[j].lower}" in vietnamese_words()):
+            if (
+                names
+                and not toks[j].cap
+                and not joined
+                and any(t.cap for t in toks[i:j])
+                and not (toks[j - 1].cap and f"{toks[j - 1].lower} {toks[j].lower}" in vietnamese_words())
+            ):
                 break  # "Tiểu đoàn Azov | chống trả": a name ends at a lower-case word that is not its compound
             if toks[j].cap and not names:
                 if j > i and toks[j - 1].lower in _ADMIN_UNITS and toks[j].word:
@@ -393,8 +542,9 @@ class SentenceScan:
                     k = self._org_words(org[0], free)
                     affiliation = self._affiliation(k, free) if k < n else None
                     return self._after_affiliation(affiliation, free) if affiliation else k
-                compound = j + 1 < n and not toks[j + 1].cap and \
-                    f"{toks[j].lower} {toks[j + 1].lower}" in vietnamese_words()
+                compound = (
+                    j + 1 < n and not toks[j + 1].cap and f"{toks[j].lower} {toks[j + 1].lower}" in vietnamese_words()
+                )
                 if not compound or tb["title_heads"].match(toks, j, free):
                     break
                 j += 1
@@ -433,8 +583,9 @@ class SentenceScan:
         while j < n and free[j] and toks[j].word and not self.quote.inside[j]:
             if toks[j].cap and toks[j].lower not in vietnamese_words() and not _is_acronym(toks[j].text):
                 break
-            if not toks[j].cap and not (j and toks[j - 1].cap and
-                                        f"{toks[j - 1].lower} {toks[j].lower}" in vietnamese_words()):
+            if not toks[j].cap and not (
+                j and toks[j - 1].cap and f"{toks[j - 1].lower} {toks[j].lower}" in vietnamese_words()
+            ):
                 break
             j += 1
         return j
@@ -483,8 +634,16 @@ class SentenceScan:
                 return None
             stop, canon = hit
             prev = toks[i - 1] if i else None
-            if stop - j == 1 and j == i and prev is not None and prev.cap and prev.word and \
-                    prev.lower not in lx.HONORIFICS and prev.lower not in _COMMON and prev.text not in tb["known"]:
+            if (
+                stop - j == 1
+                and j == i
+                and prev is not None
+                and prev.cap
+                and prev.word
+                and prev.lower not in lx.HONORIFICS
+                and prev.lower not in _COMMON
+                and prev.text not in tb["known"]
+            ):
                 return None  # "Bohdan Yermak" is not the lexicon's Andriy Yermak: left to the name step
             return self._add("person", i, stop, actor=canon, surface=self.span_text(j, stop))
 
@@ -516,12 +675,13 @@ class SentenceScan:
                     return self._add("group", i, hit[0], actor=name, surface=name)
             if not noun or not (det or tb["group_only"].match(toks, i, free)):
                 return None
-            head = " ".join(t.lower for t in toks[j:noun[0]])
+            head = " ".join(t.lower for t in toks[j : noun[0]])
             if det and det[1] == "giới":
                 head = "giới " + head
             stop = self._tail(noun[0], free)
-            name = " ".join(filter(None, (lx.GROUP_RENAME.get(head, head), self.described(noun[0], stop)
-                                          if stop > noun[0] else "")))
+            name = " ".join(
+                filter(None, (lx.GROUP_RENAME.get(head, head), self.described(noun[0], stop) if stop > noun[0] else ""))
+            )
             name = name[:1].upper() + name[1:]
             return self._add("group", i, stop, actor=name, surface=name)
 
@@ -556,7 +716,7 @@ class SentenceScan:
                     return self._add("org", i, person.stop, actor=name, surface=name)
             stop = self._tail(hit[0], free, names=True)
             anaphor = stop < n and toks[stop].lower in ("này", "ấy", "đó")
-            if stop <= hit[0] or not (anaphor or any(t.cap for t in toks[hit[0]:stop])):
+            if stop <= hit[0] or not (anaphor or any(t.cap for t in toks[hit[0] : stop])):
                 return None  # "Bộ phát hiện": the ministry named before, not a name ("Cơ quan ngoại giao này" is)
             name = self.described(i, stop)
             return self._add("org", i, stop, actor=name, surface=name)
@@ -573,16 +733,23 @@ class SentenceScan:
             while first < stop and toks[first].lower in _COMMON:  # "Nhưng", "Các" opening a clause
                 first += 1
             run = toks[first:stop]
-            if not run or all(len(t.text.rstrip(".")) <= 2 for t in run) \
-                    or any(tb["places"].match(toks, k, free) for k in range(first, stop)) \
-                    or any(ch.isdigit() for t in run for ch in t.text):  # "F-16", "Su-35": hardware, not people
+            if (
+                not run
+                or all(len(t.text.rstrip(".")) <= 2 for t in run)
+                or any(tb["places"].match(toks, k, free) for k in range(first, stop))
+                or any(ch.isdigit() for t in run for ch in t.text)
+            ):  # "F-16", "Su-35": hardware, not people
                 return stop
             # One capitalised Vietnamese word is a sentence opener ("Chắc chắn"), not a surname, unless an
             # honorific or title stands before it.
-            titled = first > 0 and (toks[first - 1].lower in lx.HONORIFICS or self._owner[first - 1] is not None
-                                    and self._owner[first - 1].kind == "title")
+            titled = first > 0 and (
+                toks[first - 1].lower in lx.HONORIFICS
+                or self._owner[first - 1] is not None
+                and self._owner[first - 1].kind == "title"
+            )
             word = run[0].lower in vietnamese_words() or (
-                stop < n and f"{run[0].lower} {toks[stop].lower}" in vietnamese_words())  # "Khả năng"
+                stop < n and f"{run[0].lower} {toks[stop].lower}" in vietnamese_words()
+            )  # "Khả năng"
             if len(run) == 1 and not titled and word:
                 return stop
             if first > 0 and toks[first - 1].text == "(" and stop < n and toks[stop].text == ")":
@@ -601,12 +768,13 @@ class SentenceScan:
         ner_at = {starts[s]: (ends[e], label) for s, e, label in self.ner_spans if s in starts and e in ends}
 
         def ner(i, free):
-            if i not in ner_at or not all(free[i:ner_at[i][0]]):
+            if i not in ner_at or not all(free[i : ner_at[i][0]]):
                 return None
             stop, label = ner_at[i]
             name = " ".join(self.span_text(i, stop).split())
-            return self._add("person" if label == "PER" else "org", i, stop, actor=None if label == "PER" else name,
-                             surface=name)
+            return self._add(
+                "person" if label == "PER" else "org", i, stop, actor=None if label == "PER" else name, surface=name
+            )
 
         steps = (persons, curated_titles, orgs, groups, both, countries, generic_titles, generic_orgs, names)
         if not self.generic:
@@ -617,7 +785,7 @@ class SentenceScan:
             while i < n:
                 found = step(i, free) if free[i] else None
                 if isinstance(found, Mention):  # only a step's own mention takes tokens: refresh those, not all
-                    free[found.first:found.stop] = [False] * (found.stop - found.first)
+                    free[found.first : found.stop] = [False] * (found.stop - found.first)
                 i = (found.stop if isinstance(found, Mention) else found) or i + 1
         self.mentions.sort(key=lambda m: m.first)
         self._merge()
@@ -633,8 +801,9 @@ class SentenceScan:
 
     def _title(self, first: int, stop: int) -> Mention:
         text = self.described(first, stop)
-        return self._add("title", first, stop, actor=title_holder(text.lower(), self.date),
-                         surface=text[:1].upper() + text[1:])
+        return self._add(
+            "title", first, stop, actor=title_holder(text.lower(), self.date), surface=text[:1].upper() + text[1:]
+        )
 
     def _inner_head(self, m: Mention) -> bool:
         """A title holding a leader's title ("Trợ lý Tổng thống Nga"): a name after it is the leader's."""
@@ -650,32 +819,63 @@ class SentenceScan:
         for m in self.mentions:
             prev = merged[-1] if merged else None
             adjacent = prev is not None and prev.stop == m.first
-            if adjacent and m.kind == "person" and (
+            if (
+                adjacent
+                and m.kind == "person"
+                and (
                     (prev.kind == "title" and not self._inner_head(prev))
-                    or (prev.kind == "pronoun" and prev.key in lx.HONORIFICS)):
+                    or (prev.kind == "pronoun" and prev.key in lx.HONORIFICS)
+                )
+            ):
                 actor = m.actor
-                if actor is None and prev.kind == "title" and prev.actor and \
-                        set(m.key.split()) <= set(prev.actor.lower().split()):
+                if (
+                    actor is None
+                    and prev.kind == "title"
+                    and prev.actor
+                    and set(m.key.split()) <= set(prev.actor.lower().split())
+                ):
                     actor = prev.actor  # "Tổng thống Ukraine Volodymyr": part of the title holder's name
-                merged[-1] = Mention("person", prev.first, m.stop, prev.start, m.end, actor=actor,
-                                     surface=m.surface, title=prev.key if prev.kind == "title" else m.title)
+                merged[-1] = Mention(
+                    "person",
+                    prev.first,
+                    m.stop,
+                    prev.start,
+                    m.end,
+                    actor=actor,
+                    surface=m.surface,
+                    title=prev.key if prev.kind == "title" else m.title,
+                )
                 continue
             if adjacent and m.kind == "media" and prev.kind == "title":  # "đặc phái viên Les Echos"
                 merged[-1] = Mention("media", prev.first, m.stop, prev.start, m.end, actor=m.actor, surface=m.surface)
                 continue
             if adjacent and m.kind == "title" and prev.kind == "title":
                 text = f"{prev.surface} {m.key}"
-                merged[-1] = Mention("title", prev.first, m.stop, prev.start, m.end,
-                                     actor=title_holder(text.lower(), self.date) or m.actor or prev.actor,
-                                     surface=text)
+                merged[-1] = Mention(
+                    "title",
+                    prev.first,
+                    m.stop,
+                    prev.start,
+                    m.end,
+                    actor=title_holder(text.lower(), self.date) or m.actor or prev.actor,
+                    surface=text,
+                )
                 continue
-            if prev is not None and m.first == prev.stop + 1 and toks[prev.stop].lower == "và" and \
-                    prev.kind in ("country", "org", "group") and m.kind in ("country", "org", "group"):
-                surface = f"{prev.actor or prev.surface} và {(m.actor or m.surface)[:1].lower()}" \
-                          f"{(m.actor or m.surface)[1:]}" if m.kind == "group" else \
-                          f"{prev.actor or prev.surface} và {m.actor or m.surface}"
-                merged[-1] = Mention("pair", prev.first, m.stop, prev.start, m.end, actor=surface, surface=surface,
-                                     parts=[prev, m])
+            if (
+                prev is not None
+                and m.first == prev.stop + 1
+                and toks[prev.stop].lower == "và"
+                and prev.kind in ("country", "org", "group")
+                and m.kind in ("country", "org", "group")
+            ):
+                surface = (
+                    f"{prev.actor or prev.surface} và {(m.actor or m.surface)[:1].lower()}{(m.actor or m.surface)[1:]}"
+                    if m.kind == "group"
+                    else f"{prev.actor or prev.surface} và {m.actor or m.surface}"
+                )
+                merged[-1] = Mention(
+                    "pair", prev.first, m.stop, prev.start, m.end, actor=surface, surface=surface, parts=[prev, m]
+                )
                 continue
             if m.kind in ("title", "org", "group") and m.stop < len(toks) and toks[m.stop].lower in ("này", "ấy"):
                 # "Cơ quan ngoại giao này", "nhà lãnh đạo ấy": an anaphor, resolved like a pronoun
@@ -711,19 +911,159 @@ class SentenceScan:
 
 
 # Capitalised words that open sentences and clauses but never start a name.
-_COMMON = frozenset((
-    "theo", "tuy", "nhưng", "trong", "tại", "sau", "khi", "hôm", "ngày", "các", "những", "nhiều", "một", "còn",
-    "và", "với", "về", "đây", "đó", "điều", "việc", "cuộc", "chính", "người", "nhà", "hai", "cả", "ba", "bốn",
-    "năm", "tháng", "tuần", "phía", "giới", "dù", "mặc", "nếu", "vì", "do", "để", "từ", "đến", "cho", "bởi",
-    "trước", "đối", "ngoài", "bên", "thêm", "ngay", "hiện", "gần", "mới", "cũng", "chúng", "tôi", "ta", "họ",
-    "không", "chưa", "đã", "đang", "sẽ", "vẫn", "rất", "có", "là", "thì", "mà", "nhằm", "song", "kể", "cụ",
-    "tóm", "thứ", "tất", "toàn", "mọi", "ai", "gì", "sao", "bao", "nay", "lúc", "vào", "qua", "đêm", "sáng",
-    "chiều", "tối", "vừa", "nhân", "hãy", "xin", "thế", "vậy", "như", "đúng", "rõ", "chỉ", "riêng", "ngược",
-    "thực", "hơn", "tiếp", "cuối", "đầu", "giữa", "ông", "bà", "cô", "anh", "chị", "ngài", "đáp", "trả", "phát",
-    "báo", "tin", "ảnh", "video", "clip", "nguồn", "biên", "pv", "p.v", "tto", "bình", "trích", "dẫn",
-))
+_COMMON = frozenset(
+    (
+        "theo",
+        "tuy",
+        "nhưng",
+        "trong",
+        "tại",
+        "sau",
+        "khi",
+        "hôm",
+        "ngày",
+        "các",
+        "những",
+        "nhiều",
+        "một",
+        "còn",
+        "và",
+        "với",
+        "về",
+        "đây",
+        "đó",
+        "điều",
+        "việc",
+        "cuộc",
+        "chính",
+        "người",
+        "nhà",
+        "hai",
+        "cả",
+        "ba",
+        "bốn",
+        "năm",
+        "tháng",
+        "tuần",
+        "phía",
+        "giới",
+        "dù",
+        "mặc",
+        "nếu",
+        "vì",
+        "do",
+        "để",
+        "từ",
+        "đến",
+        "cho",
+        "bởi",
+        "trước",
+        "đối",
+        "ngoài",
+        "bên",
+        "thêm",
+        "ngay",
+        "hiện",
+        "gần",
+        "mới",
+        "cũng",
+        "chúng",
+        "tôi",
+        "ta",
+        "họ",
+        "không",
+        "chưa",
+        "đã",
+        "đang",
+        "sẽ",
+        "vẫn",
+        "rất",
+        "có",
+        "là",
+        "thì",
+        "mà",
+        "nhằm",
+        "song",
+        "kể",
+        "cụ",
+        "tóm",
+        "thứ",
+        "tất",
+        "toàn",
+        "mọi",
+        "ai",
+        "gì",
+        "sao",
+        "bao",
+        "nay",
+        "lúc",
+        "vào",
+        "qua",
+        "đêm",
+        "sáng",
+        "chiều",
+        "tối",
+        "vừa",
+        "nhân",
+        "hãy",
+        "xin",
+        "thế",
+        "vậy",
+        "như",
+        "đúng",
+        "rõ",
+        "chỉ",
+        "riêng",
+        "ngược",
+        "thực",
+        "hơn",
+        "tiếp",
+        "cuối",
+        "đầu",
+        "giữa",
+        "ông",
+        "bà",
+        "cô",
+        "anh",
+        "chị",
+        "ngài",
+        "đáp",
+        "trả",
+        "phát",
+        "báo",
+        "tin",
+        "ảnh",
+        "video",
+        "clip",
+        "nguồn",
+        "biên",
+        "pv",
+        "p.v",
+        "tto",
+        "bình",
+        "trích",
+        "dẫn",
+    )
+)
 # A cue word after one of these is a noun: "một đề xuất", "lời kêu gọi", "bản tuyên bố".
 _NOUN_MARKERS = frozenset(("một", "các", "những", "mọi", "bản", "lời", "mấy", "cuộc", "mối", "trang", "hãng", "nguồn"))
-_GUARDS = frozenset((("nói", "chuyện"), ("gọi", "điện"), ("gọi", "cho"), ("xem", "xét"), ("kể", "từ"), ("kể", "cả"),
-                     ("coi", "trọng"), ("thông tin", "về"), ("báo cáo", "của"), ("tin", "tức"), ("tin", "đồn"),
-                     ("tin", "nhắn"), ("tin", "tặc"), ("tin", "học"), ("tin", "cậy"), ("đăng", "ký")))
+_GUARDS = frozenset(
+    (
+        ("nói", "chuyện"),
+        ("gọi", "điện"),
+        ("gọi", "cho"),
+        ("xem", "xét"),
+        ("kể", "từ"),
+        ("kể", "cả"),
+        ("coi", "trọng"),
+        ("thông tin", "về"),
+        ("báo cáo", "của"),
+        ("tin", "tức"),
+        ("tin", "đồn"),
+        ("tin", "nhắn"),
+        ("tin", "tặc"),
+        ("tin", "học"),
+        ("tin", "cậy"),
+        ("đăng", "ký"),
+    )
+)

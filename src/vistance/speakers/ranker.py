@@ -40,8 +40,10 @@ C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0)
 # Feature sets tried: the rules' evidence alone (how each candidate was found and where it stands), or that plus
 # the rules' final answer (``rule``, ``rule:<how>``). On the older labelled data the answer mostly teaches the
 # ranker to copy the rules, which were written on that same data.
-FEATURE_SETS = {"evidence": lambda name: not name.startswith("rule") and name != "carry_run",
-                "evidence+answer": lambda name: True}
+FEATURE_SETS = {
+    "evidence": lambda name: not name.startswith("rule") and name != "carry_run",
+    "evidence+answer": lambda name: True,
+}
 FOLDS = 5
 WRONG_COST = 1.0
 
@@ -109,13 +111,23 @@ class SpeakerRanker:
         if p < threshold:
             return {"speaker": None, "speaker_span": None, "speaker_confidence": None, "speaker_rule": None}
         agrees = _same(best.speaker, rule.get("speaker"))
-        return {"speaker": best.speaker, "speaker_span": rule.get("speaker_span") if agrees else best.span,
-                "speaker_confidence": round(p, 3), "speaker_rule": rule.get("speaker_rule") if agrees else "ranked"}
+        return {
+            "speaker": best.speaker,
+            "speaker_span": rule.get("speaker_span") if agrees else best.span,
+            "speaker_confidence": round(p, 3),
+            "speaker_rule": rule.get("speaker_rule") if agrees else "ranked",
+        }
 
     # ------------------------------------------------------------------ persistence
     def to_dict(self) -> dict:
-        return {"format": RANKER_FORMAT, "model": "logistic", "threshold": self.threshold, "bias": self.bias,
-                "weights": dict(zip(self.features, self.weights)), "info": self.info}
+        return {
+            "format": RANKER_FORMAT,
+            "model": "logistic",
+            "threshold": self.threshold,
+            "bias": self.bias,
+            "weights": dict(zip(self.features, self.weights)),
+            "info": self.info,
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> SpeakerRanker:
@@ -127,8 +139,13 @@ class SpeakerRanker:
         if not isinstance(d.get("bias"), int | float) or not isinstance(d.get("threshold"), int | float):
             raise CheckpointError("'bias' and 'threshold' must be numbers")
         info = d.get("info")
-        return cls(list(weights), [float(v) for v in weights.values()], float(d["bias"]), float(d["threshold"]),
-                   info if isinstance(info, dict) else {})
+        return cls(
+            list(weights),
+            [float(v) for v in weights.values()],
+            float(d["bias"]),
+            float(d["threshold"]),
+            info if isinstance(info, dict) else {},
+        )
 
     def save(self, path: str | os.PathLike) -> Path:
         from ..data.tables import atomic_write_text
@@ -157,8 +174,9 @@ class SpeakerRanker:
 # --------------------------------------------------------------------------- training
 
 
-def candidate_examples(records: Sequence[dict], articles: dict[str, list[dict]], *, folds: int = FOLDS,
-                       seed: int = 0, **options) -> list[Example]:
+def candidate_examples(
+    records: Sequence[dict], articles: dict[str, list[dict]], *, folds: int = FOLDS, seed: int = 0, **options
+) -> list[Example]:
     """The labelled claims of ``records`` with their candidates, made out of fold (see the module docstring).
 
     ``articles``: article -> its sentences in order (:func:`vistance.speakers.evaluation.build_articles`);
@@ -237,8 +255,15 @@ def _threshold(best: Sequence[tuple[float, bool]], wrong_cost: float) -> float:
     return 0.0 if cut <= min((p for p, _ in best), default=0.0) else cut
 
 
-def fit_ranker(examples: Sequence[Example], *, c_grid: Sequence[float] = C_GRID, folds: int = FOLDS, seed: int = 0,
-               wrong_cost: float = WRONG_COST, info: dict | None = None) -> SpeakerRanker:
+def fit_ranker(
+    examples: Sequence[Example],
+    *,
+    c_grid: Sequence[float] = C_GRID,
+    folds: int = FOLDS,
+    seed: int = 0,
+    wrong_cost: float = WRONG_COST,
+    info: dict | None = None,
+) -> SpeakerRanker:
     """Choose C and the threshold by grouped CV over ``examples`` (by article), then fit on all of them."""
     from threadpoolctl import threadpool_limits
 
@@ -248,8 +273,9 @@ def fit_ranker(examples: Sequence[Example], *, c_grid: Sequence[float] = C_GRID,
         return _fit_ranker(examples, c_grid, folds, seed, wrong_cost, info)
 
 
-def _fit_ranker(examples: Sequence[Example], c_grid: Sequence[float], folds: int, seed: int, wrong_cost: float,
-                info: dict | None) -> SpeakerRanker:
+def _fit_ranker(
+    examples: Sequence[Example], c_grid: Sequence[float], folds: int, seed: int, wrong_cost: float, info: dict | None
+) -> SpeakerRanker:
     import random
 
     import numpy as np
@@ -284,29 +310,49 @@ def _fit_ranker(examples: Sequence[Example], c_grid: Sequence[float], folds: int
     kept = [r for p, r in best if p >= threshold]
     w, b = _fit_lr(x_all[:, cols], y, c)
     n = max(1, len(best))
-    summary = {"features": set_name, "C": c, "wrong_cost": wrong_cost, "claims": len(examples), "articles": len(arts),
-               "candidates_per_claim": round(len(y) / n, 2),
-               "oracle": round(sum(any(_same(cd.speaker, ex.gold) for cd in ex.candidates) for ex in examples) / n, 4),
-               "rules_oof_accuracy": round(sum(_same(ex.rule.get("speaker"), ex.gold) for ex in examples) / n, 4),
-               "oof_accuracy_by_setting": {f"{s} C={ci}": round(v[0], 4) for (s, ci), v in results.items()},
-               "oof_accuracy": round(oof_accuracy, 4),
-               "oof_accuracy_with_threshold": round(sum(kept) / n, 4),
-               "oof_coverage": round(len(kept) / n, 4),
-               "oof_precision": round(sum(kept) / max(1, len(kept)), 4)}
+    summary = {
+        "features": set_name,
+        "C": c,
+        "wrong_cost": wrong_cost,
+        "claims": len(examples),
+        "articles": len(arts),
+        "candidates_per_claim": round(len(y) / n, 2),
+        "oracle": round(sum(any(_same(cd.speaker, ex.gold) for cd in ex.candidates) for ex in examples) / n, 4),
+        "rules_oof_accuracy": round(sum(_same(ex.rule.get("speaker"), ex.gold) for ex in examples) / n, 4),
+        "oof_accuracy_by_setting": {f"{s} C={ci}": round(v[0], 4) for (s, ci), v in results.items()},
+        "oof_accuracy": round(oof_accuracy, 4),
+        "oof_accuracy_with_threshold": round(sum(kept) / n, 4),
+        "oof_coverage": round(len(kept) / n, 4),
+        "oof_precision": round(sum(kept) / max(1, len(kept)), 4),
+    }
     return SpeakerRanker([every[i] for i in cols], w, b, round(threshold, 4), {**(info or {}), **summary})
 
 
-def train_ranker(records: Sequence[dict], articles: dict[str, list[dict]], *, folds: int = FOLDS, seed: int = 0,
-                 wrong_cost: float = WRONG_COST, c_grid: Sequence[float] = C_GRID, info: dict | None = None,
-                 **options) -> SpeakerRanker:
+def train_ranker(
+    records: Sequence[dict],
+    articles: dict[str, list[dict]],
+    *,
+    folds: int = FOLDS,
+    seed: int = 0,
+    wrong_cost: float = WRONG_COST,
+    c_grid: Sequence[float] = C_GRID,
+    info: dict | None = None,
+    **options,
+) -> SpeakerRanker:
     """Out-of-fold candidates for the labelled claims of ``records``, then :func:`fit_ranker` on them."""
     examples = candidate_examples(records, articles, folds=folds, seed=seed, **options)
     return fit_ranker(examples, c_grid=c_grid, folds=folds, seed=seed, wrong_cost=wrong_cost, info=info)
 
 
-def train_from_files(files: Sequence[str | Path], *, context_paths: Sequence[str | Path] | None = None,
-                     with_yardstick: bool = False, folds: int = FOLDS, seed: int = 0,
-                     wrong_cost: float = WRONG_COST) -> SpeakerRanker:
+def train_from_files(
+    files: Sequence[str | Path],
+    *,
+    context_paths: Sequence[str | Path] | None = None,
+    with_yardstick: bool = False,
+    folds: int = FOLDS,
+    seed: int = 0,
+    wrong_cost: float = WRONG_COST,
+) -> SpeakerRanker:
     """The ranker trained on labelled files read in their articles (``python -m vistance.speakers train-ranker``).
 
     The full-text files (``*-fulltext``) are the yardstick and stay out unless ``with_yardstick``; context
@@ -323,7 +369,10 @@ def train_from_files(files: Sequence[str | Path], *, context_paths: Sequence[str
     if context_paths is None:
         context_paths = [p for p in DEFAULT_CONTEXT if p.exists()]
     articles = build_articles(train, load_context(context_paths))
-    info = {"trained_on": sorted({r["source"] for r in train}),
-            "context": sorted(Path(p).name for p in context_paths), "seed": seed,
-            "command": RETRAIN + (" --with-yardstick" if with_yardstick else "")}
+    info = {
+        "trained_on": sorted({r["source"] for r in train}),
+        "context": sorted(Path(p).name for p in context_paths),
+        "seed": seed,
+        "command": RETRAIN + (" --with-yardstick" if with_yardstick else ""),
+    }
     return train_ranker(train, articles, folds=folds, seed=seed, wrong_cost=wrong_cost, info=info)

@@ -87,8 +87,15 @@ def _unsure(c: Claim, threshold: float) -> bool:
     return c.speaker_confidence is not None and c.speaker_confidence < threshold
 
 
-def build_report(claims: list[Claim], sources: list[SourceInfo], *, by: str = "month", min_claims: int = 3,
-                 top: int = 8, min_speaker_confidence: float = MIN_SPEAKER_CONFIDENCE) -> ActorReport:
+def build_report(
+    claims: list[Claim],
+    sources: list[SourceInfo],
+    *,
+    by: str = "month",
+    min_claims: int = 3,
+    top: int = 8,
+    min_speaker_confidence: float = MIN_SPEAKER_CONFIDENCE,
+) -> ActorReport:
     if by not in PERIODS:
         raise ReportInputError(f"--by must be one of {', '.join(PERIODS)}, not {by!r}")
     if not 0.0 <= min_speaker_confidence <= 1.0:
@@ -119,8 +126,20 @@ def build_report(claims: list[Claim], sources: list[SourceInfo], *, by: str = "m
         cell.sort(key=lambda c: -c.confidence)
     undated.sort(key=lambda c: -c.confidence)
     periods = _period_range(sorted({c.date for c in claims if c.date}), by)
-    return ActorReport(by, min_claims, sources, claims, dict(totals), dict(members), periods, dict(cells),
-                       named_actors(totals)[:top], undated, min_speaker_confidence, low_confidence)
+    return ActorReport(
+        by,
+        min_claims,
+        sources,
+        claims,
+        dict(totals),
+        dict(members),
+        periods,
+        dict(cells),
+        named_actors(totals)[:top],
+        undated,
+        min_speaker_confidence,
+        low_confidence,
+    )
 
 
 @dataclass

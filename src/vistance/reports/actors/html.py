@@ -79,8 +79,11 @@ def _claim(c: Claim) -> dict:
 
 def _claims(claims: Sequence[Claim]) -> dict:
     """The claims shown in one cell (most confident first, at most CLAIMS_PER_CELL) and how many are left out."""
-    return {"claims": [_claim(c) for c in claims[:CLAIMS_PER_CELL]], "more": len(claims) - CLAIMS_PER_CELL,
-            "count": len(claims)}
+    return {
+        "claims": [_claim(c) for c in claims[:CLAIMS_PER_CELL]],
+        "more": len(claims) - CLAIMS_PER_CELL,
+        "count": len(claims),
+    }
 
 
 def _cells(report: ActorReport) -> list[dict]:
@@ -90,8 +93,13 @@ def _cells(report: ActorReport) -> list[dict]:
         cells = [(p, report.cells.get((actor, p), [])) for p in report.periods]
         cells = [(p, cs) for p, cs in cells if cs]
         if cells:
-            out.append({"actor": actor, "total": sum(len(cs) for _, cs in cells),
-                        "periods": [{"period": p, "net": tally(cs).net, **_claims(cs)} for p, cs in reversed(cells)]})
+            out.append(
+                {
+                    "actor": actor,
+                    "total": sum(len(cs) for _, cs in cells),
+                    "periods": [{"period": p, "net": tally(cs).net, **_claims(cs)} for p, cs in reversed(cells)],
+                }
+            )
     return out
 
 
@@ -101,20 +109,28 @@ def _figures(report: ActorReport) -> dict:
     if not (dated and report.stance_available and report.top_actors):
         return {"heatmap": None, "heatmap_caption": "", "timelines": []}
     skipped = len(report.periods) - len(heatmap_periods(report))
-    caption = (f"Net index per actor (top {len(report.top_actors)} by claims) and {report.by}, from red (against) to "
-               "green (favor); n = claims in the cell; white = no claim with a stance."
-               + (f" {skipped} {report.by}s without any of these actors' claims are left out." if skipped else ""))
-    return {"heatmap": png_uri(plot_heatmap(report)), "heatmap_caption": caption,
-            "timelines": [(a, png_uri(plot_timeline(report, a))) for a in report.top_actors]}
+    caption = (
+        f"Net index per actor (top {len(report.top_actors)} by claims) and {report.by}, from red (against) to "
+        "green (favor); n = claims in the cell; white = no claim with a stance."
+        + (f" {skipped} {report.by}s without any of these actors' claims are left out." if skipped else "")
+    )
+    return {
+        "heatmap": png_uri(plot_heatmap(report)),
+        "heatmap_caption": caption,
+        "timelines": [(a, png_uri(plot_timeline(report, a))) for a in report.top_actors],
+    }
 
 
 def render_html(report: ActorReport) -> str:
     n_claims = len(report.claims)
     unattributed = report.totals[UNATTRIBUTED].claims if UNATTRIBUTED in report.totals else 0
-    kpis = [(n_claims, "predicted claims"), (unattributed, "unattributed"),
-            *([(report.low_confidence, "of them low speaker confidence")] if report.low_confidence else []),
-            (len(named_actors(report.totals)), f"actors with ≥ {report.min_claims} claims"),
-            (n_claims - len(report.undated), "dated claims")]
+    kpis = [
+        (n_claims, "predicted claims"),
+        (unattributed, "unattributed"),
+        *([(report.low_confidence, "of them low speaker confidence")] if report.low_confidence else []),
+        (len(named_actors(report.totals)), f"actors with ≥ {report.min_claims} claims"),
+        (n_claims - len(report.undated), "dated claims"),
+    ]
     undated = collections.defaultdict(list)
     for c in report.undated:
         undated[c.actor].append(c)

@@ -111,8 +111,7 @@ def _read_one(path: Path) -> tuple[list[dict], set[str]]:
         if not shards:
             raise ReportInputError(f"{path}: no .parquet shards in this folder")
     elif table_format(path) is None:
-        raise ReportInputError(f"{path}: unsupported input; give prediction .jsonl/.csv files or a folder of "
-                               ".parquet")
+        raise ReportInputError(f"{path}: unsupported input; give prediction .jsonl/.csv files or a folder of .parquet")
     else:
         shards = [path]
     rows: list[dict] = []
@@ -159,16 +158,24 @@ def claim_from_row(row: dict, default_id: str, source: str, date_field: str | No
     if _str(row.get("claim")) != "claim":
         return None
     stance = _str(row.get("stance"))
-    return Claim(id=_str(row.get("id")) or default_id, text=_str(row.get("text")) or "",
-                 article=_str(row.get("article")), date=_date(row_date(row, date_field)),
-                 claim_score=_float(row.get("claim_score")),
-                 stance=stance if stance in STANCE_LABELS else None, scores=_scores(row),
-                 speaker=_str(row.get("speaker")), span=_span(row), source=source,
-                 speaker_confidence=_float(row.get("speaker_confidence")))
+    return Claim(
+        id=_str(row.get("id")) or default_id,
+        text=_str(row.get("text")) or "",
+        article=_str(row.get("article")),
+        date=_date(row_date(row, date_field)),
+        claim_score=_float(row.get("claim_score")),
+        stance=stance if stance in STANCE_LABELS else None,
+        scores=_scores(row),
+        speaker=_str(row.get("speaker")),
+        span=_span(row),
+        source=source,
+        speaker_confidence=_float(row.get("speaker_confidence")),
+    )
 
 
-def read_predictions(inputs: Sequence[str | Path],
-                     date_field: str | None = None) -> tuple[list[Claim], list[SourceInfo]]:
+def read_predictions(
+    inputs: Sequence[str | Path], date_field: str | None = None
+) -> tuple[list[Claim], list[SourceInfo]]:
     """The predicted claims of all inputs and what each input file provides (dates: see :func:`claim_from_row`)."""
     claims: list[Claim] = []
     infos: list[SourceInfo] = []
@@ -178,13 +185,19 @@ def read_predictions(inputs: Sequence[str | Path],
             raise ReportInputError(f"{path}: empty, no prediction rows")
         if "claim" not in columns or "text" not in columns:
             missing = ", ".join(c for c in ("claim", "text") if c not in columns)
-            raise ReportInputError(f"{path}: not a prediction file (no {missing} column); write one with "
-                                   "python -m vistance.predict")
+            raise ReportInputError(
+                f"{path}: not a prediction file (no {missing} column); write one with python -m vistance.predict"
+            )
         if missing_date_field(columns, date_field):
-            raise ReportInputError(f"{path}: no {date_field!r} column for --date-field (columns: "
-                                   f"{', '.join(sorted(map(str, columns)))})")
-        info = SourceInfo(str(path), rows=len(rows), has_speaker="speaker" in columns,
-                          has_date=bool(set(date_columns(date_field)) & set(columns)))
+            raise ReportInputError(
+                f"{path}: no {date_field!r} column for --date-field (columns: {', '.join(sorted(map(str, columns)))})"
+            )
+        info = SourceInfo(
+            str(path),
+            rows=len(rows),
+            has_speaker="speaker" in columns,
+            has_date=bool(set(date_columns(date_field)) & set(columns)),
+        )
         for n, row in enumerate(rows):
             claim = claim_from_row(row, row_id(row, path, n + 1), str(path), date_field)
             if claim is None:
@@ -195,10 +208,14 @@ def read_predictions(inputs: Sequence[str | Path],
         infos.append(info)
     without = [i.path for i in infos if not i.has_speaker]
     if without and len(without) == len(infos):
-        raise ReportInputError(f"{', '.join(without)}: no speaker column: written by a model or version without "
-                               "speaker attribution; rerun python -m vistance.predict to get speakers")
+        raise ReportInputError(
+            f"{', '.join(without)}: no speaker column: written by a model or version without "
+            "speaker attribution; rerun python -m vistance.predict to get speakers"
+        )
     if without:
         have = [i.path for i in infos if i.has_speaker]
-        raise ReportInputError(f"mixed inputs: {', '.join(without)} without speakers (rerun python -m vistance.predict "
-                               f"on {'it' if len(without) == 1 else 'them'}), {', '.join(have)} with speakers")
+        raise ReportInputError(
+            f"mixed inputs: {', '.join(without)} without speakers (rerun python -m vistance.predict "
+            f"on {'it' if len(without) == 1 else 'them'}), {', '.join(have)} with speakers"
+        )
     return claims, infos

@@ -30,12 +30,14 @@ def plot_heatmap(report: ActorReport) -> bytes:
                 grid[i][j] = t.net
             if t.claims:
                 dark = t.net is not None and abs(t.net) > 0.6
-                ax.text(j, i, f"n={t.claims}", ha="center", va="center", fontsize=7,
-                        color="white" if dark else "#1f2328")
+                ax.text(
+                    j, i, f"n={t.claims}", ha="center", va="center", fontsize=7, color="white" if dark else "#1f2328"
+                )
     im = ax.imshow(grid, cmap=cmap, vmin=-1, vmax=1, aspect="auto")
     rotate = len(periods) > 5
-    ax.set_xticks(range(len(periods)), periods, rotation=45 if rotate else 0, ha="right" if rotate else "center",
-                  fontsize=8)
+    ax.set_xticks(
+        range(len(periods)), periods, rotation=45 if rotate else 0, ha="right" if rotate else "center", fontsize=8
+    )
     ax.set_yticks(range(len(actors)), actors, fontsize=8)
     ax.set_xticks([x - 0.5 for x in range(1, len(periods))], minor=True)
     ax.set_yticks([y - 0.5 for y in range(1, len(actors))], minor=True)
@@ -77,8 +79,16 @@ def plot_timeline(report: ActorReport, actor: str) -> bytes:
         ax.fill_between(x, lo, hi, color="#0b5cad", alpha=0.13, linewidth=0, step=None if len(x) > 1 else "mid")
         ax.plot(x, y, "-", color="#0b5cad", linewidth=1.2)
     for x, y, lo, hi, n in pts:
-        ax.errorbar([x], [y], yerr=[[y - lo], [hi - y]], fmt="o", color="#0b5cad", markersize=3 + min(5, math.sqrt(n)),
-                    elinewidth=0.8, capsize=2)
+        ax.errorbar(
+            [x],
+            [y],
+            yerr=[[y - lo], [hi - y]],
+            fmt="o",
+            color="#0b5cad",
+            markersize=3 + min(5, math.sqrt(n)),
+            elinewidth=0.8,
+            capsize=2,
+        )
         if len(periods) <= 16:  # beyond that the labels collide; the point size still says how many
             ax.text(x, -1.27, f"n={n}", ha="center", va="center", fontsize=6.5, color="#59636e")
     ax.set_title(f"{actor} · {report.totals[actor].claims} claims", fontsize=9, loc="left")
@@ -86,8 +96,12 @@ def plot_timeline(report: ActorReport, actor: str) -> bytes:
     ax.set_yticks([-1, 0, 1], ["−1 against", "0", "+1 favor"])
     ax.set_xlim(-0.5, len(periods) - 0.5)
     step = max(1, math.ceil(len(periods) / 8))
-    ax.set_xticks(range(0, len(periods), step), periods[::step], rotation=45 if len(periods) > 4 else 0,
-                  ha="right" if len(periods) > 4 else "center")
+    ax.set_xticks(
+        range(0, len(periods), step),
+        periods[::step],
+        rotation=45 if len(periods) > 4 else 0,
+        ha="right" if len(periods) > 4 else "center",
+    )
     ax.tick_params(labelsize=7)
     ax.grid(axis="y", alpha=0.3)
     return figure_png(fig)
