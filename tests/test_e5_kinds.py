@@ -96,3 +96,26 @@ def test_e5_frozen_with_article_context_reads_it_at_training_and_prediction(trai
     article = "Nga và Ukraine\n\nÔng Peskov nói Nga sẵn sàng đàm phán. Kiev chưa bình luận."
     analysed = clf.analyze(article, article_id="a")["sentences"]
     assert analysed[1]["claim_score"] != pytest.approx(clf.predict([analysed[1]["text"]])[0]["claim_score"], abs=1e-9)
+
+
+def test_e5_frozen_exports_its_encoder_and_keeps_its_head(train_script, corpus, tmp_path):
+    """vistance export on the frozen kind: the e5 encoder goes to OpenVINO (fp32 + NNCF int8), the logistic head
+    stays as it is, and OpenVINO fp32 gives torch's probabilities, article context included."""
+    pytest.importorskip("openvino")
+    from vistance import StanceClassifier
+    from vistance.inference.export import export
+
+    run = tmp_path / "frozen"
+    argv = ["--config", str(ROOT / "configs/e5-small-frozen.yaml"), "--run-dir", str(run)]
+    train_script.main([*argv, "--set", f"data.files=[{corpus}]", "--set", "model.e5_frozen.context=true"])
+    head = (run / "checkpoint" / "head.json").read_bytes()
+    found = export(run, calibration_size=16, say=lambda *_: None)
+    assert {p.name for p in (run / "checkpoint" / "openvino").glob("*.xml")} == {"encoder.xml", "encoder-int8.xml"}
+    assert (run / "checkpoint" / "head.json").read_bytes() == head
+    assert found["openvino"]["fp32"]["agreement"] >= 0.95 and "int8" in found["openvino"]
+    article = "Nga và Ukraine\n\nÔng Peskov nói Nga sẵn sàng đàm phán. Kiev chưa bình luận."
+    torch_clf = StanceClassifier.from_pretrained(run, engine="torch", precision="fp32")
+    ov_clf = StanceClassifier.from_pretrained(run, engine="openvino", precision="fp32")
+    a = [s["claim_score"] for s in torch_clf.analyze(article)["sentences"]]
+    b = [s["claim_score"] for s in ov_clf.analyze(article)["sentences"]]
+    assert b == pytest.approx(a, abs=1e-3)
