@@ -89,6 +89,8 @@ class Slot:
     attr: str
     name: str
     output: str  # "logits" (a sequence classifier) or "last_hidden_state" (a sentence encoder)
+    holder: object = None
+    """The predictor whose ``encoder`` is ``owner``, when the owner is shared (the frozen kinds' one e5 per process)."""
 
     @property
     def module(self):
@@ -113,7 +115,7 @@ def slots(predictor, prefix: str = "") -> list[Slot]:
     from ..models.e5 import E5Encoder
 
     if isinstance(encoder, E5Encoder):
-        return [Slot(encoder, "model", f"{prefix}encoder", "last_hidden_state")]
+        return [Slot(encoder, "model", f"{prefix}encoder", "last_hidden_state", holder=predictor)]
     return []
 
 
@@ -251,6 +253,10 @@ def apply(predictor, choice: Choice) -> None:
     if choice.engine == "torch" and choice.precision == "fp32":
         return
     for slot in slots(predictor):
+        if slot.holder is not None:  # the encoder is shared with every frozen-e5 predictor: change a copy of it
+            import copy
+
+            slot.owner = slot.holder.encoder = copy.copy(slot.owner)  # type: ignore[attr-defined]
         if choice.engine == "openvino":
             suffix = "-int8" if choice.precision == "int8" else ""
             slot.module = OpenVINOModule(

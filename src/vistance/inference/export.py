@@ -139,9 +139,13 @@ def export(
         recorders.append(_Recorder(slot.module))
         slot.module = recorders[-1]
     say(f"export: recording {len(cal)} calibration sentences ({cal_source})")
-    predictor.predict_proba([r["text"] for r in cal], batch_size=CALIBRATION_BATCH, contexts=_contexts(predictor, cal))
-    for slot, rec in zip(slots, recorders):
-        slot.module = rec.module
+    try:
+        predictor.predict_proba(
+            [r["text"] for r in cal], batch_size=CALIBRATION_BATCH, contexts=_contexts(predictor, cal)
+        )
+    finally:  # the frozen kinds share their encoder with every predictor in the process
+        for slot, rec in zip(slots, recorders):
+            slot.module = rec.module
 
     # 2. Convert and quantise into a sibling folder, renamed into place when complete.
     import torch
