@@ -338,6 +338,10 @@ class TransformerLearner(Learner):
         from transformers import TrainingArguments
 
         t = self.cfg.training
+        import torch
+
+        # bf16 on a machine without a GPU is CPU autocast, which transformers only allows with use_cpu set.
+        use_cpu = t.use_cpu or (t.bf16 and not torch.cuda.is_available())
         return TrainingArguments(
             output_dir=str(self.out_dir / "trainer"),
             eval_strategy="epoch",
@@ -361,7 +365,7 @@ class TransformerLearner(Learner):
             train_sampling_strategy="group_by_length" if t.group_by_length else "random",
             fp16=t.fp16,
             bf16=t.bf16,
-            use_cpu=t.use_cpu,
+            use_cpu=use_cpu,
             dataloader_num_workers=t.dataloader_num_workers,
             save_total_limit=t.save_total_limit,
             report_to=["tensorboard"],
