@@ -157,6 +157,7 @@ def article_shard(path: Path) -> list[dict]:
     return rows
 
 
+@pytest.mark.extended
 def test_local_engine_equals_analyze_on_articles(tiny_run, tmp_path):
     articles = article_shard(tmp_path / "in" / "news.jsonl")
     run_batch(tiny_run, str(tmp_path / "in" / "news.jsonl"), tmp_path / "out", articles=True, progress=False)

@@ -11,6 +11,7 @@ from vistance.config import load_config
 from vistance.errors import ConfigError
 
 
+@pytest.mark.extended
 def test_a_tiny_seed_ensemble_trains_saves_and_averages_its_members(train_script, small_corpus, tmp_path):
     run = tmp_path / "ens"
     overrides = set_args(tiny_overrides(small_corpus, epochs=2))

@@ -382,6 +382,7 @@ def test_folds_keep_articles_that_share_a_sentence_together():
     assert any({"x", "y"} <= f for f in folds)
 
 
+@pytest.mark.extended
 def test_accuracy_floor_on_the_labelled_data():
     """Grouped 5-fold CV on the older files and the full-text yardstick, with only the repository's article files
     as context (no shared pool needed).

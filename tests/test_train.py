@@ -245,6 +245,7 @@ def _probs(run_dir):
     return np.array([[r["probs"][lab] for lab in JOINT] for r in read_jsonl(run_dir / "predictions.jsonl")])
 
 
+@pytest.mark.extended
 def test_same_seed_same_metrics_and_resume_matches(train_script, tiny_run, small_corpus, tmp_path):
     # Same seed, same CPU: the same numbers, prediction for prediction.
     again = tmp_path / "again"
@@ -269,6 +270,7 @@ def test_same_seed_same_metrics_and_resume_matches(train_script, tiny_run, small
     assert state["global_step"] == read_json(tiny_run / "trainer_state.json")["global_step"] == 48
 
 
+@pytest.mark.extended
 def test_another_seed_gives_other_probabilities(train_script, tiny_run, small_corpus, tmp_path):
     """What makes "same seed, same numbers" (above) a real check: the seed does reach the outputs."""
     other = tmp_path / "other-seed"
@@ -301,6 +303,7 @@ def test_resume_refuses_complete_run(train_script, tiny_run):
 # --------------------------------------------------------------------------- cross-validation
 
 
+@pytest.mark.extended
 @pytest.mark.parametrize("kind", ["tiny", "baseline"])
 def test_cv3_reports_mean_and_std(train_script, small_corpus, tmp_path, kind):
     run_dir = tmp_path / f"cv-{kind}"
