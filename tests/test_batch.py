@@ -93,6 +93,7 @@ def cli(*argv: str, capsys) -> tuple[int, str]:
 # --------------------------------------------------------------------------- equality with predict
 
 
+@pytest.mark.extended
 def test_local_engine_equals_predict_on_sentence_shards(baseline_run, tmp_path, capsys):
     expected = write_sentence_shards(tmp_path / "in")
     ray_was_loaded = "ray" in sys.modules
@@ -207,6 +208,7 @@ def test_speaker_columns_appear_when_results_carry_them(baseline_run, tmp_path, 
 # --------------------------------------------------------------------------- resume, dying workers
 
 
+@pytest.mark.extended
 def test_a_dying_worker_is_retried_then_its_shard_failed_and_a_rerun_redoes_only_that(
     baseline_run, tmp_path, monkeypatch, capsys
 ):
