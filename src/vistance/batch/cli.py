@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import VistanceError, exit_on_error
+from ..inference.engines import add_arguments as engine_arguments
 from .run import EXIT_PARTIAL, run_batch, summary
 
 
@@ -42,19 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="local",
         help="local: this process (default); ray: a pool of actors on a Ray cluster",
     )
-    p.add_argument(
-        "--model-engine",
-        choices=("auto", "torch", "openvino"),
-        default="auto",
-        help="runtime for the model's encoder, as predict's --engine (default auto: openvino when the "
-        "checkpoint has an export from `vistance export`, else torch)",
-    )
-    p.add_argument(
-        "--precision",
-        choices=("auto", "fp32", "bf16", "int8"),
-        default="auto",
-        help="number format (default auto: the fastest whose recorded label agreement with fp32 is >= 99.5%%)",
-    )
+    engine_arguments(p, engine_flag="--model-engine", quantize=False)
     p.add_argument(
         "--address",
         help="Ray cluster to join, from one of its nodes: auto (the cluster `ray start` "

@@ -94,12 +94,10 @@ def run(
         raise SystemExit(f"error: {model}: a {base.kind!r} checkpoint has no encoder; nothing to compare")
     module, lengths = _model_lengths(base, texts)
     flops = encoder_flops(module, lengths) * len(eng.slots(base))
-    combos = [("torch", "fp32"), ("torch", "bf16"), ("torch", "int8")]
+    from ..inference.export import combinations
+
     exported = (base.path / eng.EXPORT_DIR).is_dir()
-    if exported:
-        combos += [("openvino", "fp32"), ("openvino", "bf16"), ("openvino", "int8")]
-    if not eng.cpu_has_bf16():
-        combos = [c for c in combos if c[1] != "bf16"]
+    combos = [("torch", "fp32")] + [c for c in combinations() if exported or c[0] == "torch"]
     predictors = {}
     for engine, precision in combos:
         p = load_predictor(model)

@@ -210,10 +210,11 @@ def _available(path: Path, predictor, engine: str, precision: str) -> bool:
     return True
 
 
-def add_arguments(parser) -> None:
-    """``--engine`` and ``--precision`` (and the older ``--quantize``) for every command that loads a model."""
+def add_arguments(parser, engine_flag: str = "--engine", quantize: bool = True) -> None:
+    """``--engine`` and ``--precision`` (and the older ``--quantize``) for every command that loads a model;
+    ``engine_flag``: another name where ``--engine`` means something else (``vistance batch``: local or ray)."""
     parser.add_argument(
-        "--engine",
+        engine_flag,
         choices=("auto", *ENGINES),
         default="auto",
         help="runtime for the encoder (default auto: openvino when the checkpoint has an export "
@@ -227,9 +228,10 @@ def add_arguments(parser) -> None:
         help="number format (default auto: the fastest whose recorded label agreement with fp32 is "
         f">= {share}; bf16 only on CPUs with AVX512-BF16/AMX)",
     )
-    parser.add_argument(
-        "--quantize", choices=("int8", "bf16"), help="older spelling of --engine torch --precision int8|bf16"
-    )
+    if quantize:
+        parser.add_argument(
+            "--quantize", choices=("int8", "bf16"), help="older spelling of --engine torch --precision int8|bf16"
+        )
 
 
 def from_args(args) -> dict:
