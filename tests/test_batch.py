@@ -449,7 +449,9 @@ def test_ray_engine_equals_predict_and_resumes_after_interrupt(baseline_run, tin
         ray.shutdown()
         shutil.rmtree(temp, ignore_errors=True)
 
-    # Twelve shards through one actor, interrupted (Ctrl-C) once the first is written.
+    # Twelve shards through one actor, interrupted (Ctrl-C) once the first is written. Each shard waits a
+    # second first (VISTANCE_SLOW_SHARD): on idle cores the tiny model scores all twelve before Ray's driver
+    # has taken the signal, and there would be nothing left to resume.
     rows = seed_rows()
     archive = tmp_path / "archive"
     archive.mkdir()
@@ -476,7 +478,7 @@ def test_ray_engine_equals_predict_and_resumes_after_interrupt(baseline_run, tin
         "--cpus-per-worker",
         "0.5",
     ]
-    env = os.environ | {"PYTHONPATH": os.pathsep.join(sys.path)}
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(sys.path), batch.SLOW_ENV: "1"}
     proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, env=env)
     try:
         deadline = time.monotonic() + 240
@@ -491,6 +493,7 @@ def test_ray_engine_equals_predict_and_resumes_after_interrupt(baseline_run, tin
     assert 1 <= written < 12, f"the interrupt came too late to test resuming ({written} shards written)"
     assert json.loads((out / "_manifest.json").read_text(encoding="utf-8"))["status"] == "interrupted"
 
+    env.pop(batch.SLOW_ENV)
     done = subprocess.run(argv + ["--quiet"], capture_output=True, text=True, env=env, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     ids = [r["id"] for r in read_output(out)]
