@@ -8,7 +8,7 @@ import pytest
 from test_evaluation import load_cli
 
 from vistance.data import read_jsonl
-from vistance.evaluation import evaluate_run
+from vistance.evaluation import EvaluationError, evaluate_run
 from vistance.reports.comparison import compare_runs, write_comparison
 
 
@@ -71,3 +71,22 @@ def test_compare_tiny_and_baseline(tiny_run, baseline_run, tmp_path):
     assert all(r.model_size_bytes for r in cmp.runs) and all(r.train_seconds is not None for r in cmp.runs)
     paths = write_comparison(cmp, tmp_path / "cmp")
     assert "model.kind" in paths["markdown"].read_text()
+
+
+def test_another_runs_split_file_as_data(tiny_run, baseline_run, tmp_path):
+    """A run's splits/test.jsonl (corpus records plus the derived label) is a valid --data file, so one
+    checkpoint can be scored on another run's split; the result equals evaluating that run's own split."""
+    split = tiny_run / "splits" / "test.jsonl"
+    own = evaluate_run(tiny_run)
+    via_data = evaluate_run(tiny_run / "checkpoint", data=split)
+    assert via_data.ids == own.ids and via_data.gold == own.gold and via_data.pred == own.pred
+    assert via_data.metrics["macro_f1"] == pytest.approx(own.metrics["macro_f1"])
+    other = evaluate_run(baseline_run / "checkpoint", data=split)
+    assert other.gold == own.gold and other.source["data"] == str(split)
+
+    bad = tmp_path / "bad.jsonl"
+    rows = read_jsonl(split)
+    rows[1]["label"] = "maybe"
+    bad.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    with pytest.raises(EvaluationError, match=r"bad.jsonl:2: label 'maybe' is not one of the joint task's"):
+        evaluate_run(tiny_run / "checkpoint", data=bad)

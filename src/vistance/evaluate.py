@@ -2,7 +2,8 @@
 
     vistance evaluate RUN_DIR ...                                  # the same as `python evaluate.py ...`
     python evaluate.py RUN_DIR [--split test|dev] [--out DIR]      # the run's checkpoint on its own split
-    python evaluate.py RUN_DIR --data FILE [--out DIR]             # ... on any labelled corpus file
+    python evaluate.py RUN_DIR --data FILE [--out DIR]             # ... on any labelled corpus file,
+                                                                   #     or another run's splits/<part>.jsonl
     python evaluate.py --compare RUN_DIR... [--out DIR]            # rank runs, paired bootstrap vs the best
 
 Writes metrics.json, report.md, report.html and errors.csv to <run>/eval-<split>/ (or

@@ -8,7 +8,8 @@ diagram), and the table of misclassified sentences, most confident first.
 Three sources of predictions, one result type (:class:`Evaluation`):
 
 * ``evaluate_run(RUN, split="test"|"dev")``: the run's checkpoint on ``<run>/splits/<split>.jsonl``;
-* ``evaluate_run(RUN_OR_CHECKPOINT, data=FILE)``: on any labelled corpus file (e.g. a new batch);
+* ``evaluate_run(RUN_OR_CHECKPOINT, data=FILE)``: on any labelled corpus file (e.g. a new batch) or
+  another run's ``splits/<part>.jsonl``;
 * a ``--cv`` run: the saved test predictions of every fold, pooled (each sentence is tested once),
   plus mean ± std of the fold scores.
 
@@ -18,6 +19,7 @@ ranks runs.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -366,6 +368,19 @@ def _load_predictor(path: Path):
     return load_predictor(path)
 
 
+def _is_split_file(path: Path) -> bool:
+    """Whether ``path`` is a run's ``splits/<part>.jsonl`` (corpus records plus the derived ``label``)."""
+    if path.suffix != ".jsonl":
+        return False
+    with path.open(encoding="utf-8") as f:
+        first = next((line for line in f if line.strip()), "")
+    try:
+        record = json.loads(first)
+    except ValueError:
+        return False
+    return isinstance(record, dict) and "label" in record and "text" in record
+
+
 def _labelled_file(path: Path, task: str, run_dir: Path | None) -> list[dict]:
     """Examples ``{id, text, label}`` of a labelled file for ``task``.
 
@@ -376,6 +391,13 @@ def _labelled_file(path: Path, task: str, run_dir: Path | None) -> list[dict]:
     if not path.is_file():
         raise EvaluationError(f"{path}: no such file")
     if task in TASKS:
+        if _is_split_file(path):  # a run's splits/<part>.jsonl: already examples, with the run's labels
+            examples = read_jsonl(path)
+            labels = set(TASKS[task].labels)
+            for n, e in enumerate(examples, 1):
+                if e.get("label") not in labels:
+                    raise EvaluationError(f"{path}:{n}: label {e.get('label')!r} is not one of the {task} task's")
+            return examples
         return TASKS[task].examples(load_corpus(path))
 
     text_col, label_col = "text", "label"
