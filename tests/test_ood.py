@@ -74,6 +74,15 @@ def test_source_split_and_leave_one_source_out():
     folds = leave_one_source_out(ex)
     assert [sorted({e["source"] for e in f.test}) for f in folds] == [["x"], ["y"], ["z"]]
 
+    # Another file holding sentences of a test article (a later batch of the same pool): they never train.
+    for e in ex:
+        e["article"] = f"{e['source']}-art{int(e['id'].split('-')[1]) // 5}"
+    later = [dict(_ex(100 + i, "2024-01-01", source="w"), article="y-art0" if i < 4 else "w-art") for i in range(12)]
+    split = source_split(ex + later, ["y"], dev_size=0.2)
+    kept = {e["id"] for e in split.train + split.dev}
+    assert len(split.test) == 30 and not {f"w-{100 + i}" for i in range(4)} & kept
+    assert {f"w-{100 + i}" for i in range(4, 12)} <= kept
+
 
 def test_config_rejects_incomplete_ood_settings():
     with pytest.raises(ConfigError, match="test_from"):

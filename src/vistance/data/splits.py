@@ -187,10 +187,14 @@ def source_split(
     seed: int = 42,
     held_out: Sequence[dict] = (),
 ) -> Split:
-    """Test on every example of ``test_sources`` (corpus file stems); a grouped, stratified dev part of the rest."""
+    """Test on every example of ``test_sources`` (corpus file stems); a grouped, stratified dev part of the rest.
+
+    Sentences of a test article never train, even from another file (a batch of the same pool kept apart)."""
     examples = list(examples)
     test = [e for e in examples if e.get("source") in set(test_sources)]
-    rest = _drop_near_copies([e for e in examples if e.get("source") not in set(test_sources)], test + list(held_out))
+    test_articles = {e["article"] for e in test if e.get("article")}
+    rest = [e for e in examples if e.get("source") not in set(test_sources) and e.get("article") not in test_articles]
+    rest = _drop_near_copies(rest, test + list(held_out))
     if not test or len(rest) < 3:
         raise ValueError(f"source split on {list(test_sources)}: test {len(test)}, rest {len(rest)} examples")
     rest, labels, groups = _grouped(rest, "label", "text")
