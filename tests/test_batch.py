@@ -450,8 +450,8 @@ def test_ray_engine_equals_predict_and_resumes_after_interrupt(baseline_run, tin
         shutil.rmtree(temp, ignore_errors=True)
 
     # Twelve shards through one actor, interrupted (Ctrl-C) once the first is written. Each shard waits a
-    # second first (VISTANCE_SLOW_SHARD): on idle cores the tiny model scores all twelve before Ray's driver
-    # has taken the signal, and there would be nothing left to resume.
+    # second first (VISTANCE_SLOW_SHARD), so that the interrupt lands with shards left to resume whatever the
+    # machine's speed.
     rows = seed_rows()
     archive = tmp_path / "archive"
     archive.mkdir()
@@ -479,7 +479,16 @@ def test_ray_engine_equals_predict_and_resumes_after_interrupt(baseline_run, tin
         "0.5",
     ]
     env = os.environ | {"PYTHONPATH": os.pathsep.join(sys.path), batch.SLOW_ENV: "1"}
-    proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, env=env)
+    # As a user's Ctrl-C in a terminal: SIGINT raises KeyboardInterrupt. A test run started in the background of a
+    # non-interactive shell (`cmd &`, as CI scripts do) inherits SIGINT ignored, and Python then leaves it ignored.
+    interruptible = [
+        sys.executable,
+        "-c",
+        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "sys.argv = ['vistance.batch', *sys.argv[1:]]; runpy.run_module('vistance.batch', run_name='__main__')",
+        *argv[3:],
+    ]
+    proc = subprocess.Popen(interruptible, stderr=subprocess.PIPE, text=True, env=env)
     try:
         deadline = time.monotonic() + 240
         while not glob.glob(str(out / "*.parquet")) and proc.poll() is None and time.monotonic() < deadline:
