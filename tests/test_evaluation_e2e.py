@@ -8,6 +8,7 @@ import pytest
 from test_evaluation import load_cli
 
 from vistance.data import read_jsonl
+from vistance.errors import VistanceError
 from vistance.evaluation import EvaluationError, evaluate_run
 from vistance.reports.comparison import compare_runs, write_comparison
 
@@ -89,4 +90,7 @@ def test_another_runs_split_file_as_data(tiny_run, baseline_run, tmp_path):
     rows[1]["label"] = "maybe"
     bad.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     with pytest.raises(EvaluationError, match=r"bad.jsonl:2: label 'maybe' is not one of the joint task's"):
+        evaluate_run(tiny_run / "checkpoint", data=bad)
+    bad.write_bytes(b"\xff\xfe" + split.read_bytes())  # not UTF-8: the corpus reader's one line, not a traceback
+    with pytest.raises(VistanceError, match="not UTF-8"):
         evaluate_run(tiny_run / "checkpoint", data=bad)

@@ -372,11 +372,11 @@ def _is_split_file(path: Path) -> bool:
     """Whether ``path`` is a run's ``splits/<part>.jsonl`` (corpus records plus the derived ``label``)."""
     if path.suffix != ".jsonl":
         return False
-    with path.open(encoding="utf-8") as f:
-        first = next((line for line in f if line.strip()), "")
     try:
+        with path.open(encoding="utf-8") as f:
+            first = next((line for line in f if line.strip()), "")
         record = json.loads(first)
-    except ValueError:
+    except (OSError, ValueError):  # not UTF-8 or not JSON: the corpus reader says what is wrong, in one line
         return False
     return isinstance(record, dict) and "label" in record and "text" in record
 
