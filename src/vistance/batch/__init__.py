@@ -40,7 +40,7 @@ from .local_engine import FORKSERVER_PRELOAD
 from .manifest import LOCK, MANIFEST, MANIFEST_INTERVAL_S, RunProgress, checkpoint_digest, output_lock, plan, totals
 from .ray_engine import LOCAL_RAY_ENV, RAY_DATA_QUIET, ray_session
 from .run import EXIT_PARTIAL, run_batch, summary
-from .scorer import BATCHES_PER_CHUNK, FAULT_ENV, SLOW_ENV, ShardScorer
+from .scorer import BATCHES_PER_CHUNK, FAULT_ENV, ShardScorer
 from .shards import (
     INT_COLUMNS,
     SENTENCE_COLUMNS,
@@ -68,7 +68,6 @@ __all__ = [
     "MANIFEST_INTERVAL_S",
     "RAY_DATA_QUIET",
     "SENTENCE_COLUMNS",
-    "SLOW_ENV",
     "BatchError",
     "RunProgress",
     "Shard",

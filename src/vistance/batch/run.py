@@ -11,7 +11,7 @@ from ..inference.cli import format_counts
 from .local_engine import run_local
 from .manifest import MANIFEST, RunProgress, checkpoint_digest, output_lock, plan
 from .ray_engine import run_ray
-from .scorer import FAULT_ENV, SLOW_ENV
+from .scorer import FAULT_ENV
 from .shards import BatchError, list_shards
 
 EXIT_PARTIAL = 3
@@ -93,7 +93,6 @@ def run_batch(
             "max_attempts": max_attempts,
             "date_field": date_field,
             "fault_shard": os.environ.get(FAULT_ENV) or None,
-            "shard_delay": float(os.environ.get(SLOW_ENV) or 0),
             "model_engine": model_engine,
             "attributor": attributor,
             "precision": precision,

@@ -18,9 +18,6 @@ from .shards import attempts_file, failed_record, output_table, read_attempts, s
 FAULT_ENV = "VISTANCE_FAULT_SHARD"
 """Fault injection for tests: the worker that is about to score the input shard of this file name
 exits at once with status 137, as a worker killed for running out of memory does."""
-SLOW_ENV = "VISTANCE_SLOW_SHARD"
-"""Fault injection for tests: every worker waits this many seconds before scoring each shard, as a worker
-on a loaded machine does, so that an interrupt reliably lands mid-run."""
 # Sentences per predict call inside a shard: enough batches that sorting by length still pads little,
 # few enough that progress moves every few seconds even for a transformer on a CPU.
 BATCHES_PER_CHUNK = 16
@@ -45,7 +42,6 @@ class ShardScorer:
         num_threads: int | None = None,
         max_attempts: int = 3,
         fault_shard: str | None = None,
-        shard_delay: float = 0.0,
         date_field: str | None = None,
         model_engine: str = "auto",
         precision: str = "auto",
@@ -55,7 +51,6 @@ class ShardScorer:
         self.text_field = text_field
         self.max_attempts = max_attempts
         self.fault_shard = fault_shard
-        self.shard_delay = shard_delay
         self.date_field = date_field
         self.load_error = None
         try:
@@ -98,8 +93,6 @@ class ShardScorer:
         )
         if self.fault_shard is not None and path.name == self.fault_shard:
             os._exit(137)  # fault injection (VISTANCE_FAULT_SHARD): die as an OOM-killed worker does
-        if self.shard_delay > 0:
-            time.sleep(self.shard_delay)  # fault injection (VISTANCE_SLOW_SHARD): a slow worker
         chunk = BATCHES_PER_CHUNK * self.clf.batch_size
         results: list[dict] = []
         contexts = self.clf.contexts(sentences)  # the whole shard at once: articles cut by a chunk keep theirs

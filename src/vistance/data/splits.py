@@ -190,10 +190,10 @@ def source_split(
     """Test on every example of ``test_sources`` (corpus file stems); a grouped, stratified dev part of the rest.
 
     Sentences of a test article never train, even from another file (a batch of the same pool kept apart)."""
-    examples = list(examples)
-    test = [e for e in examples if e.get("source") in set(test_sources)]
+    examples, sources = list(examples), set(test_sources)
+    test = [e for e in examples if e.get("source") in sources]
     test_articles = {e["article"] for e in test if e.get("article")}
-    rest = [e for e in examples if e.get("source") not in set(test_sources) and e.get("article") not in test_articles]
+    rest = [e for e in examples if e.get("source") not in sources and e.get("article") not in test_articles]
     rest = _drop_near_copies(rest, test + list(held_out))
     if not test or len(rest) < 3:
         raise ValueError(f"source split on {list(test_sources)}: test {len(test)}, rest {len(rest)} examples")

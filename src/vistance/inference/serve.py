@@ -375,6 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 ARENA_MAX = 2
+M_ARENA_MAX = -8  # glibc's mallopt parameter number (malloc.h)
 
 
 def cap_malloc_arenas(n: int = ARENA_MAX) -> bool:
@@ -390,7 +391,7 @@ def cap_malloc_arenas(n: int = ARENA_MAX) -> bool:
         return False
     try:
         libc = ctypes.CDLL("libc.so.6")
-        return bool(libc.mallopt(-8, n))  # M_ARENA_MAX
+        return bool(libc.mallopt(M_ARENA_MAX, n))
     except (OSError, AttributeError):
         return False
 
